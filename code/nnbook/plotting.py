@@ -1,0 +1,78 @@
+"""Shared figure styling, so every chapter's plots look alike and follow the site's theme.
+
+Figures are plain plotly ``go.Figure`` objects. In the book build the kernel uses plotly's
+``plotly_mimetype`` renderer, and :mod:`nnbook.sphinxext.plotly_render` turns that JSON into a
+``<div>`` drawn by the site's local copy of plotly.js (or a PNG for the PDF).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+# One colour per class, picked to stay distinguishable for colour-blind readers and on dark backgrounds.
+CLASS_COLOURS = ("#1f77b4", "#d62728")
+CLASS_SYMBOLS = ("circle-open", "cross")
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf")
+
+
+def style(fig: go.Figure, *, title: str | None = None, width: int | None = None,
+          height: int = 420, square: bool = False) -> go.Figure:
+    """Apply the book's layout: transparent background (dark mode), compact margins, a title.
+
+    The title also becomes the figure's accessible name on the site.
+    """
+    fig.update_layout(
+        template="plotly_white",
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        margin=dict(l=60, r=20, t=60 if title else 30, b=50),
+        height=height,
+        legend=dict(bgcolor="rgba(0,0,0,0)"),
+    )
+    if width is not None:
+        fig.update_layout(width=width)
+    if title is not None:
+        fig.update_layout(title=dict(text=title, x=0.5, xanchor="center"))
+    if square:
+        fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def class_scatter(X: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("y = 0", "y = 1"),
+                  ) -> list[go.Scatter]:
+    """Two scatter traces, circles for class 0 and crosses for class 1, as in the lecture figures."""
+    X, y = np.asarray(X), np.asarray(y)
+    traces = []
+    for label in (1, 0):
+        mask = y == label
+        traces.append(go.Scatter(
+            x=X[mask, 0], y=X[mask, 1], mode="markers", name=names[label],
+            marker=dict(symbol=CLASS_SYMBOLS[label], size=8, color=CLASS_COLOURS[label],
+                        line=dict(width=2, color=CLASS_COLOURS[label])),
+            hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<extra>" + names[label] + "</extra>",
+        ))
+    return traces
+
+
+def scatter_figure(X: np.ndarray, y: np.ndarray, *, title: str | None = None,
+                   names: tuple[str, str] = ("y = 0", "y = 1")) -> go.Figure:
+    """The raw data alone: what the reader sees before any model is fitted."""
+    fig = go.Figure(class_scatter(X, y, names))
+    fig.update_xaxes(title_text="x1")
+    fig.update_yaxes(title_text="x2")
+    return style(fig, title=title, square=True)
+
+
+def line_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, title: str | None = None,
+                x_title: str = "", y_title: str = "", log_y: bool = False,
+                height: int = 380) -> go.Figure:
+    """Several named curves on one set of axes (losses, activations, errors)."""
+    fig = go.Figure()
+    for i, (name, (x, v)) in enumerate(curves.items()):
+        fig.add_trace(go.Scatter(x=np.asarray(x), y=np.asarray(v), mode="lines", name=name,
+                                 line=dict(color=PALETTE[i % len(PALETTE)], width=2)))
+    fig.update_xaxes(title_text=x_title)
+    fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear")
+    return style(fig, title=title, height=height)

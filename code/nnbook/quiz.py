@@ -1,0 +1,74 @@
+"""Self-check questions that work on a static site: no server, no network.
+
+A question is built in a code cell, usually from a value the library computed, so the correct answer
+is never typed by hand. On the site it renders as buttons; ``_static/nnbook.js`` marks the reader's
+choice right or wrong and shows the explanation. In the PDF it prints with its answer.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class MultipleChoice:
+    """One question with several options, exactly one of them ``answer``.
+
+    ``explanation`` is shown once the right answer is picked; ``hints`` maps a wrong option to what
+    is wrong with it (a generic nudge is shown for wrong options without a hint).
+    """
+
+    question: str
+    options: tuple[str, ...]
+    answer: str
+    explanation: str
+    hints: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        options = tuple(str(o) for o in self.options)
+        object.__setattr__(self, "options", options)
+        object.__setattr__(self, "answer", str(self.answer))
+        if len(options) < 2:
+            raise ValueError(f"a multiple-choice question needs at least two options, got {options}")
+        if len(set(options)) != len(options):
+            raise ValueError(f"options must be distinct, got {options}")
+        if self.answer not in options:
+            raise ValueError(f"the answer {self.answer!r} is not among the options {options}")
+        unknown = set(self.hints) - set(options)
+        if unknown:
+            raise ValueError(f"hints given for options that do not exist: {sorted(unknown)}")
+
+    @property
+    def answer_index(self) -> int:
+        return self.options.index(self.answer)
+
+    def _repr_html_(self) -> str:
+        buttons = []
+        for option in self.options:
+            correct = option == self.answer
+            feedback = self.explanation if correct else self.hints.get(
+                option, "Not quite. Look again at how the value is computed, then try another option.")
+            buttons.append(
+                f'<button type="button" class="nnbook-quiz-option" '
+                f'data-correct="{str(correct).lower()}" data-feedback="{html.escape(feedback, quote=True)}">'
+                f"{html.escape(option)}</button>"
+            )
+        return (
+            '<div class="nnbook-quiz" role="group" '
+            f'aria-label="Self-check question: {html.escape(self.question, quote=True)}">'
+            f'<p class="nnbook-quiz-question"><strong>Self-check.</strong> {html.escape(self.question)}</p>'
+            f'<div class="nnbook-quiz-options">{"".join(buttons)}</div>'
+            '<p class="nnbook-quiz-feedback" role="status" aria-live="polite"></p>'
+            "</div>"
+        )
+
+    def _repr_markdown_(self) -> str:
+        # Used by the PDF build, where nothing can be clicked: the answer follows the options.
+        options = "\n".join(f"- {o}" for o in self.options)
+        return (f"**Self-check.** {self.question}\n\n{options}\n\n"
+                f"*Answer:* {self.answer}. {self.explanation}")
+
+    def __repr__(self) -> str:
+        return f"MultipleChoice({json.dumps(self.question)}, answer={self.answer!r})"

@@ -1,0 +1,73 @@
+"""Render plotly figures from notebook outputs: interactive on the site, a PNG in the PDF.
+
+Registered with MyST-NB through the ``myst_nb.mime_renderers`` entry point (see pyproject.toml).
+The HTML is a ``<div>`` plus a call to ``Plotly.newPlot``; plotly.js itself is loaded once per page
+from ``_static/plotly.min.js``. The figure's title becomes its accessible name.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+
+from docutils import nodes
+
+MIME = "application/vnd.plotly.v1+json"
+CONFIG = {"displaylogo": False, "responsive": True,
+          "modeBarButtonsToRemove": ["sendDataToCloud", "select2d", "lasso2d"]}
+
+
+def figure_title(fig: dict) -> str:
+    title = fig.get("layout", {}).get("title", {})
+    text = title.get("text") if isinstance(title, dict) else title
+    return str(text) if text else "Interactive figure"
+
+
+def figure_html(fig: dict, div_id: str) -> str:
+    label = html.escape(figure_title(fig), quote=True)
+    payload = json.dumps({"data": fig.get("data", []), "layout": fig.get("layout", {}),
+                          "config": CONFIG}).replace("</", "<\\/")
+    height = fig.get("layout", {}).get("height") or 450
+    return (
+        f'<div class="nnbook-plotly" id="{div_id}" role="img" aria-label="{label}" '
+        f'style="width:100%;min-height:{int(height)}px"></div>\n'
+        f'<script type="application/json" class="nnbook-plotly-data" data-target="{div_id}">'
+        f"{payload}</script>"
+    )
+
+
+def figure_png(fig: dict) -> bytes:
+    """A static PNG of the figure (for LaTeX and PDF), drawn by kaleido."""
+    import plotly.io as pio
+
+    return pio.to_image(fig, format="png", width=900, height=int(fig.get("layout", {}).get("height") or 450), scale=2)
+
+
+class PlotlyMimeRenderer:
+    """MyST-NB mime render plugin for ``application/vnd.plotly.v1+json``."""
+
+    mime_priority_overrides = [
+        ("html", MIME, 25),  # ahead of text/html (30)
+        ("latex", MIME, 15),  # ahead of image/png (20)
+    ]
+
+    @staticmethod
+    def handle_mime(renderer, data, inline):
+        if data.mime_type != MIME or inline:
+            return None
+        fig = data.content if isinstance(data.content, dict) else json.loads(data.string)
+        builder = renderer.renderer.sphinx_env.app.builder
+        if builder.format == "html":
+            key = f"{renderer.source}:{data.cell_index}:{data.output_index}"
+            div_id = "plotly-" + hashlib.sha1(key.encode()).hexdigest()[:12]
+            return [nodes.raw(text=figure_html(fig, div_id), format="html",
+                              classes=["output", "nnbook_plotly"])]
+        png = figure_png(fig)
+        from myst_nb.core.render import MimeData
+
+        image = MimeData("image/png", base64.b64encode(png).decode(), cell_metadata=data.cell_metadata,
+                         output_metadata=data.output_metadata, cell_index=data.cell_index,
+                         output_index=data.output_index, line=data.line)
+        return renderer.render_image(image)
