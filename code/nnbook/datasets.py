@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,7 +163,7 @@ def check_file(folder: Path, stem: str, spec: DatasetSpec) -> FileCheck:
         blob = gz.read_bytes()
         try:
             content = gzip.decompress(blob)
-        except (OSError, EOFError) as err:
+        except (OSError, EOFError, zlib.error) as err:
             return FileCheck(stem, gz, "corrupt", detail=f"not a readable gzip file: {err}")
         content_md5 = _md5(content)
         if _md5(blob) == spec.gz_md5[stem] or content_md5 == spec.content_md5[stem]:

@@ -1,0 +1,50 @@
+import re
+
+import pytest
+
+from nnbook.quiz import MultipleChoice
+
+
+def make(**kw):
+    args = dict(question="2 + 2?", options=["3", "4", "5"], answer="4", explanation="Arithmetic.")
+    return MultipleChoice(**{**args, **kw})
+
+
+def test_exactly_the_answer_is_marked_correct():
+    html = make()._repr_html_()
+    flags = re.findall(r'data-correct="(true|false)"[^>]*>([^<]*)</button>', html)
+    assert flags == [("false", "3"), ("true", "4"), ("false", "5")]
+    assert 'data-feedback="Arithmetic."' in html
+
+
+def test_hints_go_to_their_wrong_option():
+    html = make(hints={"5": "One too many."})._repr_html_()
+    assert re.search(r'data-correct="false" data-feedback="One too many.">5</button>', html)
+
+
+def test_text_is_escaped():
+    html = make(question="Is a < b?", options=["<b>", "c"], answer="c")._repr_html_()
+    assert "<b>" not in html.replace("<button", "").split("nnbook-quiz-options")[1].split("</div>")[0] \
+        .replace('"<', "")
+    assert "&lt;b&gt;" in html and "a &lt; b" in html
+
+
+def test_markdown_form_states_the_answer_for_print():
+    md = make()._repr_markdown_()
+    assert "*Answer:* 4." in md and "- 3" in md
+
+
+def test_computed_answers_are_coerced_to_text():
+    q = MultipleChoice("count?", options=[30, 330], answer=330, explanation="x")
+    assert q.answer == "330" and q.answer_index == 1
+
+
+@pytest.mark.parametrize("kw, message", [
+    (dict(answer="6"), "not among the options"),
+    (dict(options=["4"]), "at least two"),
+    (dict(options=["4", "4"]), "distinct"),
+    (dict(hints={"7": "?"}), "do not exist"),
+])
+def test_malformed_questions_are_refused(kw, message):
+    with pytest.raises(ValueError, match=message):
+        make(**kw)
