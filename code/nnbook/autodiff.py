@@ -1,0 +1,313 @@
+"""Automatic differentiation, checked three ways: autograd, a hand derivative, finite differences.
+
+The running example is one parameter and one output,
+
+    z(theta) = (1 - log(1 + exp(theta)))^2,
+
+small enough to differentiate by hand and rich enough to give autograd a chain of five operations.
+Everything here works elementwise on float64 tensors, so a whole range of theta is checked at once.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import graphviz
+import numpy as np
+import plotly.graph_objects as go
+import torch
+import torch.nn as nn
+from plotly.subplots import make_subplots
+from torchviz import make_dot
+
+from nnbook.plotting import PALETTE, style
+
+ScalarFn = Callable[[torch.Tensor], torch.Tensor]
+SAVED_PREFIX = "_saved_"
+
+
+# --- The running example -------------------------------------------------------------------------
+
+def z(theta: torch.Tensor) -> torch.Tensor:
+    """The running example, z = (1 - log(1 + exp(theta)))^2, elementwise."""
+    return (1 - torch.log(1 + torch.exp(theta))) ** 2
+
+
+def z_derivative(theta: torch.Tensor) -> torch.Tensor:
+    """dz/dtheta derived by hand with the chain rule: -2 (1 - log(1 + e^theta)) e^theta / (1 + e^theta)."""
+    e = torch.exp(theta)
+    return -2 * (1 - torch.log(1 + e)) * e / (1 + e)
+
+
+def z_minimiser() -> float:
+    """Where z is smallest: dz/dtheta = 0 where log(1 + e^theta) = 1, that is theta = log(e - 1)."""
+    return float(np.log(np.e - 1))
+
+
+# --- Three ways to a derivative ------------------------------------------------------------------
+
+def autograd_derivative(f: ScalarFn, theta: torch.Tensor) -> torch.Tensor:
+    """df/dtheta at every entry of ``theta`` by reverse-mode autograd.
+
+    ``f`` must act elementwise: then d(sum f)/d theta_i = f'(theta_i), so one backward pass through
+    the sum gives every derivative at once.
+    """
+    theta = theta.detach().clone().requires_grad_(True)
+    f(theta).sum().backward()
+    return theta.grad
+
+
+def central_difference(f: ScalarFn, theta: torch.Tensor, h: float = 1e-6) -> torch.Tensor:
+    """(f(theta + h) - f(theta - h)) / 2h, whose error shrinks like h^2 until rounding takes over."""
+    with torch.no_grad():
+        return (f(theta + h) - f(theta - h)) / (2 * h)
+
+
+def forward_difference(f: ScalarFn, theta: torch.Tensor, h: float = 1e-6) -> torch.Tensor:
+    """(f(theta + h) - f(theta)) / h, the one-sided quotient, whose error shrinks only like h."""
+    with torch.no_grad():
+        return (f(theta + h) - f(theta)) / h
+
+
+def compare_derivatives(f: ScalarFn, df: ScalarFn, theta: torch.Tensor, h: float = 1e-6) -> dict[str, np.ndarray]:
+    """The three derivatives of ``f`` side by side at ``theta``: autograd, the hand formula ``df``, and
+    a central finite difference, as float64 arrays (plus ``theta`` itself)."""
+    theta = torch.as_tensor(theta, dtype=torch.float64).detach()
+    with torch.no_grad():
+        hand = df(theta)
+    return {
+        "theta": theta.numpy().copy(),
+        "autograd": autograd_derivative(f, theta).numpy(),
+        "hand": hand.numpy(),
+        "finite difference": central_difference(f, theta, h).numpy(),
+    }
+
+
+def difference_errors(f: ScalarFn, df: ScalarFn, theta: float,
+                      steps: np.ndarray) -> dict[str, np.ndarray]:
+    """Absolute error of the forward and central differences against the exact ``df`` for each step h.
+
+    Large h: the truncation error of the quotient dominates (h for forward, h^2 for central).
+    Small h: f(theta + h) and f(theta - h) agree in almost all their digits, and rounding dominates.
+    """
+    t = torch.tensor(theta, dtype=torch.float64)
+    exact = float(df(t))
+    forward = [abs(float(forward_difference(f, t, float(h))) - exact) for h in steps]
+    central = [abs(float(central_difference(f, t, float(h))) - exact) for h in steps]
+    return {"h": np.asarray(steps, dtype=np.float64), "forward": np.array(forward), "central": np.array(central)}
+
+
+# --- The graph autograd records ------------------------------------------------------------------
+
+def node_name(fn) -> str:
+    """The class name of a backward node, such as ``PowBackward0`` or ``AccumulateGrad``."""
+    return type(fn).__name__
+
+
+def _saved_values(fn) -> str:
+    """What a backward node kept from the forward pass to compute its local derivative."""
+    parts = []
+    for attr in sorted(a for a in dir(fn) if a.startswith(SAVED_PREFIX)):
+        value = getattr(fn, attr)
+        if torch.is_tensor(value):
+            value = value.item() if value.numel() == 1 else f"tensor of shape {tuple(value.shape)}"
+        if isinstance(value, float):
+            value = f"{value:.6g}"
+        parts.append(f"{attr[len(SAVED_PREFIX):]} = {value}")
+    return ", ".join(parts)
+
+
+def backward_graph_rows(output: torch.Tensor) -> list[dict]:
+    """Walk ``output.grad_fn`` through ``next_functions`` and describe every node, output first.
+
+    Each row gives the node's distance from the output, its name, the nodes it passes gradients on to
+    (``None`` marks an input that needs no gradient, such as a constant), and the values it saved.
+    An ``AccumulateGrad`` node ends a path: it adds the gradient into a leaf tensor's ``.grad``.
+    """
+    if output.grad_fn is None:
+        raise ValueError("the tensor has no grad_fn: it is a leaf, or was computed without autograd")
+    rows, seen = [], set()
+    frontier = [(output.grad_fn, 0)]
+    while frontier:  # breadth first, so rows come in order of distance from the output
+        fn, depth = frontier.pop(0)
+        if fn in seen:
+            continue
+        seen.add(fn)
+        nexts = [n for n, _ in fn.next_functions]
+        row = {"depth": depth, "node": node_name(fn),
+               "passes gradient to": ", ".join("None" if n is None else node_name(n) for n in nexts) or "-",
+               "saved for backward": _saved_values(fn) or "-"}
+        if hasattr(fn, "variable"):
+            leaf = fn.variable
+            row["saved for backward"] = f"leaf tensor of shape {tuple(leaf.shape)}, dtype {leaf.dtype}"
+        rows.append(row)
+        frontier.extend((n, depth + 1) for n in nexts if n is not None)
+    return rows
+
+
+def backward_chain(output: torch.Tensor) -> list[str]:
+    """The names of the backward nodes from the output down to the leaves, in walking order."""
+    return [row["node"] for row in backward_graph_rows(output)]
+
+
+def autograd_graph(output: torch.Tensor, params: dict[str, torch.Tensor], *,
+                   title: str, show_saved: bool = False) -> graphviz.Digraph:
+    """The autograd graph of ``output`` drawn by torchviz, with named tensors and a title.
+
+    ``params`` names tensors for the drawing: leaves (blue boxes) and the output itself (green).
+    The title becomes the graph's caption and its SVG ``<title>``, the accessible name on the site.
+    """
+    with warnings.catch_warnings():  # torchviz 0.0.3 compares versions with deprecated distutils
+        warnings.simplefilter("ignore", DeprecationWarning)
+        dot = make_dot(output, params=params, show_saved=show_saved)
+    dot.name = title  # the <title> of the SVG's root group
+    dot.attr(label=title, labelloc="t", fontsize="12", fontname="sans-serif")
+    dot.attr(bgcolor="transparent")
+    return dot
+
+
+# --- Custom autograd functions: the hand derivative inside autograd ------------------------------
+
+class HandZ(torch.autograd.Function):
+    """z with our hand derivative as its backward, so ``gradcheck`` can test the formula directly."""
+
+    @staticmethod
+    def forward(ctx, theta):
+        ctx.save_for_backward(theta)
+        return z(theta)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (theta,) = ctx.saved_tensors
+        return grad_output * z_derivative(theta)
+
+
+class BuggyZ(HandZ):
+    """z with a classic mistake in its backward: the inner derivative of exp(theta) is forgotten."""
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (theta,) = ctx.saved_tensors
+        e = torch.exp(theta)
+        return grad_output * -2 * (1 - torch.log(1 + e)) / (1 + e)  # missing the factor e^theta
+
+
+def xor_hidden_layer(seed: int = 0) -> nn.Module:
+    """One layer shaped like the XOR network's hidden layer: 2 inputs, 4 sigmoid units, in float64."""
+    with torch.random.fork_rng(devices=[]):  # seed the initialisation without touching global state
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(2, 4), nn.Sigmoid()).double()
+
+
+def check_layer(layer: nn.Module, X: torch.Tensor, **kwargs) -> bool:
+    """``torch.autograd.gradcheck`` of a layer's output with respect to its input and every parameter."""
+    names = [name for name, _ in layer.named_parameters()]
+    params = [p.detach().clone().requires_grad_(True) for p in layer.parameters()]
+    X = X.detach().clone().requires_grad_(True)
+
+    def as_function(X, *params):
+        return torch.func.functional_call(layer, dict(zip(names, params)), (X,))
+
+    return torch.autograd.gradcheck(as_function, (X, *params), **kwargs)
+
+
+# --- Exercise: another derivative checked three ways ---------------------------------------------
+
+def silu(x: torch.Tensor) -> torch.Tensor:
+    """The SiLU (or swish) activation x * sigmoid(x)."""
+    return x * torch.sigmoid(x)
+
+
+def silu_derivative(x: torch.Tensor) -> torch.Tensor:
+    """Its derivative by the product rule: sigma(x) + x sigma(x)(1 - sigma(x)) = sigma(x)(1 + x(1 - sigma(x)))."""
+    s = torch.sigmoid(x)
+    return s * (1 + x * (1 - s))
+
+
+# --- Gradients accumulate ------------------------------------------------------------------------
+
+def repeated_backward(theta0: float = 1.0, num_calls: int = 3) -> list[dict]:
+    """``theta.grad`` after each of several backward passes, without and with zeroing in between."""
+    rows = []
+    kept = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
+    zeroed = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
+    for call in range(1, num_calls + 1):
+        z(kept).backward()  # adds into kept.grad
+        zeroed.grad = None  # what optimizer.zero_grad() does
+        z(zeroed).backward()
+        rows.append({"backward call": call, "grad, never zeroed": kept.grad.item(),
+                     "grad, zeroed before each call": zeroed.grad.item()})
+    return rows
+
+
+def gradient_descent(theta0: float, lr: float, num_steps: int, *, zero_grad: bool = True) -> np.ndarray:
+    """Plain gradient descent on z, returning theta after every step (theta0 first).
+
+    With ``zero_grad=False`` the loop forgets to clear ``theta.grad``, so each step uses the sum of
+    all gradients so far instead of the current one.
+    """
+    theta = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
+    trajectory = [theta0]
+    for _ in range(num_steps):
+        if zero_grad:
+            theta.grad = None
+        z(theta).backward()
+        with torch.no_grad():
+            theta -= lr * theta.grad
+        trajectory.append(theta.item())
+    return np.array(trajectory)
+
+
+def microbatch_gradients(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+                         X: torch.Tensor, y: torch.Tensor, num_chunks: int) -> list[torch.Tensor]:
+    """Gradients of the mean loss over (X, y), accumulated over ``num_chunks`` micro-batches.
+
+    Each chunk's mean loss is weighted by its share of the rows before ``backward``, so the sum that
+    accumulates in ``.grad`` is exactly the gradient of the mean over the whole batch.
+    ``loss_fn`` must average over rows (the default reduction of PyTorch's losses).
+    """
+    model.zero_grad(set_to_none=True)
+    for X_chunk, y_chunk in zip(X.tensor_split(num_chunks), y.tensor_split(num_chunks)):
+        loss = loss_fn(model(X_chunk), y_chunk) * (len(X_chunk) / len(X))
+        loss.backward()  # adds into each parameter's .grad
+    return [p.grad.detach().clone() for p in model.parameters()]
+
+
+# --- Figures -------------------------------------------------------------------------------------
+
+def derivative_figure(theta: torch.Tensor, *, title: str) -> go.Figure:
+    """z over ``theta`` (top) and dz/dtheta below: the hand formula as a line, autograd as markers."""
+    values = compare_derivatives(z, z_derivative, theta)
+    with torch.no_grad():
+        z_values = z(torch.as_tensor(theta, dtype=torch.float64)).numpy()
+    t = values["theta"]
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=("z(θ)", "dz/dθ"))
+    fig.add_trace(go.Scatter(x=t, y=z_values, mode="lines", name="z(θ)",
+                             line=dict(color=PALETTE[0], width=3)), row=1, col=1)
+    fig.add_trace(go.Scatter(x=t, y=values["hand"], mode="lines", name="dz/dθ, hand formula",
+                             line=dict(color=PALETTE[1], width=6)), row=2, col=1)
+    stride = max(1, len(t) // 40)  # markers sparse enough to see the line under them
+    fig.add_trace(go.Scatter(x=t[::stride], y=values["autograd"][::stride], mode="markers",
+                             name="dz/dθ, autograd", marker=dict(color=PALETTE[2], size=7, symbol="x")),
+                  row=2, col=1)
+    t_min = z_minimiser()
+    for row in (1, 2):
+        fig.add_vline(x=t_min, line=dict(dash="dot", color="#7f7f7f"), row=row, col=1)
+    fig.add_hline(y=0, line=dict(color="#7f7f7f", width=1), row=2, col=1)
+    fig.update_xaxes(title_text="θ", row=2, col=1)
+    fig.update_yaxes(title_text="z", row=1, col=1)
+    fig.update_yaxes(title_text="dz/dθ", row=2, col=1)
+    return style(fig, title=title, height=560)
+
+
+def difference_error_figure(errors: dict[str, np.ndarray], *, title: str) -> go.Figure:
+    """Error of forward and central differences against the step h, on log-log axes."""
+    fig = go.Figure()
+    for i, name in enumerate(("forward", "central")):
+        fig.add_trace(go.Scatter(x=errors["h"], y=np.maximum(errors[name], 1e-18), mode="lines+markers",
+                                 name=f"{name} difference", line=dict(color=PALETTE[i], width=2)))
+    fig.update_xaxes(type="log", title_text="step h", exponentformat="power")
+    fig.update_yaxes(type="log", title_text="absolute error", exponentformat="power")
+    return style(fig, title=title, height=400)
