@@ -80,10 +80,14 @@ def test_plotly_html_is_labelled_and_safe():
     assert "</script><script>" not in figure_html(fig, "p").split("application/json")[1][:-9]
 
 
-def build(book: Path, out: Path, env: dict) -> str:
+def run_build(book: Path, out: Path, env: dict) -> subprocess.CompletedProcess:
     jb = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run([str(jb), "build", str(book), "-W", "-n", "--keep-going",
-                             "--path-output", str(out)], env=env, capture_output=True, text=True)
+    return subprocess.run([str(jb), "build", str(book), "-W", "-n", "--keep-going",
+                           "--path-output", str(out)], env=env, capture_output=True, text=True)
+
+
+def build(book: Path, out: Path, env: dict) -> str:
+    result = run_build(book, out, env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return result.stdout
 
@@ -92,7 +96,7 @@ def page_text(out: Path, name: str) -> str:
     return (out / "_build" / "html" / f"{name}.html").read_text()
 
 
-def test_changing_an_imported_module_re_executes_only_its_pages(tinylib, tmp_path):
+def tiny_book(tmp_path: Path) -> Path:
     book = tmp_path / "book"
     book.mkdir()
     (book / "_config.yml").write_text(textwrap.dedent("""\
@@ -107,6 +111,22 @@ def test_changing_an_imported_module_re_executes_only_its_pages(tinylib, tmp_pat
             nb_execution_raise_on_error: true
         """))
     (book / "_toc.yml").write_text("format: jb-book\nroot: uses\nchapters:\n  - file: other\n")
+    return book
+
+
+def test_a_cell_that_raises_fails_the_build_with_its_traceback(tinylib, tmp_path):
+    book = tiny_book(tmp_path)
+    (book / "uses.md").write_text(PAGE.format(title="Uses", code="print('fine')"))
+    (book / "other.md").write_text(PAGE.format(
+        title="Other", code="def broken():\n    return 1 / 0\n\nbroken()"))
+    result = run_build(book, tmp_path / "out", {**os.environ, "PYTHONPATH": str(tmp_path / "lib")})
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "ZeroDivisionError" in log and "broken()" in log  # the traceback, not just a verdict
+
+
+def test_changing_an_imported_module_re_executes_only_its_pages(tinylib, tmp_path):
+    book = tiny_book(tmp_path)
     # "uses" imports alpha (and so, through it, beta); "other" imports nothing tracked and prints
     # a fresh random token each time it really runs.
     (book / "uses.md").write_text(PAGE.format(
