@@ -12,7 +12,7 @@ from torch.testing import assert_close
 from nnbook import autodiff
 from nnbook.autodiff import (BuggyZ, HandZ, autograd_derivative, autograd_graph, backward_chain,
                              backward_graph_rows, central_difference, check_layer, compare_derivatives,
-                             difference_errors, gradient_descent, microbatch_gradients, repeated_backward,
+                             difference_errors, gradient_descent, microbatch_gradients, repeated_backward, reverse_sweep,
                              silu, silu_derivative, xor_hidden_layer, z, z_derivative, z_minimiser)
 
 THETAS = torch.linspace(-6, 6, 241, dtype=torch.float64)
@@ -87,6 +87,18 @@ def test_graph_rows_describe_edges_and_saved_values():
     pow_row = rows[0]["saved for backward"]
     assert "exponent = 2" in pow_row and f"self = {1 - np.log1p(np.e):.6g}" in pow_row
     assert rows[-1]["passes gradient to"] == "-" and "leaf tensor" in rows[-1]["saved for backward"]
+
+
+def test_reverse_sweep_is_the_chain_rule():
+    rows = reverse_sweep(1.0)
+    assert [r["variable"] for r in rows] == ["z", "r", "w", "v", "u", "θ"]
+    assert rows[0]["value"] == pytest.approx(z(torch.tensor(1.0, dtype=torch.float64)).item(), rel=1e-15)
+    assert rows[-1]["value"] == 1.0
+    assert rows[-1]["dz/d(variable)"] == pytest.approx(0.4580252880326174, rel=1e-14)
+    running = 1.0
+    for row in rows:  # each gradient is the one above it times the local derivative
+        running *= row["local derivative"]
+        assert row["dz/d(variable)"] == pytest.approx(running, rel=1e-14)
 
 
 def test_graph_walk_visits_shared_nodes_once():

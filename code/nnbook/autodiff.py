@@ -24,18 +24,19 @@ from torchviz import make_dot
 from nnbook.plotting import PALETTE, style
 
 ScalarFn = Callable[[torch.Tensor], torch.Tensor]
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 SAVED_PREFIX = "_saved_"
 
 
 # --- The running example -------------------------------------------------------------------------
 
 def z(theta: torch.Tensor) -> torch.Tensor:
-    """The running example, z = (1 - log(1 + exp(theta)))^2, elementwise."""
+    """The running example z = (1 - log(1 + exp(theta)))^2, elementwise."""
     return (1 - torch.log(1 + torch.exp(theta))) ** 2
 
 
 def z_derivative(theta: torch.Tensor) -> torch.Tensor:
-    """dz/dtheta derived by hand with the chain rule: -2 (1 - log(1 + e^theta)) e^theta / (1 + e^theta)."""
+    """dz/dtheta by hand: -2 (1 - log(1 + e^theta)) e^theta / (1 + e^theta)."""
     e = torch.exp(theta)
     return -2 * (1 - torch.log(1 + e)) * e / (1 + e)
 
@@ -119,29 +120,32 @@ def _saved_values(fn) -> str:
 
 
 def backward_graph_rows(output: torch.Tensor) -> list[dict]:
-    """Walk ``output.grad_fn`` through ``next_functions`` and describe every node, output first.
+    """Walk from ``output.grad_fn`` along ``next_functions``: a row per node.
 
-    Each row gives the node's distance from the output, its name, the nodes it passes gradients on to
-    (``None`` marks an input that needs no gradient, such as a constant), and the values it saved.
-    An ``AccumulateGrad`` node ends a path: it adds the gradient into a leaf tensor's ``.grad``.
+    A row gives the node's distance from the output, its name, the nodes it
+    passes gradients on to (``None`` marks an input that needs no gradient,
+    such as a constant) and the values it saved. ``AccumulateGrad`` ends a
+    path: it adds the arriving gradient into a leaf tensor's ``.grad``.
     """
     if output.grad_fn is None:
-        raise ValueError("the tensor has no grad_fn: it is a leaf, or was computed without autograd")
+        raise ValueError("the tensor has no grad_fn: it is a leaf, "
+                         "or was computed without autograd")
     rows, seen = [], set()
     frontier = [(output.grad_fn, 0)]
-    while frontier:  # breadth first, so rows come in order of distance from the output
+    while frontier:  # breadth first: rows in order of distance from output
         fn, depth = frontier.pop(0)
-        if fn in seen:
+        if fn in seen:  # a node feeding several consumers is listed once
             continue
         seen.add(fn)
         nexts = [n for n, _ in fn.next_functions]
-        row = {"depth": depth, "node": node_name(fn),
-               "passes gradient to": ", ".join("None" if n is None else node_name(n) for n in nexts) or "-",
-               "saved for backward": _saved_values(fn) or "-"}
-        if hasattr(fn, "variable"):
+        receivers = ["None" if n is None else node_name(n) for n in nexts]
+        saved = _saved_values(fn)
+        if hasattr(fn, "variable"):  # AccumulateGrad holds its leaf
             leaf = fn.variable
-            row["saved for backward"] = f"leaf tensor of shape {tuple(leaf.shape)}, dtype {leaf.dtype}"
-        rows.append(row)
+            saved = f"leaf tensor of shape {tuple(leaf.shape)}, {leaf.dtype}"
+        rows.append({"depth": depth, "node": node_name(fn),
+                     "passes gradient to": ", ".join(receivers) or "-",
+                     "saved for backward": saved or "-"})
         frontier.extend((n, depth + 1) for n in nexts if n is not None)
     return rows
 
@@ -167,10 +171,40 @@ def autograd_graph(output: torch.Tensor, params: dict[str, torch.Tensor], *,
     return dot
 
 
+def reverse_sweep(theta0: float = 1.0) -> list[dict]:
+    """z computed one operation at a time, with the gradient of z with respect to every intermediate.
+
+    Rows run from the output down to theta, the order in which backward visits them. Each row has
+    the intermediate's value, the local derivative of the step above it with respect to it, and
+    dz/d(intermediate) as autograd computed it (``retain_grad`` keeps it on non-leaf tensors). The
+    chain rule says each gradient is the one above it times the local derivative.
+    """
+    theta = torch.tensor(theta0, dtype=torch.float64, requires_grad=True)
+    u = torch.exp(theta)
+    v = 1 + u
+    w = torch.log(v)
+    r = 1 - w
+    out = r ** 2
+    for t in (u, v, w, r, out):
+        t.retain_grad()
+    out.backward()
+    steps = [  # (name, definition, tensor, local derivative of the step above it)
+        ("z", "z = r²", out, 1.0),
+        ("r", "r = 1 − w", r, 2 * r.item()),  # dz/dr
+        ("w", "w = log v", w, -1.0),  # dr/dw
+        ("v", "v = 1 + u", v, 1 / v.item()),  # dw/dv
+        ("u", "u = exp θ", u, 1.0),  # dv/du
+        ("θ", "θ (leaf)", theta, u.item()),  # du/dθ = exp θ
+    ]
+    return [{"variable": name, "definition": definition, "value": t.item(),
+             "local derivative": local, "dz/d(variable)": t.grad.item()}
+            for name, definition, t, local in steps]
+
+
 # --- Custom autograd functions: the hand derivative inside autograd ------------------------------
 
 class HandZ(torch.autograd.Function):
-    """z with our hand derivative as its backward, so ``gradcheck`` can test the formula directly."""
+    """z with our hand derivative as its backward, for ``gradcheck`` to test."""
 
     @staticmethod
     def forward(ctx, theta):
@@ -184,13 +218,14 @@ class HandZ(torch.autograd.Function):
 
 
 class BuggyZ(HandZ):
-    """z with a classic mistake in its backward: the inner derivative of exp(theta) is forgotten."""
+    """z with a classic slip in its backward: the inner derivative is lost."""
 
     @staticmethod
     def backward(ctx, grad_output):
         (theta,) = ctx.saved_tensors
         e = torch.exp(theta)
-        return grad_output * -2 * (1 - torch.log(1 + e)) / (1 + e)  # missing the factor e^theta
+        # Missing the factor e^theta, the derivative of exp:
+        return grad_output * -2 * (1 - torch.log(1 + e)) / (1 + e)
 
 
 def xor_hidden_layer(seed: int = 0) -> nn.Module:
@@ -201,12 +236,13 @@ def xor_hidden_layer(seed: int = 0) -> nn.Module:
 
 
 def check_layer(layer: nn.Module, X: torch.Tensor, **kwargs) -> bool:
-    """``torch.autograd.gradcheck`` of a layer's output with respect to its input and every parameter."""
+    """``gradcheck`` a layer with respect to its input and every parameter."""
     names = [name for name, _ in layer.named_parameters()]
-    params = [p.detach().clone().requires_grad_(True) for p in layer.parameters()]
+    params = [p.detach().clone().requires_grad_(True)
+              for p in layer.parameters()]
     X = X.detach().clone().requires_grad_(True)
 
-    def as_function(X, *params):
+    def as_function(X, *params):  # the layer as a function of all its inputs
         return torch.func.functional_call(layer, dict(zip(names, params)), (X,))
 
     return torch.autograd.gradcheck(as_function, (X, *params), **kwargs)
@@ -220,7 +256,7 @@ def silu(x: torch.Tensor) -> torch.Tensor:
 
 
 def silu_derivative(x: torch.Tensor) -> torch.Tensor:
-    """Its derivative by the product rule: sigma(x) + x sigma(x)(1 - sigma(x)) = sigma(x)(1 + x(1 - sigma(x)))."""
+    """By the product rule: s + x s (1 - s) = s (1 + x (1 - s)), s = sigmoid(x)."""
     s = torch.sigmoid(x)
     return s * (1 + x * (1 - s))
 
@@ -259,17 +295,19 @@ def gradient_descent(theta0: float, lr: float, num_steps: int, *, zero_grad: boo
     return np.array(trajectory)
 
 
-def microbatch_gradients(model: nn.Module, loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-                         X: torch.Tensor, y: torch.Tensor, num_chunks: int) -> list[torch.Tensor]:
-    """Gradients of the mean loss over (X, y), accumulated over ``num_chunks`` micro-batches.
+def microbatch_gradients(model: nn.Module, loss_fn: LossFn, X: torch.Tensor,
+                         y: torch.Tensor, num_chunks: int) -> list[torch.Tensor]:
+    """Gradients of the mean loss over (X, y), accumulated over micro-batches.
 
-    Each chunk's mean loss is weighted by its share of the rows before ``backward``, so the sum that
-    accumulates in ``.grad`` is exactly the gradient of the mean over the whole batch.
-    ``loss_fn`` must average over rows (the default reduction of PyTorch's losses).
+    Each chunk's mean loss is weighted by its share of the rows, so the sum
+    that accumulates in ``.grad`` is the gradient of the mean over the whole
+    batch. ``loss_fn`` must average over rows (PyTorch's default reduction).
     """
     model.zero_grad(set_to_none=True)
-    for X_chunk, y_chunk in zip(X.tensor_split(num_chunks), y.tensor_split(num_chunks)):
-        loss = loss_fn(model(X_chunk), y_chunk) * (len(X_chunk) / len(X))
+    chunks = zip(X.tensor_split(num_chunks), y.tensor_split(num_chunks))
+    for X_chunk, y_chunk in chunks:
+        share = len(X_chunk) / len(X)
+        loss = loss_fn(model(X_chunk), y_chunk) * share
         loss.backward()  # adds into each parameter's .grad
     return [p.grad.detach().clone() for p in model.parameters()]
 

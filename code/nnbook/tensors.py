@@ -21,38 +21,48 @@ def tensor_facts(t: torch.Tensor) -> dict:
 
 
 class TinyNet(nn.Module):
-    """A two-layer network as a module: the layers with weights are submodules, created once."""
+    """A two-layer network as a module; layers with weights are submodules."""
 
     def __init__(self, n_in: int = 2, n_hidden: int = 4, n_out: int = 2):
         super().__init__()
-        self.hidden = nn.Linear(n_in, n_hidden)  # registers hidden.weight (4, 2) and hidden.bias (4,)
-        self.output = nn.Linear(n_hidden, n_out)  # registers output.weight (2, 4) and output.bias (2,)
+        # Assigning a module registers its parameters under the attribute's
+        # name: hidden.weight (n_hidden, n_in), hidden.bias (n_hidden,), ...
+        self.hidden = nn.Linear(n_in, n_hidden)
+        self.output = nn.Linear(n_hidden, n_out)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        A = torch.sigmoid(self.hidden(X))  # (B, n_hidden): no weights, so no submodule needed
+        A = torch.sigmoid(self.hidden(X))  # (B, n_hidden); no weights here
         return self.output(A)  # (B, n_out): one score per class
 
 
-def tiny_net_functional(X: torch.Tensor, params: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The same network in the functional API: no state, every parameter is passed in."""
-    A = torch.sigmoid(F.linear(X, params["hidden.weight"], params["hidden.bias"]))  # (B, n_hidden)
-    return F.linear(A, params["output.weight"], params["output.bias"])  # (B, n_out)
+def tiny_net_functional(X: torch.Tensor,
+                        params: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The same network, functional: no state, every weight passed in."""
+    Z = F.linear(X, params["hidden.weight"], params["hidden.bias"])
+    A = torch.sigmoid(Z)  # (B, n_hidden)
+    W, b = params["output.weight"], params["output.bias"]
+    return F.linear(A, W, b)  # (B, n_out)
 
 
 def init_tiny_params(n_in: int = 2, n_hidden: int = 4, n_out: int = 2, *,
-                     generator: torch.Generator | None = None, dtype: torch.dtype = torch.float32,
-                     device: torch.device | None = None) -> dict[str, torch.Tensor]:
-    """Fresh parameters for :func:`tiny_net_functional`, drawn as ``nn.Linear`` draws its own.
+                     generator: torch.Generator | None = None,
+                     dtype: torch.dtype = torch.float32,
+                     device: torch.device | None = None,
+                     ) -> dict[str, torch.Tensor]:
+    """Fresh parameters for ``tiny_net_functional``, drawn as nn.Linear does.
 
-    ``nn.Linear`` draws weights and biases uniformly from (-1/sqrt(fan_in), 1/sqrt(fan_in)); with the
-    functional API, creating, storing and moving the parameters is the caller's job.
+    ``nn.Linear`` draws weights and biases uniformly from +-1/sqrt(fan_in).
+    With the functional API, creating, keeping and moving them is our job.
     """
+    layers = (("hidden", n_in, n_hidden), ("output", n_hidden, n_out))
     params = {}
-    for name, fan_in, fan_out in (("hidden", n_in, n_hidden), ("output", n_hidden, n_out)):
+    for name, fan_in, fan_out in layers:
         bound = 1 / math.sqrt(fan_in)
-        for suffix, shape in (("weight", (fan_out, fan_in)), ("bias", (fan_out,))):
-            values = (torch.rand(shape, generator=generator, dtype=dtype) * 2 - 1) * bound
-            params[f"{name}.{suffix}"] = values.to(device).requires_grad_(True)
+        shapes = (("weight", (fan_out, fan_in)), ("bias", (fan_out,)))
+        for suffix, shape in shapes:
+            u = torch.rand(shape, generator=generator, dtype=dtype)  # in [0, 1)
+            values = ((2 * u - 1) * bound).to(device)
+            params[f"{name}.{suffix}"] = values.requires_grad_(True)
     return params
 
 
@@ -63,14 +73,16 @@ def parameter_rows(model: nn.Module) -> list[dict]:
             for name, p in model.named_parameters()]
 
 
-def mlp_functional(X: torch.Tensor, weights: list[torch.Tensor], biases: list[torch.Tensor],
-                   activation=torch.relu) -> torch.Tensor:
-    """A fully connected network of any depth in the functional API (the exercise's solution).
+def mlp_functional(X: torch.Tensor, weights: list[torch.Tensor],
+                   biases: list[torch.Tensor], activation=torch.relu,
+                   ) -> torch.Tensor:
+    """A fully connected network of any depth in the functional API.
 
-    ``activation`` follows every layer except the last, whose raw scores are returned.
+    ``activation`` follows every layer but the last, whose scores are returned.
     """
     if len(weights) != len(biases) or not weights:
-        raise ValueError(f"need one bias per weight matrix, got {len(weights)} weights and {len(biases)} biases")
+        raise ValueError(f"need one bias per weight matrix, got {len(weights)} "
+                         f"weights and {len(biases)} biases")
     A = X
     for i, (W, b) in enumerate(zip(weights, biases)):
         A = F.linear(A, W, b)  # (B, W.shape[0])
