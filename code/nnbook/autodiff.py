@@ -167,7 +167,7 @@ def autograd_graph(output: torch.Tensor, params: dict[str, torch.Tensor], *,
         dot = make_dot(output, params=params, show_saved=show_saved)
     dot.name = title  # the <title> of the SVG's root group
     dot.attr(label=title, labelloc="t", fontsize="12", fontname="sans-serif")
-    dot.attr(bgcolor="transparent")
+    dot.attr(bgcolor="white")  # black edges stay visible in dark mode
     return dot
 
 
