@@ -1,0 +1,98 @@
+"""Grids of images for the pages: samples with their labels, filters beside what they produce,
+feature maps, and mistakes titled with the true and the predicted label.
+
+Matplotlib draws these (plotly is for charts); every figure gets a suptitle, which is what a
+reader of the page and a screen reader see first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display needed; the notebook shows the returned figure
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+
+def _as_array(image) -> np.ndarray:
+    if isinstance(image, torch.Tensor):
+        image = image.detach().float().cpu().numpy()
+    image = np.asarray(image, dtype=float)
+    return image.reshape(image.shape[-2:]) if image.ndim > 2 else image  # drop (1, H, W)'s channel
+
+
+def image_grid(images: Sequence, titles: Sequence[str] | None = None, *, ncols: int = 5,
+               suptitle: str, size: float = 1.8, cmap: str = "gray", symmetric: bool = False,
+               ) -> plt.Figure:
+    """Images in a grid, each with an optional title. ``symmetric`` centres the colour scale on
+    zero (for kernels and signed feature maps: red positive, blue negative)."""
+    n = len(images)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.6), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for k, (ax, image) in enumerate(zip(axes.flat, images)):
+        array = _as_array(image)
+        if symmetric:
+            limit = float(np.abs(array).max()) or 1.0
+            ax.imshow(array, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        else:
+            ax.imshow(array, cmap=cmap)
+        if titles is not None:
+            ax.set_title(titles[k], fontsize=9)
+    fig.suptitle(suptitle)
+    fig.tight_layout()
+    plt.close(fig)  # the caller displays it; keeps pyplot from showing it twice
+    return fig
+
+
+def labelled_samples(X: torch.Tensor, y: torch.Tensor, classes: Sequence[str], *, n: int = 10,
+                     seed: int = 0, ncols: int = 5, suptitle: str) -> plt.Figure:
+    """``n`` images drawn at random (reproducibly) from ``X``, titled with their labels."""
+    idx = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))[:n]
+    return image_grid([X[i] for i in idx], [classes[int(y[i])] for i in idx], ncols=ncols,
+                      suptitle=suptitle)
+
+
+def misclassified_grid(X: torch.Tensor, y: torch.Tensor, y_hat: torch.Tensor,
+                       classes: Sequence[str], *, n: int = 12, seed: int = 0, ncols: int = 6,
+                       suptitle: str) -> plt.Figure:
+    """Up to ``n`` wrongly classified images, drawn at random, titled "true / predicted"."""
+    wrong = torch.nonzero(y.cpu() != y_hat.cpu()).flatten()
+    pick = wrong[torch.randperm(len(wrong), generator=torch.Generator().manual_seed(seed))[:n]]
+    titles = [f"{classes[int(y[i])]}\n→ {classes[int(y_hat[i])]}" for i in pick]
+    return image_grid([X[i] for i in pick], titles, ncols=ncols, suptitle=suptitle, size=1.9)
+
+
+def _draw_kernel(ax, kernel: np.ndarray) -> None:
+    limit = float(np.abs(kernel).max()) or 1.0
+    ax.imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    for (r, c), value in np.ndenumerate(kernel):
+        text = f"{value:.2f}" if abs(value - round(value)) > 1e-9 else f"{int(round(value))}"
+        ax.text(c, r, text, ha="center", va="center", fontsize=9,
+                color="white" if abs(value) > 0.6 * limit else "black")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def filter_panels(image, results: dict[str, tuple], *, suptitle: str,
+                  size: float = 2.6) -> plt.Figure:
+    """One column per filter: its kernel (numbers written in), then the image it produces.
+
+    ``results`` maps a filter's name to ``(kernel, filtered image)``.
+    """
+    n = len(results)
+    fig, axes = plt.subplots(2, n, figsize=(size * n, 2 * size + 0.6),
+                             gridspec_kw=dict(height_ratios=[1, 1.6]), squeeze=False)
+    for col, (name, (kernel, filtered)) in enumerate(results.items()):
+        _draw_kernel(axes[0, col], _as_array(kernel))
+        axes[0, col].set_title(f"{name} kernel", fontsize=10)
+        axes[1, col].imshow(_as_array(filtered), cmap="gray")
+        axes[1, col].axis("off")
+    fig.suptitle(suptitle)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
