@@ -26,6 +26,8 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
+from nnbook.sphinxext import provenance
+
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 FINGERPRINT_MARK = "# nnbook dependency fingerprint"
@@ -119,12 +121,21 @@ def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     if "```{code-cell}" not in text:
         return
     cells = [m.group(1) for m in _CODE_CELL.finditer(text)]
-    modules = dependency_closure(cells, list(app.config.nnbook_tracked_packages))
-    if not modules:
-        return
-    for path in modules.values():
+    tracked = list(app.config.nnbook_tracked_packages)
+    page_modules = dependency_closure(cells, tracked)
+    # The hidden provenance cells run in the kernel too: the modules they import count as well.
+    hidden = [provenance.PROVENANCE_SOURCE]
+    if "nnbook.runcache" in page_modules:
+        hidden.append(provenance.RECORDER_SOURCE)
+        first = text.index("```{code-cell}")
+        text = text[:first] + provenance.hidden_cell(provenance.RECORDER_SOURCE) + "\n" + text[first:]
+    modules = dependency_closure(cells + hidden, tracked)
+    # The hidden cells' source lives in provenance.py: a change there must re-read the page.
+    for path in [*modules.values(), Path(provenance.__file__)]:
         app.env.note_dependency(str(path))
-    source[0] = text.rstrip("\n") + fingerprint_cell(modules)
+    if modules:
+        text = text.rstrip("\n") + fingerprint_cell(modules)
+    source[0] = text.rstrip("\n") + "\n\n" + provenance.hidden_cell(provenance.PROVENANCE_SOURCE)
 
 
 def _plotly_js() -> Path:
@@ -182,12 +193,45 @@ def _on_build_finished(app: Sphinx, exception: Exception | None) -> None:
         _sync_tree(_mathjax_dir(app), static / "mathjax")
 
 
+def _dedupe_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Drop repeated script and style entries. sphinx-thebe and sphinx-togglebutton register their
+    inline configuration scripts twice under jupyter-book, and a second ``const THEBE_JS_URL``
+    is a SyntaxError in every page's console."""
+    for key in ("script_files", "css_files"):
+        seen, unique = set(), []
+        for asset in context.get(key, []):
+            ident = (getattr(asset, "filename", str(asset)) or "",  # None and "" alike: inline
+                     tuple(sorted((k, str(v)) for k, v in getattr(asset, "attributes", {}).items())))
+            if ident not in seen:
+                seen.add(ident)
+                unique.append(asset)
+        context[key] = unique
+
+
+def _fix_citation_roles(app: Sphinx, pagename: str, templatename: str, context: dict,
+                        doctree) -> None:
+    """Docutils writes bibliography entries as ``role="doc-biblioentry"`` inside a
+    ``role="list"``: a list must hold list items (ARIA), so give them that role."""
+    if "body" in context and 'role="doc-biblioentry"' in context["body"]:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+
+
+def _on_config_inited(app: Sphinx, config) -> None:
+    # The theme follows the reader's system light or dark preference unless told otherwise; with
+    # no default it logs "Got invalid theme mode" on a reader's first visit.
+    config.html_context.setdefault("default_mode", "auto")
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("nnbook_tracked_packages", ["nnbook"], "env")
     app.add_config_value("nnbook_mathjax_dir", "", "html")
     # Every kernel the build starts inherits this: figures leave the kernel as plotly JSON.
     os.environ["PLOTLY_RENDERER"] = "plotly_mimetype"
+    app.connect("config-inited", _on_config_inited)
     app.connect("source-read", _on_source_read)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("build-finished", _on_build_finished)
+    app.connect("html-page-context", _dedupe_assets, priority=900)
+    app.connect("html-page-context", _fix_citation_roles)
+    provenance.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -16,7 +16,8 @@ from docutils import nodes
 
 MIME = "application/vnd.plotly.v1+json"
 CONFIG = {"displaylogo": False, "responsive": True,
-          "modeBarButtonsToRemove": ["sendDataToCloud", "select2d", "lasso2d"]}
+          # no buttons that upload to a cloud service: the book works offline and shares nothing
+          "modeBarButtonsToRemove": ["sendDataToCloud", "sendChartToCloud", "select2d", "lasso2d"]}
 
 
 def figure_title(fig: dict) -> str:

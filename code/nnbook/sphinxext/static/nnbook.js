@@ -1,7 +1,44 @@
-// The book's small behaviours on the static site: plotly figures, self-check questions.
+// The book's small behaviours on the static site: plotly figures, self-check questions, dark mode.
 // Loaded with `defer`, after plotly.min.js; no network access, no inline scripts needed.
 (function () {
   "use strict";
+
+  // Figures have transparent backgrounds; text, grid and axis lines follow the site's theme.
+  var THEMES = {
+    light: { font: "#2a3f5f", grid: "#e5ecf6", line: "#8a99ad" },
+    dark: { font: "#ced6dd", grid: "rgba(255,255,255,0.14)", line: "#8a99ad" }
+  };
+
+  function siteTheme() {
+    return document.documentElement.dataset.theme === "dark" ? "dark" : "light";
+  }
+
+  function themeUpdate(target, theme) {
+    var colours = THEMES[theme];
+    var update = { "font.color": colours.font };
+    var full = target._fullLayout || target.layout || {};
+    Object.keys(full).forEach(function (key) {
+      if (/^[xy]axis\d*$/.test(key)) {
+        update[key + ".gridcolor"] = colours.grid;
+        update[key + ".zerolinecolor"] = colours.grid;
+        update[key + ".linecolor"] = colours.line;
+      }
+    });
+    return update;
+  }
+
+  function applyTheme(target) {
+    var theme = siteTheme();
+    var previous = target.dataset.theme;
+    target.dataset.theme = theme;
+    // A figure is drawn in the light theme it was made for; only a change needs a relayout.
+    if (previous === theme || (!previous && theme === "light")) return;
+    window.Plotly.relayout(target, themeUpdate(target, theme));
+  }
+
+  function followTheme() {
+    document.querySelectorAll(".nnbook-plotly[data-drawn]").forEach(applyTheme);
+  }
 
   function drawFigures() {
     if (typeof window.Plotly === "undefined") {
@@ -13,7 +50,12 @@
       if (!target || target.dataset.drawn) return;
       var fig = JSON.parse(node.textContent);
       target.dataset.drawn = "1";
-      window.Plotly.newPlot(target, fig.data, fig.layout, fig.config);
+      // Without script the figure is a named picture (role img); drawn, it holds controls
+      // (zoom, pan, legend toggles), and a picture may not contain controls: it becomes a figure.
+      target.setAttribute("role", "figure");
+      window.Plotly.newPlot(target, fig.data, fig.layout, fig.config).then(function () {
+        applyTheme(target);
+      });
     });
   }
 
@@ -35,6 +77,8 @@
   }
 
   document.addEventListener("click", onQuizClick);
+  new MutationObserver(followTheme).observe(document.documentElement,
+    { attributes: true, attributeFilter: ["data-theme"] });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", drawFigures);
   } else {

@@ -1,0 +1,440 @@
+"""Provenance of every executed page, and the book's execution report.
+
+Two hidden cells travel with each page that has code (added in ``source-read``, tagged
+``remove-cell``, stripped again from the notebooks readers download):
+
+* a **run recorder**, before the first code cell of pages that use the training cache
+  (:mod:`nnbook.runcache`): a ``sys.audit`` hook that notes which cache entries the page loads
+  and which it writes, that is, which training runs it reused and which it trained;
+* a **provenance cell**, at the end: it prints, from inside the kernel that ran the page, the device,
+  its name, the precision, the torch version, the git commit and the time, as one JSON line.
+
+Because both run in the kernel, a page served from the execution cache keeps the provenance of the
+run that really produced its outputs. After a page is parsed (``doctree-read``) the build reads
+that line back from the executed notebook, adds myst-nb's execution data (run time, method, cache
+state), stores it in the environment and appends a small provenance block to the page. The
+``nnbook-execution-report`` directive turns the records of all pages into tables once every page
+has been read.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import posixpath
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from docutils import nodes
+from sphinx.addnodes import pending_xref
+from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+logger = logging.getLogger(__name__)
+
+PROVENANCE_MARK = "# nnbook provenance"
+RECORDER_MARK = "# nnbook run recorder"
+GLUE_KEY = "nnbook_provenance"
+HIDDEN_MARKS = (PROVENANCE_MARK, RECORDER_MARK)  # and the dependency fingerprint, see is_hidden_cell
+
+RECORDER_SOURCE = f"""{RECORDER_MARK}: notes which training-cache entries this page loads or writes.
+import os as _os
+import sys as _sys
+from nnbook.runcache import cache_root as _cache_root
+
+_nnbook_runs = {{}}
+
+
+def _nnbook_audit(event, args, _root=str(_cache_root()), _runs=_nnbook_runs):
+    if event == "open" and not isinstance(args[0], int):
+        path = _os.fspath(args[0])
+        if path.startswith(_root) and path.endswith(".pt"):
+            _runs.setdefault(_os.path.basename(path), "loaded")
+    elif event == "os.rename":
+        path = _os.fspath(args[1])
+        if path.startswith(_root) and path.endswith(".pt"):
+            _runs[_os.path.basename(path)] = "trained"
+
+
+_sys.addaudithook(_nnbook_audit)"""
+
+PROVENANCE_SOURCE = f"""{PROVENANCE_MARK}: what computed this page, read back by the build.
+import datetime as _dt
+import json as _json
+import subprocess as _sp
+
+import torch as _torch
+from myst_nb import glue as _glue
+from nnbook.device import describe as _describe
+
+
+def _nnbook_git(*args):
+    try:
+        return _sp.run(["git", *args], capture_output=True, text=True, timeout=20).stdout.strip()
+    except (OSError, _sp.SubprocessError):
+        return ""
+
+
+_info = _describe()
+_glue({GLUE_KEY!r}, _json.dumps({{
+    "device": _info.device,
+    "device_name": _info.name,
+    "bf16": _info.bf16,
+    "dtype": str(_torch.get_default_dtype()).removeprefix("torch."),
+    "torch": _info.torch_version,
+    "commit": _nnbook_git("rev-parse", "--short=12", "HEAD"),
+    "dirty": bool(_nnbook_git("status", "--porcelain", "--untracked-files=no")),
+    "executed_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    "runs": dict(sorted(globals().get("_nnbook_runs", {{}}).items())),
+}}), display=False)"""
+
+
+def hidden_cell(source: str) -> str:
+    return f"```{{code-cell}} ipython3\n:tags: [remove-cell]\n\n{source}\n```\n"
+
+
+def is_hidden_cell(source: str) -> bool:
+    """Whether a cell is one of the build's bookkeeping cells (provenance, recorder, fingerprint)."""
+    from nnbook.sphinxext import FINGERPRINT_MARK
+
+    return source.lstrip().startswith((*HIDDEN_MARKS, FINGERPRINT_MARK))
+
+
+# --- reading the record back ----------------------------------------------------------------------
+
+def read_record(glue_file: Path) -> dict | None:
+    """The record the provenance cell glued, from myst-nb's glue file of an executed page.
+
+    (Read from the glue file, not the executed notebook: myst-nb writes a page served from the
+    execution cache without its outputs, but its glue data always comes from the cached run.)
+    """
+    if not glue_file.is_file():
+        return None
+    entry = json.loads(glue_file.read_text(encoding="utf-8")).get(GLUE_KEY)
+    if not entry:
+        return None
+    text = entry.get("data", {}).get("text/plain")
+    return json.loads(ast.literal_eval(text)) if text else None
+
+
+def precision_text(record: dict) -> str:
+    dtype = record.get("dtype", "float32")
+    return f"{dtype} (bfloat16 {'supported' if record.get('bf16') else 'not supported'})"
+
+
+def commit_text(record: dict) -> str:
+    commit = record.get("commit") or "unknown"
+    return commit + (" with uncommitted changes" if record.get("dirty") else "")
+
+
+def _when(timestamp: float | None) -> str:
+    if not timestamp:
+        return "unknown"
+    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _seconds(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.1f} s"
+
+
+def _env_records(env) -> dict[str, dict]:
+    if not hasattr(env, "nnbook_provenance"):
+        env.nnbook_provenance = {}
+    return env.nnbook_provenance
+
+
+def on_builder_inited(app: Sphinx) -> None:
+    app.env.nnbook_build_started = time.time()
+    _env_records(app.env)
+
+
+def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
+    """Record how the page was computed and append the provenance block."""
+    from myst_nb.sphinx_ import NbMetadataCollector
+
+    env = app.env
+    exec_data = NbMetadataCollector.get_exec_data(env, env.docname)
+    if not exec_data:
+        _env_records(env).pop(env.docname, None)
+        return
+    glue_file = Path(env.mystnb_config.output_folder, env.docname + ".glue.json")
+    record = read_record(glue_file) or {}
+    record = {**record, "runtime": exec_data.get("runtime"), "method": exec_data.get("method"),
+              "mtime": exec_data.get("mtime"), "succeeded": exec_data.get("succeeded")}
+    _env_records(env)[env.docname] = record
+    doctree += provenance_node(record)
+
+
+def provenance_node(record: dict) -> nodes.Element:
+    device = record.get("device_name") or "an unknown device"
+    parts = [
+        f"Computed on {device}",
+        f"precision {precision_text(record)}" if record.get("dtype") else None,
+        f"PyTorch {record['torch']}" if record.get("torch") else None,
+        f"commit {commit_text(record)}",
+        f"executed {_when(record.get('mtime'))} in {_seconds(record.get('runtime'))}",
+    ]
+    text = "; ".join(p for p in parts if p) + "."
+    para = nodes.paragraph("", "")
+    para += nodes.strong("", "Provenance. ")
+    para += nodes.Text(text)
+    return nodes.container("", para, classes=["nnbook-provenance"])
+
+
+def on_env_purge_doc(app: Sphinx, env, docname: str) -> None:
+    _env_records(env).pop(docname, None)
+    getattr(env, "nnbook_report_docs", set()).discard(docname)
+
+
+def on_env_merge_info(app: Sphinx, env, docnames, other) -> None:
+    records = _env_records(env)
+    for docname in docnames:
+        if docname in getattr(other, "nnbook_provenance", {}):
+            records[docname] = other.nnbook_provenance[docname]
+    if not hasattr(env, "nnbook_report_docs"):
+        env.nnbook_report_docs = set()
+    env.nnbook_report_docs |= getattr(other, "nnbook_report_docs", set()) & set(docnames)
+
+
+# --- the execution report -------------------------------------------------------------------------
+
+class ExecutionReportNode(nodes.General, nodes.Element):
+    """Placeholder, replaced by the report's tables once every page has been read."""
+
+
+class ExecutionReport(SphinxDirective):
+    """``{nnbook-execution-report}``: tables of page execution and training runs."""
+
+    def run(self):
+        if not hasattr(self.env, "nnbook_report_docs"):
+            self.env.nnbook_report_docs = set()
+        self.env.nnbook_report_docs.add(self.env.docname)
+        return [ExecutionReportNode()]
+
+
+def on_env_updated(app: Sphinx, env) -> list[str]:
+    # The report reflects every page, so it is rewritten on every build.
+    return sorted(getattr(env, "nnbook_report_docs", set()))
+
+
+def _table(headers: list[str], rows: list[list[nodes.Node | str]], classes=()) -> nodes.table:
+    table = nodes.table(classes=["colwidths-auto", *classes])
+    group = nodes.tgroup(cols=len(headers))
+    table += group
+    for _ in headers:
+        group += nodes.colspec(colwidth=1)
+    head = nodes.thead()
+    group += head
+    row = nodes.row()
+    for h in headers:
+        row += nodes.entry("", nodes.paragraph("", h))
+    head += row
+    body = nodes.tbody()
+    group += body
+    for cells in rows:
+        row = nodes.row()
+        for cell in cells:
+            para = nodes.paragraph("", "")
+            para += cell if isinstance(cell, nodes.Node) else nodes.Text(str(cell))
+            row += nodes.entry("", para)
+        body += row
+    return table
+
+
+def _page_link(env, fromdoc: str, docname: str) -> nodes.Node:
+    title = env.titles.get(docname)
+    target = posixpath.relpath(docname, posixpath.dirname(fromdoc))
+    ref = pending_xref("", refdoc=fromdoc, reftarget=target, reftype="doc",
+                       refdomain="std", refexplicit=True, refwarn=True)
+    ref += nodes.inline("", title.astext() if title is not None else docname)
+    return ref
+
+
+def load_run(path: Path) -> dict | None:
+    """A stored training run (the payload :class:`nnbook.runcache.RunCache` wrote), or None."""
+    import torch
+
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _flatten(payload: dict, prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in payload.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _number(value) -> float | None:
+    """A plain number from a stored value: a float, a 0-d tensor, or the last of a list."""
+    try:
+        import torch
+
+        if isinstance(value, torch.Tensor):
+            value = value.flatten()[-1].item() if value.numel() else None
+    except ImportError:
+        pass
+    if isinstance(value, (list, tuple)):
+        value = value[-1] if value else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def run_summary(payload: dict) -> dict[str, Any]:
+    """The accuracy, wall time, device and precision of a stored run, wherever the payload keeps
+    them (top level or in a nested history), matched by name."""
+    flat = _flatten({k: v for k, v in payload.items() if not k.startswith("_")})
+    summary: dict[str, Any] = {"accuracy": None, "wall_time": None, "device": None, "precision": None}
+    for key, value in flat.items():
+        leaf = key.rsplit(".", 1)[-1].lower()
+        if summary["accuracy"] is None and "acc" in leaf and "train" not in leaf:
+            summary["accuracy"] = _number(value)
+        elif summary["wall_time"] is None and ("wall" in leaf or leaf in ("seconds", "train_time")):
+            summary["wall_time"] = _number(value)
+        elif summary["device"] is None and leaf == "device" and isinstance(value, str):
+            summary["device"] = value
+        elif summary["precision"] is None and leaf in ("precision", "dtype") and isinstance(value, str):
+            summary["precision"] = value
+    return summary
+
+
+def reading_order(env, docnames) -> list[str]:
+    """``docnames`` in the order of the table of contents (others last, by name)."""
+    order: list[str] = []
+
+    def visit(doc: str) -> None:
+        if doc in order:
+            return
+        order.append(doc)
+        for child in env.toctree_includes.get(doc, []):
+            visit(child)
+
+    visit(env.config.root_doc)
+    rank = {doc: i for i, doc in enumerate(order)}
+    return sorted(docnames, key=lambda d: (rank.get(d, len(rank)), d))
+
+
+def report_tables(env, fromdoc: str) -> list[nodes.Node]:
+    from nnbook.runcache import cache_root
+
+    records = _env_records(env)
+    started = getattr(env, "nnbook_build_started", time.time())
+    out: list[nodes.Node] = []
+
+    devices = sorted({(r.get("device_name") or "unknown", precision_text(r), r.get("torch") or "?")
+                      for r in records.values()})
+    para = nodes.paragraph("", "")
+    para += nodes.Text("Pages were computed on: " + "; ".join(
+        f"{name}, precision {prec}, PyTorch {torch}" for name, prec, torch in devices) + "."
+        if devices else "No page was executed.")
+    out.append(para)
+
+    rows, total = [], 0.0
+    for docname in reading_order(env, records):
+        r = records[docname]
+        fresh = (r.get("mtime") or 0) >= started
+        total += r.get("runtime") or 0.0
+        rows.append([_page_link(env, fromdoc, docname), _seconds(r.get("runtime")),
+                     "executed in this build" if fresh else "from the execution cache",
+                     _when(r.get("mtime")), commit_text(r),
+                     "yes" if r.get("succeeded") else "no"])
+    out.append(_table(["Page", "Execution time", "Cache state", "Executed", "Commit", "Succeeded"],
+                      rows, classes=["nnbook-exec-table"]))
+    total_para = nodes.paragraph("", "")
+    total_para += nodes.Text(f"Total execution time of the pages: {total:.1f} s "
+                             f"({total / 60:.1f} min) over {len(rows)} executed pages.")
+    out.append(total_para)
+
+    root = cache_root()
+    run_rows = []
+    for docname in reading_order(env, records):
+        for filename, how in records[docname].get("runs", {}).items():
+            payload = load_run(root / filename)
+            summary = run_summary(payload) if payload else {}
+            name = filename.rsplit("-", 1)[0]
+            acc, wall = summary.get("accuracy"), summary.get("wall_time")
+            run_rows.append([_page_link(env, fromdoc, docname), name,
+                             "trained" if how == "trained" else "loaded from the run cache",
+                             "-" if acc is None else f"{acc:.2%}",
+                             "-" if wall is None else f"{wall:.1f} s",
+                             summary.get("device") or "-", summary.get("precision") or "-"])
+    heading = nodes.paragraph("", "")
+    heading += nodes.strong("", "Training runs")
+    out.append(heading)
+    if run_rows:
+        out.append(_table(["Page", "Run", "This build", "Test accuracy", "Training wall time",
+                           "Device", "Precision"], run_rows, classes=["nnbook-runs-table"]))
+    else:
+        para = nodes.paragraph("", "")
+        para += nodes.Text("No page of this build used the training cache.")
+        out.append(para)
+    where = nodes.paragraph("", "")
+    where += nodes.Text(f"Training runs are cached in {root} (set NNBOOK_CACHE to move it); "
+                        "a run is redone when its model code, hyperparameters, data, PyTorch "
+                        "version or device type change.")
+    out.append(where)
+    return out
+
+
+class ExecutionReportTransform(SphinxPostTransform):
+    default_priority = 8  # before the references are resolved, like myst-nb's nb-exec-table
+
+    def run(self, **kwargs) -> None:
+        for node in list(self.document.findall(ExecutionReportNode)):
+            node.replace_self(report_tables(self.env, self.env.docname))
+
+
+# --- downloads ------------------------------------------------------------------------------------
+
+def downloadable_notebook(app: Sphinx, docname: str) -> nbformat.NotebookNode | None:
+    """The executed notebook of a page, with its outputs, without the build's bookkeeping cells."""
+    from jupyter_cache import get_cache
+
+    config = app.env.mystnb_config
+    path = Path(config.output_folder, docname + ".ipynb")
+    if not path.is_file():
+        return None
+    nb = nbformat.read(path, as_version=4)
+    # myst-nb writes pages served from the execution cache without outputs; take them from there.
+    try:
+        _, nb = get_cache(config.execution_cache_path).merge_match_into_notebook(nb)
+    except KeyError:
+        pass
+    nb.cells = [c for c in nb.cells if not (c.cell_type == "code" and is_hidden_cell(c.source))]
+    return nb
+
+
+def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context: dict,
+                         doctree) -> None:
+    # Runs after sphinx-book-theme (priority 501) copied the executed notebook into _sources.
+    source = context.get("ipynb_source")
+    if source:
+        nb = downloadable_notebook(app, pagename)
+        if nb is not None:
+            nbformat.write(nb, Path(app.outdir) / "_sources" / source)
+
+
+def setup(app: Sphinx) -> None:
+    app.add_node(ExecutionReportNode)
+    app.add_directive("nnbook-execution-report", ExecutionReport)
+    app.add_post_transform(ExecutionReportTransform)
+    app.connect("builder-inited", on_builder_inited)
+    app.connect("doctree-read", on_doctree_read)
+    app.connect("env-purge-doc", on_env_purge_doc)
+    app.connect("env-merge-info", on_env_merge_info)
+    app.connect("env-updated", on_env_updated)
+    app.connect("html-page-context", on_html_page_context, priority=900)
