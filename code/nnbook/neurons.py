@@ -1,0 +1,171 @@
+"""The single neuron: a weighted sum of the inputs followed by an activation function.
+
+A perceptron uses the step function, output 1 if w . x + b > 0 and 0 otherwise, and with
+hand-picked weights it computes logic gates. Modern neurons use smooth activations (sigmoid,
+tanh, ReLU) whose derivatives let gradient descent adjust the weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from nnbook.plotting import PALETTE, style
+
+BINARY_INPUTS = ((0, 0), (0, 1), (1, 0), (1, 1))
+
+
+def step(z: np.ndarray) -> np.ndarray:
+    """The perceptron's activation: 1 where z > 0, else 0."""
+    return (np.asarray(z) > 0).astype(np.float64)
+
+
+def step_prime(z: np.ndarray) -> np.ndarray:
+    """Zero wherever it exists (everywhere except z = 0, where the step jumps)."""
+    return np.zeros_like(np.asarray(z, dtype=np.float64))
+
+
+def sigmoid(z: np.ndarray, slope: float = 1.0) -> np.ndarray:
+    """sigma(slope * z) = 1 / (1 + exp(-slope * z)); a larger slope approaches the step."""
+    return 0.5 * (1.0 + np.tanh(0.5 * slope * np.asarray(z, dtype=np.float64)))  # no overflow
+
+
+def sigmoid_prime(z: np.ndarray, slope: float = 1.0) -> np.ndarray:
+    """d/dz sigma(slope * z) = slope * s * (1 - s), at most slope / 4 (at z = 0)."""
+    s = sigmoid(z, slope)
+    return slope * s * (1.0 - s)
+
+
+def tanh(z: np.ndarray) -> np.ndarray:
+    return np.tanh(np.asarray(z, dtype=np.float64))
+
+
+def tanh_prime(z: np.ndarray) -> np.ndarray:
+    """1 - tanh(z)^2, at most 1 (at z = 0)."""
+    return 1.0 - np.tanh(np.asarray(z, dtype=np.float64)) ** 2
+
+
+def relu(z: np.ndarray) -> np.ndarray:
+    """The rectified linear unit max(0, z)."""
+    return np.maximum(0.0, np.asarray(z, dtype=np.float64))
+
+
+def relu_prime(z: np.ndarray) -> np.ndarray:
+    """1 for z > 0 and 0 for z < 0; at z = 0 we take 0, as PyTorch does."""
+    return (np.asarray(z) > 0).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function with its derivative, named for plots."""
+
+    name: str
+    fn: Callable[[np.ndarray], np.ndarray]
+    derivative: Callable[[np.ndarray], np.ndarray]
+
+
+def activations() -> list[Activation]:
+    """The activations the chapter compares: step, sigmoid at three slopes, tanh and ReLU."""
+    acts = [Activation("step", step, step_prime)]
+    for slope in (0.5, 1.0, 2.0):
+        acts.append(Activation(f"sigmoid, slope {slope:g}", lambda z, a=slope: sigmoid(z, a),
+                               lambda z, a=slope: sigmoid_prime(z, a)))
+    acts += [Activation("tanh", tanh, tanh_prime), Activation("ReLU", relu, relu_prime)]
+    return acts
+
+
+def activation_figure(title: str, z_range: tuple[float, float] = (-6.0, 6.0)) -> go.Figure:
+    """Each activation (left) and its derivative (right); buttons show one family at a time."""
+    z = np.linspace(*z_range, 601)
+    acts = activations()
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("activation sigma(z)", "derivative sigma'(z)"),
+                        horizontal_spacing=0.1)
+    for i, act in enumerate(acts):
+        colour = PALETTE[i % len(PALETTE)]
+        for col, values in ((1, act.fn(z)), (2, act.derivative(z))):
+            fig.add_trace(go.Scatter(x=z, y=values, mode="lines", name=act.name, legendgroup=act.name,
+                                     showlegend=col == 1, line=dict(color=colour, width=2.5)),
+                          row=1, col=col)
+    families = {"all": None, "step": "step", "sigmoid": "sigmoid", "tanh": "tanh", "ReLU": "ReLU"}
+    buttons = []
+    for label, prefix in families.items():
+        visible = [prefix is None or act.name.startswith(prefix) for act in acts for _ in (1, 2)]
+        buttons.append(dict(label=label, method="update", args=[{"visible": visible}]))
+    fig.update_layout(updatemenus=[dict(type="buttons", direction="right", x=0.5, xanchor="center",
+                                        y=-0.22, yanchor="top", buttons=buttons, showactive=True)])
+    fig.update_xaxes(title_text="z", range=list(z_range))
+    fig.update_yaxes(range=[-1.2, 2.2], row=1, col=1)
+    fig.update_yaxes(range=[-0.1, 1.1], row=1, col=2)
+    return style(fig, title=title, height=460)
+
+
+@dataclass(frozen=True)
+class Perceptron:
+    """A step-function neuron: output 1 if w . x + b > 0, else 0."""
+
+    w: tuple[float, ...]
+    b: float
+    name: str = "perceptron"
+
+    def __call__(self, X) -> np.ndarray:
+        """Outputs (m,) for inputs (m, len(w)), or a single 0/1 for one input vector."""
+        X = np.asarray(X, dtype=np.float64)
+        return step(X @ np.asarray(self.w, dtype=np.float64) + self.b).astype(np.int64)
+
+    def truth_table(self) -> dict[tuple[int, int], int]:
+        """Its output for each of the binary inputs [0,0], [0,1], [1,0], [1,1]."""
+        outputs = self(np.array(BINARY_INPUTS))
+        return {x: int(o) for x, o in zip(BINARY_INPUTS, outputs)}
+
+    def truth_string(self) -> str:
+        """The four outputs in the order of BINARY_INPUTS, as the quiz writes them: "1,1,1,0"."""
+        return ",".join(str(v) for v in self.truth_table().values())
+
+
+NAND = Perceptron(w=(-2.0, -2.0), b=3.0, name="NAND")
+AND = Perceptron(w=(1.0, 1.0), b=-1.5, name="AND")
+OR = Perceptron(w=(1.0, 1.0), b=-0.5, name="OR")
+
+
+def xor_from_gates(X) -> np.ndarray:
+    """XOR as two layers of perceptrons: AND(OR(x), NAND(x)). No single perceptron computes it."""
+    X = np.asarray(X, dtype=np.float64)
+    hidden = np.column_stack([OR(X), NAND(X)])  # (m, 2): the first layer's outputs
+    return AND(hidden)
+
+
+def perceptron_figure(perceptron: Perceptron, title: str) -> go.Figure:
+    """A diagram of a two-input perceptron with its weights on the edges and its bias in the node."""
+    if len(perceptron.w) != 2:
+        raise ValueError("the diagram draws two-input perceptrons only")
+    inputs = {"x1": (0.0, 1.0), "x2": (0.0, -1.0)}
+    neuron, output = (2.0, 0.0), (3.6, 0.0)
+    fig = go.Figure()
+    for (name, (x, y)), w in zip(inputs.items(), perceptron.w):
+        fig.add_annotation(x=neuron[0] - 0.32, y=neuron[1] + 0.16 * y, ax=x + 0.25, ay=y,
+                           xref="x", yref="y", axref="x", ayref="y", showarrow=True,
+                           arrowhead=2, arrowwidth=2, arrowcolor=PALETTE[0], text="")
+        fig.add_annotation(x=(x + neuron[0]) / 2, y=y / 2 + 0.22 * np.sign(y), showarrow=False,
+                           text=f"w = {w:g}", font=dict(size=15, color=PALETTE[0]))
+    fig.add_annotation(x=output[0] - 0.25, y=0.0, ax=neuron[0] + 0.32, ay=0.0, xref="x", yref="y",
+                       axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=2,
+                       arrowcolor=PALETTE[3], text="")
+    fig.add_trace(go.Scatter(x=[p[0] for p in inputs.values()], y=[p[1] for p in inputs.values()],
+                             mode="markers+text", text=list(inputs), textfont=dict(size=16),
+                             marker=dict(size=46, color="white", line=dict(width=2, color="#444")),
+                             hoverinfo="skip", showlegend=False))
+    fig.add_trace(go.Scatter(x=[neuron[0]], y=[neuron[1]], mode="markers+text",
+                             text=[f"b = {perceptron.b:g}"], textfont=dict(size=14),
+                             marker=dict(size=80, color="#fde0c5", line=dict(width=2, color="#444")),
+                             hovertext=["output 1 if w . x + b > 0, else 0"], hoverinfo="text",
+                             showlegend=False))
+    fig.add_trace(go.Scatter(x=[output[0] + 0.15], y=[0.0], mode="text", text=["output"],
+                             textfont=dict(size=16), textposition="middle right", hoverinfo="skip",
+                             showlegend=False))
+    fig.update_xaxes(visible=False, range=[-0.6, 4.8])
+    fig.update_yaxes(visible=False, range=[-1.6, 1.6])
+    return style(fig, title=title, height=320)

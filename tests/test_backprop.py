@@ -1,0 +1,124 @@
+"""Hand-written backpropagation against torch.autograd and finite differences, in float64."""
+
+import pytest
+import torch
+
+from nnbook import backprop
+from nnbook.backprop import (LOSSES, SGDConfig, accuracy, autograd_gradients, gradients,
+                             init_network, max_gradient_difference, numerical_gradient, one_hot,
+                             to_sequential, train_sgd)
+from nnbook.toy_data import blobs
+
+ARCHITECTURES = [(2, 4, 2), (3, 5, 4, 2), (1, 1), (6, 3, 7, 2, 4)]
+
+
+def random_batch(sizes, batch_size, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(batch_size, sizes[0], generator=g, dtype=torch.float64)
+    Y = torch.rand(batch_size, sizes[-1], generator=g, dtype=torch.float64)
+    return X, Y
+
+
+def reference_gradients(layers, X, Y, loss):
+    """Autograd through an independent formula: our own weights as leaves, torch's own sigmoid."""
+    params = [(l.W.clone().requires_grad_(True), l.b.clone().requires_grad_(True)) for l in layers]
+    a = X
+    for W, b in params:
+        a = torch.sigmoid(a @ W.T + b)
+    if loss == "cross_entropy":
+        value = -(Y * torch.log(a) + (1 - Y) * torch.log1p(-a)).sum() / len(X)
+    else:
+        value = 0.5 * ((a - Y) ** 2).sum() / len(X)
+    flat = torch.autograd.grad(value, [t for pair in params for t in pair])
+    return value, flat
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("batch_size", [1, 5, 32])
+@pytest.mark.parametrize("sizes", ARCHITECTURES)
+def test_backprop_equals_autograd(sizes, batch_size, loss):
+    layers = init_network(sizes, seed=batch_size)
+    X, Y = random_batch(sizes, batch_size, seed=len(sizes))
+    value, grads = gradients(layers, X, Y, loss)
+    ref_value, ref = reference_gradients(layers, X, Y, loss)
+    torch.testing.assert_close(value, ref_value, rtol=0, atol=1e-12)
+    ours = [t for g in grads for t in (g.W, g.b)]
+    for mine, theirs in zip(ours, ref):
+        torch.testing.assert_close(mine, theirs, rtol=0, atol=1e-10)
+    # The same through nn.Linear/nn.Sigmoid and PyTorch's own loss functions.
+    for mine, theirs in zip(grads, autograd_gradients(layers, X, Y, loss)):
+        torch.testing.assert_close(mine.W, theirs.W, rtol=0, atol=1e-10)
+        torch.testing.assert_close(mine.b, theirs.b, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_missing_activation_derivative_is_caught(loss):
+    """Forgetting sigma'(z) (here: replacing it by 1) must fail the very same comparison."""
+    sizes = (3, 5, 4, 2)
+    layers = init_network(sizes, seed=0)
+    X, Y = random_batch(sizes, 8)
+    _, wrong = gradients(layers, X, Y, loss, sigmoid_prime=lambda z: torch.ones_like(z))
+    _, ref = reference_gradients(layers, X, Y, loss)
+    with pytest.raises(AssertionError):
+        for mine, theirs in zip([t for g in wrong for t in (g.W, g.b)], ref):
+            torch.testing.assert_close(mine, theirs, rtol=0, atol=1e-10)
+    assert max_gradient_difference(list(sizes), 8, loss,
+                                   sigmoid_prime=lambda z: torch.ones_like(z)) > 1e-3
+    assert max_gradient_difference(list(sizes), 8, loss) < 1e-10
+
+
+def test_wrong_backward_recursion_is_caught(monkeypatch):
+    """A monkeypatched sigmoid' that is slightly off (a wrong formula) is caught too."""
+    monkeypatch.setattr(backprop, "sigmoid_prime", lambda z: backprop.sigmoid(z) * (1 - backprop.sigmoid(z)) ** 2)
+    sizes = (2, 4, 2)
+    layers = init_network(sizes)
+    X, Y = random_batch(sizes, 4)
+    _, grads = backprop.gradients(layers, X, Y, "squared", sigmoid_prime=backprop.sigmoid_prime)
+    _, ref = reference_gradients(layers, X, Y, "squared")
+    assert max(float((m - t).abs().max()) for m, t in
+               zip([t for g in grads for t in (g.W, g.b)], ref)) > 1e-4
+
+
+def test_finite_differences_agree():
+    sizes = (2, 3, 2)
+    layers = init_network(sizes, seed=3)
+    X, Y = random_batch(sizes, 6)
+    _, grads = gradients(layers, X, Y, "cross_entropy")
+    for layer, j, k in [(0, 0, 1), (0, 2, 0), (1, 1, 2)]:
+        numeric = numerical_gradient(layers, X, Y, "cross_entropy", layer, j, k)
+        assert abs(numeric - float(grads[layer].W[j, k])) < 1e-8
+
+
+def test_to_sequential_computes_the_same_function():
+    layers = init_network((3, 4, 2), seed=1)
+    X, _ = random_batch((3, 4, 2), 5)
+    torch.testing.assert_close(to_sequential(layers)(X), backprop.forward(layers, X).output)
+
+
+def test_cross_entropy_output_error_stays_finite_when_saturated():
+    layers = init_network((1, 1))
+    layers[0].W.fill_(100.0)
+    X = torch.tensor([[10.0]], dtype=torch.float64)
+    _, grads = gradients(layers, X, torch.tensor([[0.0]], dtype=torch.float64), "cross_entropy")
+    assert torch.isfinite(grads[0].W).all() and float(grads[0].W) == pytest.approx(10.0)
+
+
+def test_sgd_learns_xor():
+    train = blobs("xor", 50, seed=42)
+    test = blobs("xor", 100, seed=4242)
+    X, y = torch.as_tensor(train.X), torch.as_tensor(train.y)
+    layers = init_network((2, 4, 2), seed=0)
+    losses = train_sgd(layers, X, one_hot(y, 2), SGDConfig(lr=1.0, batch_size=10, num_epochs=100))
+    assert losses[-1] < 0.1 * losses[0]
+    assert accuracy(layers, torch.as_tensor(test.X), torch.as_tensor(test.y)) >= 0.97
+
+
+def test_sgd_step_is_the_update_rule():
+    """One full-batch epoch equals w - lr * grad, computed separately."""
+    layers = init_network((2, 3, 2), seed=2)
+    X, Y = random_batch((2, 3, 2), 4)
+    _, grads = gradients(layers, X, Y, "squared")
+    expected = [l.W - 0.5 * g.W for l, g in zip(layers, grads)]
+    train_sgd(layers, X, Y, SGDConfig(lr=0.5, batch_size=4, num_epochs=1, loss="squared"))
+    for l, e in zip(layers, expected):
+        torch.testing.assert_close(l.W, e)
