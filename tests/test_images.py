@@ -1,0 +1,46 @@
+"""Image grids show the images and titles they were given."""
+
+import numpy as np
+import torch
+
+from nnbook.convolution import KERNELS, apply_filter
+from nnbook.images import filter_panels, image_grid, labelled_samples, misclassified_grid
+
+
+def test_image_grid_draws_each_image_with_its_title():
+    images = [torch.full((1, 4, 4), float(i)) for i in range(3)]
+    fig = image_grid(images, ["a", "b", "c"], ncols=2, suptitle="grid")
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 3 and len(fig.axes) == 4
+    assert [ax.get_title() for ax in shown] == ["a", "b", "c"]
+    np.testing.assert_array_equal(shown[2].images[0].get_array(), np.full((4, 4), 2.0))
+    assert fig._suptitle.get_text() == "grid"
+
+
+def test_labelled_samples_titles_are_the_labels_of_the_images_shown():
+    X = torch.arange(20.0)[:, None, None].expand(20, 3, 3)  # image i is filled with i
+    y = torch.arange(20) % 4
+    fig = labelled_samples(X, y, ["zero", "one", "two", "three"], n=6, suptitle="s")
+    for ax in fig.axes[:6]:
+        value = int(ax.images[0].get_array()[0, 0])
+        assert ax.get_title() == ["zero", "one", "two", "three"][value % 4]
+
+
+def test_misclassified_grid_shows_only_mistakes():
+    X = torch.arange(10.0)[:, None, None].expand(10, 2, 2)
+    y = torch.arange(10) % 2
+    y_hat = y.clone()
+    y_hat[[3, 7]] = 1 - y_hat[[3, 7]]
+    fig = misclassified_grid(X, y, y_hat, ["even", "odd"], suptitle="m")
+    shown = sorted(int(ax.images[0].get_array()[0, 0]) for ax in fig.axes if ax.images)
+    assert shown == [3, 7]
+    assert {ax.get_title() for ax in fig.axes if ax.images} == {"odd\n→ even"}
+
+
+def test_filter_panels_show_kernel_numbers_and_results():
+    image = torch.rand(8, 8)
+    results = {name: (k, apply_filter(image, k)) for name, k in KERNELS.items()}
+    fig = filter_panels(image, results, suptitle="filters")
+    top = fig.axes[:len(KERNELS)]
+    assert [ax.get_title() for ax in top] == [f"{n} kernel" for n in KERNELS]
+    assert [t.get_text() for t in top[2].texts].count("8") == 1  # the edge kernel's centre
