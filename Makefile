@@ -10,13 +10,19 @@ STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
 JB_STRICT := -W -n --keep-going
 FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
+# The PDF has its own output folder, so its execution cache is separate from the site's.
+PDF_OUT := _build/pdf
+TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+	tex-gyre fonts-freefont-otf latexmk
 
 # Targets named like folders (book/) must be phony, or make would call them up to date.
-.PHONY: help book test doctor clean setup system-deps test-deps
+.PHONY: help book test doctor clean setup system-deps test-deps pdf test-pdf pdf-deps
 
 help:
 	@echo "make book   build the site into _build/html (executes every changed page)"
 	@echo "make test   run all tests: library, strict book build, cache, browser"
+	@echo "make pdf    build the whole book as a PDF through LaTeX into $(PDF_OUT)/_build/latex/book.pdf"
+	@echo "make test-pdf  build the PDF and check that it holds every chapter (slow; not in make test)"
 	@echo "make doctor show the device, data and tools the book will use"
 	@echo "make clean  remove _build (the execution and training caches are kept)"
 
@@ -67,6 +73,20 @@ system-deps:
 test-deps:
 	$(call require,command -v chromedriver,chromium chromium-driver,Chromium and chromedriver (browser tests),Install them: 'brew install --cask chromium chromedriver' on macOS.)
 	$(call require,command -v chromium,chromium chromium-driver,Chromium (browser tests),Install it: 'brew install --cask chromium' on macOS.)
+
+# kaleido draws the plotly figures as PNGs with a headless Chrome: use the system's Chromium.
+pdf: setup pdf-deps
+	BROWSER_PATH="$${BROWSER_PATH:-$$(command -v chromium || command -v google-chrome || command -v chrome)}" \
+	  $(BIN)/jupyter-book build . $(JB_STRICT) --builder pdflatex --path-output $(PDF_OUT)
+	@echo "The PDF is in $(PDF_OUT)/_build/latex/book.pdf"
+
+test-pdf: pdf test-deps
+	$(call require,command -v pdftotext,poppler-utils,pdftotext (reads the PDF back in the test),Install poppler: 'brew install poppler' on macOS.)
+	NNBOOK_TEST_PDF_BUILD=$(PDF_OUT) $(BIN)/python -m pytest -m pdf
+
+pdf-deps:
+	$(call require,{ command -v xelatex && command -v latexmk && kpsewhich capt-of.sty fncychap.sty tgtermes.sty && fc-list | grep -q FreeSerif; },$(TEX_PACKAGES),TeX Live with XeLaTeX and latexmk (for the PDF),Install TeX Live: 'brew install --cask mactex-no-gui' on macOS or your system's texlive-xetex and latexmk packages.)
+	$(call require,{ command -v chromium || command -v google-chrome; },chromium,Chromium (kaleido draws the figures for the PDF),Install it: 'brew install --cask chromium' on macOS.)
 
 clean:
 	rm -rf _build

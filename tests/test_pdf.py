@@ -1,0 +1,87 @@
+"""The book as a PDF through LaTeX: every chapter is in it, with the figures as images.
+
+Slow (the PDF build executes every page again, in its own output folder, and runs XeLaTeX), so it
+runs only when asked for: ``make test-pdf`` builds the PDF with ``make pdf`` and points this test
+at it with ``NNBOOK_TEST_PDF_BUILD``; ``pytest -m pdf`` alone builds it into a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, toc_files
+
+pytestmark = pytest.mark.pdf
+TOC = Path(os.environ.get("NNBOOK_TEST_TOC") or REPO / "_toc.yml")  # as in conftest
+
+
+def title_of(page: str) -> str:
+    """The page's title: its first level-one heading."""
+    for line in (REPO / f"{page}.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return line[2:].strip()
+    raise AssertionError(f"{page} has no title")
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("\u2019", "'")).strip().lower()
+
+
+@pytest.fixture(scope="module")
+def pdf_build(tmp_path_factory) -> Path:
+    """The LaTeX output folder of a PDF build of the whole book."""
+    reuse = os.environ.get("NNBOOK_TEST_PDF_BUILD")
+    if reuse:
+        out = Path(reuse)
+        if not out.is_absolute():
+            out = REPO / out
+    else:
+        out = tmp_path_factory.mktemp("pdf")
+        env = dict(os.environ)
+        env.setdefault("BROWSER_PATH", shutil.which("chromium") or "/usr/bin/chromium")
+        result = subprocess.run(
+            [str(Path(sys.executable).with_name("jupyter-book")), "build", str(REPO), "-W", "-n",
+             "--keep-going", "--builder", "pdflatex", "--path-output", str(out),
+             *(["--toc", str(TOC)] if os.environ.get("NNBOOK_TEST_TOC") else [])],
+            capture_output=True, text=True, cwd=REPO, env=env)
+        assert result.returncode == 0, (result.stdout + result.stderr)[-6000:]
+    latex = out / "_build" / "latex"
+    assert (latex / "book.pdf").is_file(), f"no book.pdf in {latex}"
+    return latex
+
+
+def test_pdf_has_every_chapter(pdf_build):
+    pdftotext = shutil.which("pdftotext")
+    assert pdftotext, "pdftotext (poppler-utils) is needed to read the PDF back"
+    text = normalise(subprocess.run([pdftotext, "-layout", str(pdf_build / "book.pdf"), "-"],
+                                    capture_output=True, text=True, check=True).stdout)
+    pages = toc_files(TOC)
+    missing = [page for page in pages if normalise(title_of(page)) not in text]
+    assert not missing, f"chapters missing from the PDF: {missing}"
+    # The LaTeX table of contents lists every chapter but the root (whose title is the book's).
+    toc = normalise((pdf_build / "book.toc").read_text(encoding="utf-8", errors="replace"))
+    for page in pages[1:]:
+        assert normalise(title_of(page)).split(":")[0][:25] in toc, page
+
+
+def test_pdf_shows_the_interactive_figures_as_images(pdf_build):
+    tex = (pdf_build / "book.tex").read_text(encoding="utf-8")
+    assert "nnbook-plotly" not in tex and "Plotly.newPlot" not in tex
+    # Sphinx writes \sphinxincludegraphics[options]{{name}.png}
+    pngs = [name + ".png" for name in
+            re.findall(r"\\sphinxincludegraphics(?:\[[^\]]*\])?\{\{([^{}]+)\}\.png\}", tex)]
+    assert len(pngs) >= 3, "the figures did not become images"
+    assert all((pdf_build / p).is_file() for p in pngs)
+    pdfimages = shutil.which("pdfimages")
+    if pdfimages:
+        listing = subprocess.run([pdfimages, "-list", str(pdf_build / "book.pdf")],
+                                 capture_output=True, text=True, check=True).stdout
+        images = [line for line in listing.splitlines()[2:] if line.split()[2] == "image"]
+        assert len(images) >= len(set(pngs))
