@@ -298,10 +298,15 @@ def run_summary(payload: dict) -> dict[str, Any]:
     """The accuracy, wall time, device and precision of a stored run, wherever the payload keeps
     them (top level or in a nested history), matched by name."""
     flat = _flatten({k: v for k, v in payload.items() if not k.startswith("_")})
-    summary: dict[str, Any] = {"accuracy": None, "wall_time": None, "device": None, "precision": None}
+    summary: dict[str, Any] = {"accuracy": None, "test_loss": None, "wall_time": None,
+                               "device": None, "precision": None}
     for key, value in flat.items():
+        if key.split(".", 1)[0] in ("weights", "state", "state_dict", "test_outputs"):
+            continue  # tensors of the model, not its results
         leaf = key.rsplit(".", 1)[-1].lower()
-        if summary["accuracy"] is None and "acc" in leaf and "train" not in leaf:
+        if summary["test_loss"] is None and leaf == "test_loss":
+            summary["test_loss"] = _number(value)
+        elif summary["accuracy"] is None and "acc" in leaf and "train" not in leaf:
             summary["accuracy"] = _number(value)
         elif summary["wall_time"] is None and ("wall" in leaf or leaf in ("seconds", "train_time")):
             summary["wall_time"] = _number(value)
@@ -367,16 +372,18 @@ def report_tables(env, fromdoc: str) -> list[nodes.Node]:
             summary = run_summary(payload) if payload else {}
             name = filename.rsplit("-", 1)[0]
             acc, wall = summary.get("accuracy"), summary.get("wall_time")
+            loss = summary.get("test_loss")
             run_rows.append([_page_link(env, fromdoc, docname), name,
                              "trained" if how == "trained" else "loaded from the run cache",
                              "-" if acc is None else f"{acc:.2%}",
+                             "-" if loss is None else f"{loss:.4g}",
                              "-" if wall is None else f"{wall:.1f} s",
                              summary.get("device") or "-", summary.get("precision") or "-"])
     heading = nodes.paragraph("", "")
     heading += nodes.strong("", "Training runs")
     out.append(heading)
     if run_rows:
-        out.append(_table(["Page", "Run", "This build", "Test accuracy", "Training wall time",
+        out.append(_table(["Page", "Run", "This build", "Test accuracy", "Test loss", "Training wall time",
                            "Device", "Precision"], run_rows, classes=["nnbook-runs-table"]))
     else:
         para = nodes.paragraph("", "")
