@@ -194,6 +194,9 @@ def test_cache_retrains_when_anything_in_the_key_changes(tmp_path, small_data):
                             ).from_cache
     assert train_cached(SmallCNN, small_data, CONFIG, cache=cache, device=CPU).from_cache
     assert len(list(tmp_path.glob("*.pt"))) == 4
+    assert base.key_parts["loss_fn"] != train_cached(
+        SmallCNN, small_data, TrainConfig(num_epochs=1), cache=cache, device=CPU,
+        loss_fn=F.nll_loss).key_parts["loss_fn"]  # torch's own functions are told apart by name
 
 
 def test_cache_recovers_from_a_corrupt_entry(tmp_path, small_data):

@@ -55,6 +55,7 @@ outputs on ``X_test``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import os
@@ -347,11 +348,15 @@ class Run:
 
 
 def _describe_fn(fn: Callable) -> str:
-    """A stable description of a loss function or model factory: its source when it has one."""
+    """A stable description of a loss function or model factory: its qualified name, and its
+    source where it has one outside torch (a lambda, a function of this book, a model class)."""
+    if isinstance(fn, functools.partial):
+        return repr(fn)
+    name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
     try:
-        return source_of(fn) if inspect.isfunction(fn) or inspect.isclass(fn) else repr(fn)
+        return f"{name}\n{source_of(fn)}"
     except (OSError, TypeError):
-        return f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', repr(fn))}"
+        return name
 
 
 def _engine_source() -> str:
