@@ -100,12 +100,16 @@ def spread_init(model: torch.nn.Sequential, interval: tuple[float, float] = INTE
 
 def fit_width(width: int, config: ApproxConfig = ApproxConfig(),
               fn: Callable[[np.ndarray], np.ndarray] = target,
-              interval: tuple[float, float] = INTERVAL,
+              interval: tuple[float, float] = INTERVAL, spread: bool = True,
               device: torch.device | None = None) -> ApproxResult:
-    """Fit a 1 -> width -> 1 sigmoid network to ``fn`` by least squares with nnbook's ``fit``."""
+    """Fit a 1 -> width -> 1 sigmoid network to ``fn`` by least squares with nnbook's ``fit``.
+
+    ``spread=False`` keeps PyTorch's default initialisation instead of :func:`spread_init`.
+    """
     X, y = training_data(config, fn, interval)
     model = mlp((1, width, 1), "sigmoid", seed=config.seed, dtype=torch.float64)
-    spread_init(model, interval)
+    if spread:
+        spread_init(model, interval)
     train = TrainConfig(num_epochs=config.num_epochs, batch_size=len(X), lr=config.lr,
                         optimizer="adam", schedule=config.schedule, seed=config.seed)
     with few_threads():

@@ -145,7 +145,10 @@ def surface_panels(predict_fns: dict[str, Callable[[np.ndarray], np.ndarray]], X
             fig.add_trace(trace, row=row + 1, col=col + 1)
     fig.update_xaxes(range=[-10, 10], title_text="x1")
     fig.update_yaxes(range=[-10, 10], title_text="x2")
-    return style(fig, title=title, height=360 * rows)
+    style(fig, title=title, height=360 * rows + 40)
+    # Below the panels, so the legend does not cover the colour bar.
+    fig.update_layout(legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.12))
+    return fig
 
 
 @dataclass
@@ -157,6 +160,7 @@ class XORResult:
     y: np.ndarray
     train_accuracy: float
     test_accuracy: float
+    n_test: int
     epoch_losses: list[float]
     wall_time: float
 
@@ -179,7 +183,7 @@ def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None, n_p
     with few_threads():
         history = fit(model, X, y, config, loss_fn=torch.nn.functional.cross_entropy, device=device)
     return XORResult(model=model, X=train.X, y=train.y, train_accuracy=accuracy(model, X, y),
-                     test_accuracy=accuracy(model, X_test, y_test),
+                     test_accuracy=accuracy(model, X_test, y_test), n_test=len(X_test),
                      epoch_losses=history.epoch_losses, wall_time=history.wall_time)
 
 
