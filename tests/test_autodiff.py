@@ -147,6 +147,7 @@ def test_gradcheck_of_the_xor_hidden_layer():
     layer = xor_hidden_layer(seed=0)
     assert [tuple(p.shape) for p in layer.parameters()] == [(4, 2), (4,)]
     assert all(p.dtype == torch.float64 for p in layer.parameters())
+    assert isinstance(layer[0], nn.Linear) and isinstance(layer[1], nn.Sigmoid)
     X = torch.randn(5, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     assert check_layer(layer, X)
 

@@ -21,6 +21,7 @@ import torch.nn as nn
 from plotly.subplots import make_subplots
 from torchviz import make_dot
 
+from nnbook.networks import mlp
 from nnbook.plotting import PALETTE, style
 
 ScalarFn = Callable[[torch.Tensor], torch.Tensor]
@@ -229,10 +230,9 @@ class BuggyZ(HandZ):
 
 
 def xor_hidden_layer(seed: int = 0) -> nn.Module:
-    """One layer shaped like the XOR network's hidden layer: 2 inputs, 4 sigmoid units, in float64."""
-    with torch.random.fork_rng(devices=[]):  # seed the initialisation without touching global state
-        torch.manual_seed(seed)
-        return nn.Sequential(nn.Linear(2, 4), nn.Sigmoid()).double()
+    """The hidden layer (Linear(2, 4) and sigmoid) of the XOR network, in float64, untrained."""
+    network = mlp((2, 4, 2), "sigmoid", seed=seed, dtype=torch.float64)
+    return network[:2]  # (B, 2) -> (B, 4)
 
 
 def check_layer(layer: nn.Module, X: torch.Tensor, **kwargs) -> bool:
