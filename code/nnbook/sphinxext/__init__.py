@@ -10,6 +10,12 @@
   and MathJax from ``nnbook_mathjax_dir``; no page loads anything from another host.
 * **Plotly in kernels.** Kernels started by the build emit plotly figures as JSON
   (``PLOTLY_RENDERER=plotly_mimetype``); :mod:`nnbook.sphinxext.plotly_render` draws them.
+* **Provenance and the execution report.** Each executed page gets two hidden cells that record,
+  in its kernel, the device, precision, torch version, commit and the training runs it used; see
+  :mod:`nnbook.sphinxext.provenance`.
+* **Clean pages.** Repeated inline scripts are dropped (a second ``const THEBE_JS_URL`` is a
+  console error), bibliography entries get the ARIA role a list needs, and the theme's light or
+  dark mode defaults to the reader's system setting.
 """
 
 from __future__ import annotations
