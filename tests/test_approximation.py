@@ -23,7 +23,8 @@ def test_sawtooth_networks_are_exact(depth):
     x = np.linspace(0, 1, 4097)
     expected = sawtooth(x, depth)
     np.testing.assert_allclose(model_function(deep_sawtooth_network(depth))(x), expected, atol=1e-9)
-    np.testing.assert_allclose(model_function(shallow_sawtooth_network(depth))(x), expected, atol=1e-9)
+    np.testing.assert_allclose(model_function(shallow_sawtooth_network(depth))(x), expected,
+                               atol=1e-9)
     assert count_linear_pieces(lambda t: sawtooth(t, depth)) == 2 ** depth
     assert count_linear_pieces(model_function(deep_sawtooth_network(depth))) == 2 ** depth
 

@@ -7,7 +7,10 @@ from nnbook import backprop
 from nnbook.backprop import (LOSSES, SGDConfig, accuracy, autograd_gradients, gradients,
                              init_network, max_gradient_difference, numerical_gradient, one_hot,
                              to_sequential, train_sgd)
+from nnbook.device import get_device
 from nnbook.toy_data import blobs
+
+DEVICE = get_device()
 
 ARCHITECTURES = [(2, 4, 2), (3, 5, 4, 2), (1, 1), (6, 3, 7, 2, 4)]
 
@@ -16,7 +19,7 @@ def random_batch(sizes, batch_size, seed=0):
     g = torch.Generator().manual_seed(seed)
     X = torch.randn(batch_size, sizes[0], generator=g, dtype=torch.float64)
     Y = torch.rand(batch_size, sizes[-1], generator=g, dtype=torch.float64)
-    return X, Y
+    return X.to(DEVICE), Y.to(DEVICE)
 
 
 def reference_gradients(layers, X, Y, loss):
@@ -69,7 +72,10 @@ def test_missing_activation_derivative_is_caught(loss):
 
 def test_wrong_backward_recursion_is_caught(monkeypatch):
     """A monkeypatched sigmoid' that is slightly off (a wrong formula) is caught too."""
-    monkeypatch.setattr(backprop, "sigmoid_prime", lambda z: backprop.sigmoid(z) * (1 - backprop.sigmoid(z)) ** 2)
+    def squared_too_often(z):  # s (1 - s)^2 instead of s (1 - s)
+        return backprop.sigmoid(z) * (1 - backprop.sigmoid(z)) ** 2
+
+    monkeypatch.setattr(backprop, "sigmoid_prime", squared_too_often)
     sizes = (2, 4, 2)
     layers = init_network(sizes)
     X, Y = random_batch(sizes, 4)
@@ -98,7 +104,7 @@ def test_to_sequential_computes_the_same_function():
 def test_cross_entropy_output_error_stays_finite_when_saturated():
     layers = init_network((1, 1))
     layers[0].W.fill_(100.0)
-    X = torch.tensor([[10.0]], dtype=torch.float64)
+    X = torch.tensor([[10.0]], dtype=torch.float64, device=DEVICE)
     _, grads = gradients(layers, X, torch.tensor([[0.0]], dtype=torch.float64), "cross_entropy")
     assert torch.isfinite(grads[0].W).all() and float(grads[0].W) == pytest.approx(10.0)
 
@@ -111,6 +117,15 @@ def test_sgd_learns_xor():
     losses = train_sgd(layers, X, one_hot(y, 2), SGDConfig(lr=1.0, batch_size=10, num_epochs=100))
     assert losses[-1] < 0.1 * losses[0]
     assert accuracy(layers, torch.as_tensor(test.X), torch.as_tensor(test.y)) >= 0.97
+
+
+def test_layers_live_on_the_requested_device():
+    layers = init_network((2, 3, 1), device=torch.device("cpu"))
+    assert all(l.W.device.type == "cpu" and l.b.device.type == "cpu" for l in layers)
+    assert init_network((2, 3, 1))[0].W.device.type == DEVICE.type
+    # The same seed gives the same weights wherever they live.
+    torch.testing.assert_close(init_network((2, 3, 1), seed=4)[0].W.cpu(),
+                               init_network((2, 3, 1), seed=4, device=torch.device("cpu"))[0].W)
 
 
 def test_sgd_step_is_the_update_rule():

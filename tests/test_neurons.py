@@ -1,4 +1,4 @@
-"""The perceptron's truth tables and the activations' derivatives, checked against torch.autograd."""
+"""Perceptron truth tables, and activation derivatives checked against torch.autograd."""
 
 import numpy as np
 import pytest

@@ -66,7 +66,8 @@ def model_function(model: torch.nn.Module) -> Callable[[np.ndarray], np.ndarray]
     """A numpy function of x (n,) returning the network's output (n,)."""
     def evaluate(x: np.ndarray) -> np.ndarray:
         X = torch.as_tensor(np.asarray(x, dtype=np.float64)).reshape(-1, 1)
-        return predict(model, X.to(next(model.parameters()).dtype)).reshape(-1).double().cpu().numpy()
+        y_hat = predict(model, X.to(next(model.parameters()).dtype))  # (n, 1)
+        return y_hat.reshape(-1).double().cpu().numpy()
 
     return evaluate
 
@@ -204,8 +205,8 @@ def shallow_sawtooth_network(depth: int) -> torch.nn.Sequential:
     return model
 
 
-def count_linear_pieces(fn: Callable[[np.ndarray], np.ndarray], interval: tuple[float, float] = (0.0, 1.0),
-                        num_points: int = 2 ** 14 + 1, tol: float = 1e-6) -> int:
+def count_linear_pieces(fn: Callable[[np.ndarray], np.ndarray],
+                        interval: tuple[float, float] = (0.0, 1.0), num_points: int = 2 ** 14 + 1, tol: float = 1e-6) -> int:
     """How many linear pieces a piecewise linear ``fn`` has on the interval, counted numerically."""
     x = np.linspace(*interval, num_points)
     slopes = np.diff(fn(x)) / np.diff(x)
@@ -226,7 +227,7 @@ class DepthRow:
 
 
 def depth_table(depths: Sequence[int] = (2, 4, 6, 8, 10)) -> list[DepthRow]:
-    """How the cost of an exact sawtooth grows with its depth: linearly if deep, exponentially if shallow."""
+    """The cost of an exact sawtooth by depth: linear for the deep net, exponential for the shallow."""
     return [DepthRow(depth=k, pieces=2 ** k,
                      deep_parameters=count_parameters((1,) + (2,) * k + (1,)),
                      shallow_parameters=count_parameters((1, 2 ** k, 1))) for k in depths]

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import torch
 
+from nnbook.device import get_device
+
 LOSSES = ("cross_entropy", "squared")
 DerivativeFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -64,12 +66,15 @@ class ForwardPass:
 
 
 def init_network(layer_sizes: list[int] | tuple[int, ...], *, seed: int = 0,
-                 dtype: torch.dtype = torch.float64) -> list[Layer]:
+                 dtype: torch.dtype = torch.float64,
+                 device: torch.device | None = None) -> list[Layer]:
     """Random weights for a fully connected network with these layer sizes (inputs first).
 
     Weights are uniform in +-1/sqrt(n_in), PyTorch's default for ``nn.Linear``, so a layer's
-    weighted inputs start at a scale where the sigmoid is neither flat nor saturated.
+    weighted inputs start at a scale where the sigmoid is neither flat nor saturated. They are
+    drawn on the CPU (the same numbers on every machine), then moved to ``device``.
     """
+    device = device if device is not None else get_device()
     sizes = list(layer_sizes)
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError(f"need at least an input and an output size, all positive; got {sizes}")
@@ -79,7 +84,7 @@ def init_network(layer_sizes: list[int] | tuple[int, ...], *, seed: int = 0,
         bound = n_in ** -0.5
         W = (torch.rand(n_out, n_in, generator=generator, dtype=dtype) * 2 - 1) * bound
         b = (torch.rand(n_out, generator=generator, dtype=dtype) * 2 - 1) * bound
-        layers.append(Layer(W, b))
+        layers.append(Layer(W.to(device), b.to(device)))
     return layers
 
 
@@ -152,6 +157,7 @@ def backward(layers: list[Layer], cache: ForwardPass, Y: torch.Tensor, loss: str
 def gradients(layers: list[Layer], X: torch.Tensor, Y: torch.Tensor, loss: str = "cross_entropy",
               **kwargs) -> tuple[torch.Tensor, list[Layer]]:
     """The loss and its gradients for a batch: a forward pass, then a backward pass."""
+    X, Y = X.to(layers[0].W.device), Y.to(layers[0].W.device)
     cache = forward(layers, X)
     return loss_value(cache.output, Y, loss), backward(layers, cache, Y, loss, **kwargs)
 
@@ -187,10 +193,12 @@ def train_sgd(layers: list[Layer], X: torch.Tensor, Y: torch.Tensor, config: SGD
     """
     if len(X) != len(Y):
         raise ValueError(f"X has {len(X)} rows but Y has {len(Y)}")
+    device = layers[0].W.device
+    X, Y = X.to(device), Y.to(device)
     generator = torch.Generator().manual_seed(config.seed)
     epoch_losses = []
     for _ in range(config.num_epochs):
-        order = torch.randperm(len(X), generator=generator)
+        order = torch.randperm(len(X), generator=generator).to(device)
         for i in range(0, len(X), config.batch_size):
             idx = order[i:i + config.batch_size]
             _, grads = gradients(layers, X[idx], Y[idx], config.loss)
@@ -206,19 +214,22 @@ def predict_proba(layers: list[Layer], X, column: int = 1):
 
     Fits :func:`nnbook.surfaces.decision_surface`, which wants one value in [0, 1] per point.
     """
-    X_t = torch.as_tensor(X, dtype=layers[0].W.dtype)
-    return forward(layers, X_t).output[:, column].numpy()
+    X_t = torch.as_tensor(X, dtype=layers[0].W.dtype, device=layers[0].W.device)
+    return forward(layers, X_t).output[:, column].cpu().numpy()
 
 
 def accuracy(layers: list[Layer], X: torch.Tensor, y: torch.Tensor) -> float:
     """Share of rows whose most active output unit is the label."""
-    return float((forward(layers, X).output.argmax(dim=1) == y).double().mean())
+    device = layers[0].W.device
+    y_hat = forward(layers, X.to(device)).output.argmax(dim=1)  # (B,)
+    return float((y_hat == y.to(device)).double().mean())
 
 
 def numerical_gradient(layers: list[Layer], X: torch.Tensor, Y: torch.Tensor, loss: str,
                        layer: int, j: int, k: int, eps: float = 1e-6) -> float:
     """dL/dw^l_jk by central differences: the check you can run with no calculus at all."""
     W = layers[layer].W
+    X, Y = X.to(W.device), Y.to(W.device)
     original = float(W[j, k])
     try:
         W[j, k] = original + eps
@@ -238,7 +249,7 @@ def to_sequential(layers: list[Layer]) -> torch.nn.Sequential:
     modules: list[torch.nn.Module] = []
     for layer in layers:
         n_out, n_in = layer.W.shape
-        linear = torch.nn.Linear(n_in, n_out, dtype=layer.W.dtype)
+        linear = torch.nn.Linear(n_in, n_out, dtype=layer.W.dtype, device=layer.W.device)
         with torch.no_grad():
             linear.weight.copy_(layer.W)
             linear.bias.copy_(layer.b)
@@ -261,16 +272,18 @@ def autograd_gradients(layers: list[Layer], X: torch.Tensor, Y: torch.Tensor, lo
     model.zero_grad()
     value.backward()
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    return [Layer(W=m.weight.grad.detach().clone(), b=m.bias.grad.detach().clone()) for m in linears]
+    return [Layer(W=m.weight.grad.detach().clone(), b=m.bias.grad.detach().clone())
+            for m in linears]
 
 
 def max_gradient_difference(layer_sizes: list[int], batch_size: int, loss: str, *, seed: int = 0,
-                            **kwargs) -> float:
+                            device: torch.device | None = None, **kwargs) -> float:
     """Largest |hand-written - autograd| over every weight and bias, for random data, in float64."""
-    layers = init_network(layer_sizes, seed=seed)
+    layers = init_network(layer_sizes, seed=seed, device=device)
     generator = torch.Generator().manual_seed(seed + 1)
     X = torch.randn(batch_size, layer_sizes[0], generator=generator, dtype=torch.float64)
     Y = torch.rand(batch_size, layer_sizes[-1], generator=generator, dtype=torch.float64)
+    X, Y = X.to(layers[0].W.device), Y.to(layers[0].W.device)
     _, ours = gradients(layers, X, Y, loss, **kwargs)
     theirs = autograd_gradients(layers, X, Y, loss)
     return max(float((g.W - r.W).abs().max().maximum((g.b - r.b).abs().max()))

@@ -104,7 +104,7 @@ def hidden_activations(model: torch.nn.Sequential, X: np.ndarray, layer: int = 1
     """
     activations = [i for i, m in enumerate(model) if isinstance(m, tuple(ACTIVATIONS.values()))]
     if not 1 <= layer <= len(activations):
-        raise ValueError(f"the model has {len(activations)} hidden layers; layer {layer} is not one")
+        raise ValueError(f"the model has {len(activations)} hidden layers, not a layer {layer}")
     param = next(model.parameters())
     head = model[:activations[layer - 1] + 1]
     with torch.no_grad():
@@ -128,7 +128,7 @@ def unit_predictor(model: torch.nn.Sequential, unit: int, layer: int = 1,
 def surface_panels(predict_fns: dict[str, Callable[[np.ndarray], np.ndarray]], X: np.ndarray,
                    y: np.ndarray, *, title: str, cols: int = 2, colorbar_title: str = "activation",
                    resolution: int = 60) -> go.Figure:
-    """Several surfaces of :func:`nnbook.surfaces.decision_surface` side by side, one per function."""
+    """Surfaces of :func:`nnbook.surfaces.decision_surface` side by side, one per function."""
     names = list(predict_fns)
     rows = -(-len(names) // cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, horizontal_spacing=0.08,

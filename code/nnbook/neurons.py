@@ -82,13 +82,14 @@ def activation_figure(title: str, z_range: tuple[float, float] = (-6.0, 6.0)) ->
     """Each activation (left) and its derivative (right); buttons show one family at a time."""
     z = np.linspace(*z_range, 601)
     acts = activations()
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("activation sigma(z)", "derivative sigma'(z)"),
-                        horizontal_spacing=0.1)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=("activation sigma(z)", "derivative sigma'(z)"))
     for i, act in enumerate(acts):
         colour = PALETTE[i % len(PALETTE)]
         for col, values in ((1, act.fn(z)), (2, act.derivative(z))):
-            fig.add_trace(go.Scatter(x=z, y=values, mode="lines", name=act.name, legendgroup=act.name,
-                                     showlegend=col == 1, line=dict(color=colour, width=2.5)),
+            fig.add_trace(go.Scatter(x=z, y=values, mode="lines", name=act.name,
+                                     legendgroup=act.name, showlegend=col == 1,
+                                     line=dict(color=colour, width=2.5)),
                           row=1, col=col)
     families = {"all": None, "step": "step", "sigmoid": "sigmoid", "tanh": "tanh", "ReLU": "ReLU"}
     buttons = []
@@ -139,7 +140,7 @@ def xor_from_gates(X) -> np.ndarray:
 
 
 def perceptron_figure(perceptron: Perceptron, title: str) -> go.Figure:
-    """A diagram of a two-input perceptron with its weights on the edges and its bias in the node."""
+    """A diagram of a two-input perceptron: weights on the edges, the bias in the node."""
     if len(perceptron.w) != 2:
         raise ValueError("the diagram draws two-input perceptrons only")
     inputs = {"x1": (0.0, 1.0), "x2": (0.0, -1.0)}
@@ -160,7 +161,8 @@ def perceptron_figure(perceptron: Perceptron, title: str) -> go.Figure:
                              hoverinfo="skip", showlegend=False))
     fig.add_trace(go.Scatter(x=[neuron[0]], y=[neuron[1]], mode="markers+text",
                              text=[f"b = {perceptron.b:g}"], textfont=dict(size=14),
-                             marker=dict(size=80, color="#fde0c5", line=dict(width=2, color="#444")),
+                             marker=dict(size=80, color="#fde0c5",
+                                         line=dict(width=2, color="#444")),
                              hovertext=["output 1 if w . x + b > 0, else 0"], hoverinfo="text",
                              showlegend=False))
     fig.add_trace(go.Scatter(x=[output[0] + 0.15], y=[0.0], mode="text", text=["output"],
