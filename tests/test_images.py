@@ -44,3 +44,12 @@ def test_filter_panels_show_kernel_numbers_and_results():
     top = fig.axes[:len(KERNELS)]
     assert [ax.get_title() for ax in top] == [f"{n} kernel" for n in KERNELS]
     assert [t.get_text() for t in top[2].texts].count("8") == 1  # the edge kernel's centre
+
+
+def test_figures_display_as_png_without_pyplot():
+    import sys
+
+    fig = image_grid([torch.zeros(3, 3)], ["z"], ncols=1, suptitle="png")
+    png = fig._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
+    assert "matplotlib.pyplot" not in sys.modules or not sys.modules["matplotlib.pyplot"].get_fignums()

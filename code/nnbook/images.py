@@ -2,19 +2,33 @@
 feature maps, and mistakes titled with the true and the predicted label.
 
 Matplotlib draws these (plotly is for charts); every figure gets a suptitle, which is what a
-reader of the page and a screen reader see first.
+reader of the page sees first. The figures are built without pyplot, so nothing global changes
+and nothing is drawn twice: a cell that ends with one shows it as a PNG (:class:`ImageFigure`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib
+import io
 
-matplotlib.use("Agg")  # no display needed; the notebook shows the returned figure
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+
+class ImageFigure(Figure):
+    """A matplotlib figure that a notebook displays as a PNG, with no pyplot state involved."""
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+        return buffer.getvalue()
+
+
+def _subplots(nrows: int, ncols: int, figsize: tuple[float, float], **kwargs):
+    fig = ImageFigure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, squeeze=False, **kwargs)
 
 
 def _as_array(image) -> np.ndarray:
@@ -26,12 +40,12 @@ def _as_array(image) -> np.ndarray:
 
 def image_grid(images: Sequence, titles: Sequence[str] | None = None, *, ncols: int = 5,
                suptitle: str, size: float = 1.8, cmap: str = "gray", symmetric: bool = False,
-               ) -> plt.Figure:
+               ) -> ImageFigure:
     """Images in a grid, each with an optional title. ``symmetric`` centres the colour scale on
     zero (for kernels and signed feature maps: red positive, blue negative)."""
     n = len(images)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.6), squeeze=False)
+    fig, axes = _subplots(nrows, ncols, (size * ncols, size * nrows + 0.6))
     for ax in axes.flat:
         ax.axis("off")
     for k, (ax, image) in enumerate(zip(axes.flat, images)):
@@ -42,15 +56,14 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, *, ncols: 
         else:
             ax.imshow(array, cmap=cmap)
         if titles is not None:
-            ax.set_title(titles[k], fontsize=9)
+            ax.set_title(titles[k], fontsize=11)
     fig.suptitle(suptitle)
     fig.tight_layout()
-    plt.close(fig)  # the caller displays it; keeps pyplot from showing it twice
     return fig
 
 
 def labelled_samples(X: torch.Tensor, y: torch.Tensor, classes: Sequence[str], *, n: int = 10,
-                     seed: int = 0, ncols: int = 5, suptitle: str) -> plt.Figure:
+                     seed: int = 0, ncols: int = 5, suptitle: str) -> ImageFigure:
     """``n`` images drawn at random (reproducibly) from ``X``, titled with their labels."""
     idx = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))[:n]
     return image_grid([X[i] for i in idx], [classes[int(y[i])] for i in idx], ncols=ncols,
@@ -59,7 +72,7 @@ def labelled_samples(X: torch.Tensor, y: torch.Tensor, classes: Sequence[str], *
 
 def misclassified_grid(X: torch.Tensor, y: torch.Tensor, y_hat: torch.Tensor,
                        classes: Sequence[str], *, n: int = 12, seed: int = 0, ncols: int = 6,
-                       suptitle: str) -> plt.Figure:
+                       suptitle: str) -> ImageFigure:
     """Up to ``n`` wrongly classified images, drawn at random, titled "true / predicted"."""
     wrong = torch.nonzero(y.cpu() != y_hat.cpu()).flatten()
     pick = wrong[torch.randperm(len(wrong), generator=torch.Generator().manual_seed(seed))[:n]]
@@ -79,14 +92,14 @@ def _draw_kernel(ax, kernel: np.ndarray) -> None:
 
 
 def filter_panels(image, results: dict[str, tuple], *, suptitle: str,
-                  size: float = 2.6) -> plt.Figure:
+                  size: float = 2.6) -> ImageFigure:
     """One column per filter: its kernel (numbers written in), then the image it produces.
 
     ``results`` maps a filter's name to ``(kernel, filtered image)``.
     """
     n = len(results)
-    fig, axes = plt.subplots(2, n, figsize=(size * n, 2 * size + 0.6),
-                             gridspec_kw=dict(height_ratios=[1, 1.6]), squeeze=False)
+    fig, axes = _subplots(2, n, (size * n, 2 * size + 0.6),
+                          gridspec_kw=dict(height_ratios=[1, 1.6]))
     for col, (name, (kernel, filtered)) in enumerate(results.items()):
         _draw_kernel(axes[0, col], _as_array(kernel))
         axes[0, col].set_title(f"{name} kernel", fontsize=10)
@@ -94,5 +107,4 @@ def filter_panels(image, results: dict[str, tuple], *, suptitle: str,
         axes[1, col].axis("off")
     fig.suptitle(suptitle)
     fig.tight_layout()
-    plt.close(fig)
     return fig
