@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from nnbook.linear import accuracy, fit_logistic
+from nnbook.linear import accuracy, fit_logistic, log_loss_gradient
 from nnbook.toy_data import blobs, quadrant_features
 
 
@@ -37,3 +37,27 @@ def test_bad_labels_and_shapes_are_explained():
         fit_logistic(np.zeros((3, 2)), np.array([0, 1, 2]))
     with pytest.raises(ValueError, match="shapes differ"):
         accuracy(np.zeros(3), np.zeros(4))
+
+
+def test_closed_form_gradient_matches_autograd():
+    import torch
+
+    data = blobs("xor", seed=5)
+    rng = np.random.default_rng(0)
+    w, b, l2 = rng.standard_normal(2), 0.3, 0.1
+    grad_w, grad_b = log_loss_gradient(w, b, data.X, data.y, l2)
+    w_t = torch.tensor(w, requires_grad=True)
+    b_t = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+    X_t, y_t = torch.tensor(data.X), torch.tensor(data.y, dtype=torch.float64)
+    loss = torch.nn.functional.binary_cross_entropy_with_logits(X_t @ w_t + b_t, y_t) \
+        + 0.5 * l2 * (w_t @ w_t)
+    loss.backward()
+    np.testing.assert_allclose(grad_w, w_t.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(grad_b, b_t.grad.item(), rtol=1e-12)
+
+
+def test_the_gradient_vanishes_at_the_fitted_optimum():
+    data = blobs("separable")
+    model = fit_logistic(data.X, data.y, l2=0.1)
+    grad_w, grad_b = log_loss_gradient(model.w, model.b, data.X, data.y, l2=0.1)
+    assert np.abs(grad_w).max() < 1e-6 and abs(grad_b) < 1e-6

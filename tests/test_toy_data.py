@@ -47,3 +47,14 @@ def test_quadrant_features_one_hot():
     np.testing.assert_array_equal(quadrant_features(X), expected)
     with pytest.raises(ValueError, match=r"shape \(n, 2\)"):
         quadrant_features(np.zeros((3, 3)))
+
+
+def test_one_product_feature_solves_xor():
+    from nnbook.linear import accuracy, fit_logistic
+    from nnbook.toy_data import product_feature
+
+    data = blobs("xor")
+    np.testing.assert_array_equal(product_feature(np.array([[2.0, -3.0]])), [[-6.0]])
+    model = fit_logistic(data.X, data.y, features=product_feature)
+    assert accuracy(data.y, model.predict(data.X)) >= 0.97
+    assert model.w[0] < 0  # crosses are where the product is negative

@@ -70,3 +70,14 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     if y_true.shape != y_pred.shape:
         raise ValueError(f"shapes differ: {y_true.shape} and {y_pred.shape}")
     return float((y_true == y_pred).mean())
+
+
+def log_loss_gradient(w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray,
+                      l2: float = 0.0) -> tuple[np.ndarray, float]:
+    """The gradient of the penalised mean log-loss, in closed form (an exercise's solution).
+
+    With p = sigmoid(X w + b): dL/dw = X^T (p - y) / n + l2 w and dL/db = mean(p - y).
+    """
+    X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    residual = 1.0 / (1.0 + np.exp(-(X @ w + b))) - y  # (n,): predicted minus observed
+    return X.T @ residual / len(X) + l2 * np.asarray(w), float(residual.mean())

@@ -51,3 +51,14 @@ def quadrant_features(X: np.ndarray) -> np.ndarray:
     right, up = X[:, 0] > 0, X[:, 1] > 0
     left, down = X[:, 0] < 0, X[:, 1] < 0
     return np.column_stack([right & up, left & up, left & down, right & down]).astype(np.float64)
+
+
+def product_feature(X: np.ndarray) -> np.ndarray:
+    """The single feature x1 * x2, negative exactly where the signs differ (an exercise's solution).
+
+    One column, shape (n, 1): enough for logistic regression to solve XOR.
+    """
+    X = np.asarray(X)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (n, 2), got {X.shape}")
+    return (X[:, 0] * X[:, 1])[:, None]
