@@ -70,7 +70,8 @@ def test_run_summary_finds_accuracy_and_time_in_a_training_payload():
     import torch
 
     payload = {"weights": {"fc.acc_weight": torch.ones(3)},
-               "history": {"test_accuracy": [0.5, 0.875], "wall_time": 12.5, "device": "cpu",
+               "history": {"config": {"precision": "auto", "device": "cuda"},
+                           "test_accuracy": [0.5, 0.875], "wall_time": 12.5, "device": "cpu",
                            "precision": "float32", "epoch_losses": [1.0, 0.5]},
                "test_outputs": torch.zeros(2, 2), "_key": "abc"}
     assert run_summary(payload) == {"accuracy": 0.875, "test_loss": None, "wall_time": 12.5,

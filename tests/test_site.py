@@ -379,3 +379,42 @@ def test_a_downloaded_notebook_runs_on_its_own(built_book, tmp_path):
     assert all(c.execution_count for c in code)
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
     assert any(o.get("data") for c in code for o in c.outputs), "the notebook produced nothing"
+
+
+# --- exercises ------------------------------------------------------------------------------------
+
+def chapters(book) -> list[str]:
+    """The teaching chapters: executed pages other than the introduction."""
+    return [p for p in book.pages[1:] if is_executed(p)]
+
+
+@pytest.mark.book
+def test_every_chapter_ends_with_exercises_and_hidden_solutions(built_book):
+    problems = {}
+    for page in chapters(built_book):
+        body = article(soup(built_book, page))
+        exercises = body.select("div.exercise")
+        solutions = body.select("div.solution")
+        if not exercises:
+            problems[page] = "no exercise"
+        elif not solutions or any("dropdown" not in s.get("class", []) for s in solutions):
+            problems[page] = "solutions missing or not collapsed"
+    assert not problems, problems
+
+
+@pytest.mark.book
+@pytest.mark.browser
+def test_a_solution_opens_on_demand(built_book, browser):
+    from selenium.webdriver.common.by import By
+
+    page = next((p for p in chapters(built_book)
+                 if article(soup(built_book, p)).select_one("div.solution.dropdown")), None)
+    if page is None:
+        pytest.skip("no chapter has a solution yet")
+    browser.get(f"{page}.html")
+    solution = browser.driver.find_element(By.CSS_SELECTOR, "div.solution.dropdown")
+    body = solution.find_elements(By.CSS_SELECTOR, ":scope > :not(.admonition-title)")
+    assert body and not any(el.is_displayed() for el in body), "the solution is open from the start"
+    solution.find_element(By.CSS_SELECTOR, ".admonition-title").click()
+    time.sleep(0.5)
+    assert any(el.is_displayed() for el in body), "the solution did not open"

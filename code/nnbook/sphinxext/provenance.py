@@ -166,16 +166,31 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
     glue_file = Path(env.mystnb_config.output_folder, env.docname + ".glue.json")
     record = read_record(glue_file) or {}
     record = {**record, "runtime": exec_data.get("runtime"), "method": exec_data.get("method"),
-              "mtime": exec_data.get("mtime"), "succeeded": exec_data.get("succeeded")}
+              "mtime": exec_data.get("mtime"), "succeeded": exec_data.get("succeeded"),
+              "run_summaries": summarise_runs(record.get("runs", {}))}
     _env_records(env)[env.docname] = record
     doctree += provenance_node(record)
 
 
+def summarise_runs(runs: dict[str, str]) -> dict[str, dict]:
+    """What the report shows of each training run a page used, read from the run cache."""
+    from nnbook.runcache import cache_root
+
+    summaries = {}
+    for filename in runs:
+        payload = load_run(cache_root() / filename)
+        summaries[filename] = run_summary(payload) if payload else {}
+    return summaries
+
+
 def provenance_node(record: dict) -> nodes.Element:
     device = record.get("device_name") or "an unknown device"
+    trained_in = sorted({s["precision"] for s in record.get("run_summaries", {}).values()
+                         if s.get("precision")})
     parts = [
         f"Computed on {device}",
         f"precision {precision_text(record)}" if record.get("dtype") else None,
+        f"training runs in {', '.join(trained_in)}" if trained_in else None,
         f"PyTorch {record['torch']}" if record.get("torch") else None,
         f"commit {commit_text(record)}",
         f"executed {_when(record.get('mtime'))} in {_seconds(record.get('runtime'))}",
@@ -304,6 +319,8 @@ def run_summary(payload: dict) -> dict[str, Any]:
         if key.split(".", 1)[0] in ("weights", "state", "state_dict", "test_outputs"):
             continue  # tensors of the model, not its results
         leaf = key.rsplit(".", 1)[-1].lower()
+        if "config" in key.split(".")[:-1]:
+            continue  # what was asked for ("auto"), not what happened
         if summary["test_loss"] is None and leaf == "test_loss":
             summary["test_loss"] = _number(value)
         elif summary["accuracy"] is None and "acc" in leaf and "train" not in leaf:
@@ -367,9 +384,9 @@ def report_tables(env, fromdoc: str) -> list[nodes.Node]:
     root = cache_root()
     run_rows = []
     for docname in reading_order(env, records):
+        summaries = records[docname].get("run_summaries", {})
         for filename, how in records[docname].get("runs", {}).items():
-            payload = load_run(root / filename)
-            summary = run_summary(payload) if payload else {}
+            summary = summaries.get(filename, {})
             name = filename.rsplit("-", 1)[0]
             acc, wall = summary.get("accuracy"), summary.get("wall_time")
             loss = summary.get("test_loss")
