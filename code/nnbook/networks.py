@@ -166,9 +166,11 @@ class XORResult:
 
 
 def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None, n_per_blob: int = 50,
-                      n_test_per_blob: int = 250, seed: int = 0,
+                      n_test_per_blob: int = 250, seed: int = 0, activation: str = "sigmoid",
                       device: torch.device | None = None) -> XORResult:
     """The seeds' network, 2 inputs, ``hidden`` sigmoid units, 2 outputs, trained on XOR blobs.
+
+    ``activation`` swaps the hidden units' activation (an exercise trains a ReLU version).
 
     Cross-entropy on the two outputs, Adam on minibatches of 10, in float64 as in the lecture. The
     test data are fresh blobs from another seed, so the test accuracy measures generalisation.
@@ -179,7 +181,7 @@ def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None, n_p
     train, test = blobs("xor", n_per_blob, seed=42), blobs("xor", n_test_per_blob, seed=4242)
     X, y = torch.as_tensor(train.X), torch.as_tensor(train.y)
     X_test, y_test = torch.as_tensor(test.X), torch.as_tensor(test.y)
-    model = mlp((2, hidden, 2), "sigmoid", seed=seed, dtype=torch.float64)
+    model = mlp((2, hidden, 2), activation, seed=seed, dtype=torch.float64)
     with few_threads():
         history = fit(model, X, y, config, loss_fn=torch.nn.functional.cross_entropy, device=device)
     return XORResult(model=model, X=train.X, y=train.y, train_accuracy=accuracy(model, X, y),
