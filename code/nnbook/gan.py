@@ -1,0 +1,391 @@
+"""Generative adversarial networks: a generator and a discriminator trained against each other.
+
+The generator turns random noise into samples; the discriminator scores how real a sample looks.
+The adversarial loop (:func:`train_gan`) alternates one step of each, so it is its own algorithm
+and lives here rather than in :mod:`nnbook.training`. All its randomness (noise, real batches)
+comes from one seeded CPU generator, so a run on the CPU is reproducible bit for bit.
+
+Two targets: a ring of Gaussian modes in the plane, where samples can be watched and measured
+(:func:`mmd2`, :func:`mode_report`), and Fashion-MNIST.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import plotly.graph_objects as go
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from nnbook.device import get_device
+from nnbook.plotting import PALETTE, style
+from nnbook.runcache import RunCache, source_of
+
+RealSampler = Callable[[int, torch.Generator], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """Hyperparameters of one adversarial run."""
+
+    steps: int = 3000  # generator updates (each after one discriminator update)
+    batch_size: int = 256
+    latent_dim: int = 8  # size of the noise vector z fed to the generator
+    hidden: int = 128  # width of the hidden layers
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
+    beta1: float = 0.5  # Adam's first-moment decay; 0.5 is the usual choice for GANs
+    seed: int = 0
+    snapshot_every: int = 250  # steps between snapshots of the generator's samples
+    n_snapshot: int = 1000  # samples per snapshot (drawn from one fixed noise batch)
+
+
+# ---------------------------------------------------------------------------------------------
+# The two-dimensional target
+
+
+@dataclass(frozen=True)
+class RingTarget:
+    """``n_modes`` Gaussian blobs of width ``std`` evenly spaced on a circle of ``radius``."""
+
+    n_modes: int = 8
+    radius: float = 2.0
+    std: float = 0.05
+
+    @property
+    def centres(self) -> torch.Tensor:
+        angles = 2 * math.pi * torch.arange(self.n_modes, dtype=torch.float64) / self.n_modes
+        return (self.radius * torch.stack([angles.cos(), angles.sin()], dim=1)).float()  # (n_modes, 2)
+
+    def sample(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` points (n, 2): a mode chosen uniformly, plus Gaussian noise."""
+        modes = torch.randint(self.n_modes, (n,), generator=generator)
+        return self.centres[modes] + self.std * torch.randn(n, 2, generator=generator)
+
+
+class RingGenerator(nn.Module):
+    """Noise z (B, latent_dim) -> a point (B, 2)."""
+
+    def __init__(self, latent_dim: int = 8, hidden: int = 128):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim, hidden), nn.ReLU(),
+            nn.Linear(hidden, hidden), nn.ReLU(),
+            nn.Linear(hidden, 2),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class RingDiscriminator(nn.Module):
+    """A point (B, 2) -> one logit (B,): high for "real"."""
+
+    def __init__(self, hidden: int = 128):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Linear(2, hidden), nn.LeakyReLU(0.2),
+            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+            nn.Linear(hidden, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+# ---------------------------------------------------------------------------------------------
+# The adversarial loop
+
+
+@dataclass
+class GANHistory:
+    """Losses per step and the generator's samples at regular steps."""
+
+    config: dict
+    d_losses: list[float] = field(default_factory=list)
+    g_losses: list[float] = field(default_factory=list)
+    snapshot_steps: list[int] = field(default_factory=list)
+    snapshots: torch.Tensor | None = None  # (S, n_snapshot, ...) samples from one fixed noise batch
+    wall_time: float = 0.0
+    device: str = "cpu"
+
+
+def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real: RealSampler,
+              config: GANConfig, *, device: torch.device | None = None) -> GANHistory:
+    """Train both networks in place, alternating one discriminator and one generator step.
+
+    The discriminator minimises binary cross-entropy with real samples labelled 1 and generated
+    ones 0; the generator minimises the *non-saturating* loss, cross-entropy with its samples
+    labelled 1, as Goodfellow et al. recommend. Snapshots are taken at step 0 (before training),
+    every ``snapshot_every`` steps and at the end, always from the same noise.
+    """
+    device = device if device is not None else get_device()
+    generator.to(device).train()
+    discriminator.to(device).train()
+    rng = torch.Generator(device="cpu").manual_seed(config.seed)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1, 0.999))
+    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(config.beta1, 0.999))
+    fixed_z = torch.randn(config.n_snapshot, config.latent_dim, generator=rng).to(device)
+    ones = torch.ones(config.batch_size, device=device)
+    zeros = torch.zeros(config.batch_size, device=device)
+    history = GANHistory(config=asdict(config), device=device.type)
+    snapshots, d_losses, g_losses = [], [], []
+
+    def snapshot(step: int) -> None:
+        generator.eval()
+        with torch.no_grad():
+            snapshots.append(generator(fixed_z).cpu())
+        generator.train()
+        history.snapshot_steps.append(step)
+
+    start = time.perf_counter()
+    snapshot(0)
+    for step in range(1, config.steps + 1):
+        real = sample_real(config.batch_size, rng).to(device)
+        z = torch.randn(config.batch_size, config.latent_dim, generator=rng).to(device)
+        fake = generator(z)
+        # Discriminator: tell real (1) from generated (0). detach: this step leaves G alone.
+        d_loss = (F.binary_cross_entropy_with_logits(discriminator(real), ones)
+                  + F.binary_cross_entropy_with_logits(discriminator(fake.detach()), zeros))
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+        # Generator: make the updated discriminator call its samples real.
+        g_loss = F.binary_cross_entropy_with_logits(discriminator(fake), ones)
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_g.step()
+        d_losses.append(d_loss.detach())
+        g_losses.append(g_loss.detach())
+        if step % config.snapshot_every == 0 or step == config.steps:
+            snapshot(step)
+    history.wall_time = time.perf_counter() - start
+    history.d_losses = torch.stack(d_losses).cpu().tolist()
+    history.g_losses = torch.stack(g_losses).cpu().tolist()
+    history.snapshots = torch.stack(snapshots)
+    generator.eval()
+    discriminator.eval()
+    return history
+
+
+@torch.no_grad()
+def generate(generator: nn.Module, n: int, seed: int = 0) -> torch.Tensor:
+    """``n`` fresh samples from the generator, on the CPU, from seeded noise."""
+    param = next(generator.parameters())
+    rng = torch.Generator(device="cpu").manual_seed(seed)
+    z = torch.randn(n, generator.latent_dim, generator=rng).to(param.device)
+    generator.eval()
+    return generator(z).cpu()
+
+
+# ---------------------------------------------------------------------------------------------
+# How close are the samples to the target?
+
+
+def mmd2(X: torch.Tensor, Y: torch.Tensor, bandwidths: tuple[float, ...] = (0.05, 0.2, 1.0)) -> float:
+    """Squared maximum mean discrepancy between two samples (rows), with a sum of Gaussian
+    kernels of the given widths: zero when the two samples coincide, larger the more their
+    distributions differ. The biased (V-statistic) estimate of Gretton et al."""
+    X, Y = X.double().flatten(1), Y.double().flatten(1)
+
+    def k(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+        d2 = torch.cdist(A, B).pow(2)
+        return sum(torch.exp(-d2 / (2 * h * h)) for h in bandwidths)
+
+    return float(k(X, X).mean() + k(Y, Y).mean() - 2 * k(X, Y).mean())
+
+
+@dataclass(frozen=True)
+class ModeReport:
+    """Where generated points fall with respect to the modes of a :class:`RingTarget`."""
+
+    counts: tuple[int, ...]  # points within ``n_std`` widths of each mode
+    share_near: float  # share of all points near some mode ("high-quality" samples)
+    modes_covered: int  # modes holding at least a fifth of the points a fair share would give
+    n_modes: int
+
+    @property
+    def collapsed(self) -> bool:
+        """Whether the generator misses modes: the sign of mode collapse."""
+        return self.modes_covered < self.n_modes
+
+
+def mode_report(samples: torch.Tensor, target: RingTarget, n_std: float = 3.0) -> ModeReport:
+    """Assign each point to its nearest mode if it lies within ``n_std`` standard deviations."""
+    d = torch.cdist(samples.float(), target.centres)  # (n, n_modes)
+    nearest = d.argmin(dim=1)
+    near = d.min(dim=1).values <= n_std * target.std
+    counts = torch.bincount(nearest[near], minlength=target.n_modes)
+    fair = len(samples) / target.n_modes
+    return ModeReport(counts=tuple(int(c) for c in counts), share_near=float(near.float().mean()),
+                      modes_covered=int((counts >= 0.2 * fair).sum()), n_modes=target.n_modes)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cached runs
+
+
+@dataclass(frozen=True)
+class GANRun:
+    generator: nn.Module
+    history: GANHistory
+    from_cache: bool
+
+
+def _history_payload(history: GANHistory) -> dict:
+    payload = asdict(history)
+    payload["snapshots"] = history.snapshots
+    return payload
+
+
+def train_ring_gan(config: GANConfig, target: RingTarget = RingTarget(), *,
+                   cache: RunCache | None = None, device: torch.device | None = None) -> GANRun:
+    """The two-dimensional GAN on ``target``, trained or loaded from the training cache."""
+    device = device if device is not None else get_device()
+    cache = cache if cache is not None else RunCache()
+    key_parts = {"models": source_of(RingGenerator) + source_of(RingDiscriminator),
+                 "loop": source_of(train_gan), "config": asdict(config), "target": asdict(target),
+                 "device": device.type}
+
+    def compute() -> dict:
+        torch.manual_seed(config.seed)  # initial weights
+        generator = RingGenerator(config.latent_dim, config.hidden)
+        discriminator = RingDiscriminator(config.hidden)
+        history = train_gan(generator, discriminator, target.sample, config, device=device)
+        return {"state": {k: v.cpu() for k, v in generator.state_dict().items()},
+                "history": _history_payload(history)}
+
+    payload, from_cache = cache.get_or_compute("ring-gan", key_parts, compute)
+    generator = RingGenerator(config.latent_dim, config.hidden)
+    generator.load_state_dict(payload["state"])
+    return GANRun(generator.to(device).eval(), GANHistory(**payload["history"]), from_cache)
+
+
+# ---------------------------------------------------------------------------------------------
+# A small GAN for Fashion-MNIST
+
+
+class ImageGenerator(nn.Module):
+    """Noise z (B, latent_dim) -> an image (B, 1, 28, 28) in [-1, 1]. Fully connected layers:
+    on a CPU they learn far more per second than transposed convolutions of the same quality."""
+
+    def __init__(self, latent_dim: int = 64, hidden: int = 256):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim, hidden), nn.BatchNorm1d(hidden), nn.ReLU(),
+            nn.Linear(hidden, 2 * hidden), nn.BatchNorm1d(2 * hidden), nn.ReLU(),
+            nn.Linear(2 * hidden, 28 * 28), nn.Tanh(),  # (B, 784)
+            nn.Unflatten(1, (1, 28, 28)),  # (B, 1, 28, 28)
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class ImageDiscriminator(nn.Module):
+    """An image (B, 1, 28, 28) -> one logit (B,)."""
+
+    def __init__(self, hidden: int = 256):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Flatten(),  # (B, 784)
+            nn.Linear(28 * 28, hidden), nn.LeakyReLU(0.2),
+            nn.Linear(hidden, hidden // 2), nn.LeakyReLU(0.2),
+            nn.Linear(hidden // 2, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+def image_sampler(X: torch.Tensor) -> RealSampler:
+    """Random batches of uint8 images (N, 28, 28), scaled to [-1, 1] like the generator's output."""
+    def sample(n: int, rng: torch.Generator) -> torch.Tensor:
+        idx = torch.randint(len(X), (n,), generator=rng)
+        return X[idx].float().div(127.5).sub(1.0).unsqueeze(1)  # (n, 1, 28, 28)
+    return sample
+
+
+def to_unit(images: torch.Tensor) -> torch.Tensor:
+    """Generator output in [-1, 1] -> pixel intensities in [0, 1]."""
+    return images.add(1.0).div(2.0).clamp(0.0, 1.0)
+
+
+def train_fashion_gan(config: GANConfig, X_train: torch.Tensor, *, data_checksum: str,
+                      cache: RunCache | None = None, device: torch.device | None = None) -> GANRun:
+    """The small convolutional GAN on uint8 images ``X_train``, trained or loaded from the cache."""
+    device = device if device is not None else get_device()
+    cache = cache if cache is not None else RunCache()
+    key_parts = {"models": source_of(ImageGenerator) + source_of(ImageDiscriminator),
+                 "loop": source_of(train_gan), "sampler": source_of(image_sampler),
+                 "config": asdict(config), "data": data_checksum, "n_train": len(X_train),
+                 "device": device.type}
+
+    def compute() -> dict:
+        torch.manual_seed(config.seed)
+        generator = ImageGenerator(config.latent_dim, config.hidden)
+        discriminator = ImageDiscriminator(config.hidden)
+        history = train_gan(generator, discriminator, image_sampler(X_train), config, device=device)
+        return {"state": {k: v.cpu() for k, v in generator.state_dict().items()},
+                "history": _history_payload(history)}
+
+    payload, from_cache = cache.get_or_compute("fashion-gan", key_parts, compute)
+    generator = ImageGenerator(config.latent_dim, config.hidden)
+    generator.load_state_dict(payload["state"])
+    return GANRun(generator.to(device).eval(), GANHistory(**payload["history"]), from_cache)
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures
+
+
+def snapshot_figure(history: GANHistory, target: RingTarget, *, title: str, max_points: int = 600,
+                    ) -> go.Figure:
+    """The generator's samples at each snapshot, one slider position per snapshot, over the
+    modes of the target. Every snapshot uses the same noise, so a point can be followed."""
+    snaps = history.snapshots[:, :max_points].numpy()
+    centres = target.centres.numpy()
+    lim = target.radius * 1.6
+    theta = np.linspace(0, 2 * np.pi, 40)
+    fig = go.Figure()
+    for c in centres:  # a circle of 3 standard deviations around each mode: "near a mode"
+        fig.add_trace(go.Scatter(x=c[0] + 3 * target.std * np.cos(theta),
+                                 y=c[1] + 3 * target.std * np.sin(theta), mode="lines",
+                                 line=dict(color=PALETTE[3], width=1), hoverinfo="skip",
+                                 showlegend=bool((c == centres[0]).all()), name="target modes (3 std)"))
+    n_fixed = len(fig.data)
+    for i, (step, points) in enumerate(zip(history.snapshot_steps, snaps)):
+        fig.add_trace(go.Scatter(x=points[:, 0].round(3), y=points[:, 1].round(3), mode="markers",
+                                 name="generated", visible=i == 0,
+                                 marker=dict(size=4, color=PALETTE[0], opacity=0.6),
+                                 hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<extra>step " + str(step) + "</extra>"))
+    steps = []
+    for i, step in enumerate(history.snapshot_steps):
+        visible = [True] * n_fixed + [j == i for j in range(len(snaps))]
+        steps.append(dict(method="restyle", args=[{"visible": visible}], label=str(step)))
+    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="training step: "),
+                                    pad=dict(t=40))])
+    fig.update_xaxes(title_text="x1", range=[-lim, lim])
+    fig.update_yaxes(title_text="x2", range=[-lim, lim])
+    return style(fig, title=title, square=True, height=620)
+
+
+def snapshot_metrics(history: GANHistory, target: RingTarget, n_reference: int = 1000, seed: int = 1,
+                     ) -> dict[str, list[float]]:
+    """MMD to a fresh target sample and the mode report, at every snapshot."""
+    reference = target.sample(n_reference, torch.Generator().manual_seed(seed))
+    out = {"step": [], "mmd2": [], "share_near": [], "modes_covered": []}
+    for step, points in zip(history.snapshot_steps, history.snapshots):
+        report = mode_report(points, target)
+        out["step"].append(step)
+        out["mmd2"].append(mmd2(points, reference))
+        out["share_near"].append(report.share_near)
+        out["modes_covered"].append(report.modes_covered)
+    return out

@@ -1,0 +1,148 @@
+import math
+
+import pytest
+import torch
+
+import nnbook.gan
+from nnbook.gan import (GANConfig, ImageDiscriminator, ImageGenerator, RingDiscriminator,
+                        RingGenerator, RingTarget, generate, image_sampler, mmd2, mode_report,
+                        snapshot_figure, snapshot_metrics, to_unit, train_fashion_gan, train_gan,
+                        train_ring_gan)
+from nnbook.runcache import RunCache
+
+CPU = torch.device("cpu")
+TARGET = RingTarget(n_modes=8, radius=2.0, std=0.05)
+
+
+def test_ring_target_centres_and_samples():
+    centres = TARGET.centres
+    assert centres.shape == (8, 2)
+    torch.testing.assert_close(centres.norm(dim=1), torch.full((8,), 2.0))
+    torch.testing.assert_close(centres[2], torch.tensor([0.0, 2.0]), atol=1e-6, rtol=0)
+    X = TARGET.sample(4000, torch.Generator().manual_seed(0))
+    report = mode_report(X, TARGET)
+    assert report.share_near > 0.98  # 3 standard deviations hold 98.9% of a 2-D Gaussian
+    assert report.modes_covered == 8 and not report.collapsed
+    assert min(report.counts) > 400
+
+
+def test_mmd_against_a_direct_double_sum():
+    g = torch.Generator().manual_seed(0)
+    X, Y = torch.randn(7, 2, generator=g), torch.randn(5, 2, generator=g) + 1.0
+    h = (0.5, 2.0)
+
+    def k(a, b):
+        d2 = float(((a.double() - b.double()) ** 2).sum())
+        return sum(math.exp(-d2 / (2 * w * w)) for w in h)
+
+    kxx = sum(k(a, b) for a in X for b in X) / 49
+    kyy = sum(k(a, b) for a in Y for b in Y) / 25
+    kxy = sum(k(a, b) for a in X for b in Y) / 35
+    assert mmd2(X, Y, h) == pytest.approx(kxx + kyy - 2 * kxy, rel=1e-9)
+    assert mmd2(X, X, h) == pytest.approx(0.0, abs=1e-12)
+    assert mmd2(X, Y, h) == pytest.approx(mmd2(Y, X, h), rel=1e-12)
+
+
+def test_mode_report_on_a_collapsed_sample():
+    centres = TARGET.centres
+    X = torch.cat([centres[0].repeat(90, 1), centres[3].repeat(2, 1), torch.zeros(8, 2)])
+    report = mode_report(X, TARGET)
+    assert report.counts == (90, 0, 0, 2, 0, 0, 0, 0)
+    assert report.share_near == pytest.approx(0.92)
+    assert report.modes_covered == 1  # 2 points are less than a fifth of a fair share (12.5)
+    assert report.collapsed
+
+
+def test_gan_samples_move_towards_the_ring():
+    config = GANConfig(steps=1000, seed=1, snapshot_every=500, n_snapshot=500)
+    torch.manual_seed(config.seed)
+    G, D = RingGenerator(config.latent_dim, config.hidden), RingDiscriminator(config.hidden)
+    history = train_gan(G, D, TARGET.sample, config, device=CPU)
+    assert history.snapshot_steps == [0, 500, 1000]
+    assert history.snapshots.shape == (3, 500, 2)
+    metrics = snapshot_metrics(history, TARGET)
+    assert metrics["mmd2"][-1] < 0.25 * metrics["mmd2"][0]
+    assert metrics["share_near"][0] < 0.05
+    assert metrics["share_near"][-1] > 0.15
+    assert len(history.d_losses) == len(history.g_losses) == 1000
+
+
+def test_same_seed_same_run_on_cpu():
+    config = GANConfig(steps=30, batch_size=64, snapshot_every=10, n_snapshot=50)
+
+    def run():
+        torch.manual_seed(config.seed)
+        G, D = RingGenerator(config.latent_dim, config.hidden), RingDiscriminator(config.hidden)
+        return train_gan(G, D, TARGET.sample, config, device=CPU)
+
+    a, b = run(), run()
+    assert a.d_losses == b.d_losses and a.g_losses == b.g_losses
+    torch.testing.assert_close(a.snapshots, b.snapshots, atol=0, rtol=0)
+
+
+def test_ring_gan_is_cached(tmp_path, monkeypatch):
+    cache = RunCache(tmp_path)
+    config = GANConfig(steps=20, batch_size=32, snapshot_every=10, n_snapshot=40)
+    first = train_ring_gan(config, TARGET, cache=cache, device=CPU)
+    assert not first.from_cache
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the cached run was trained again")
+
+    monkeypatch.setattr(nnbook.gan, "train_gan", no_training)
+    second = train_ring_gan(config, TARGET, cache=cache, device=CPU)
+    assert second.from_cache
+    torch.testing.assert_close(second.history.snapshots, first.history.snapshots)
+    torch.testing.assert_close(generate(second.generator, 10), generate(first.generator, 10))
+    with pytest.raises(AssertionError, match="trained again"):  # a new seed is a new run
+        train_ring_gan(GANConfig(steps=20, batch_size=32, snapshot_every=10, n_snapshot=40, seed=5),
+                       TARGET, cache=cache, device=CPU)
+
+
+def test_snapshot_figure_has_one_slider_step_per_snapshot():
+    config = GANConfig(steps=20, batch_size=32, snapshot_every=5, n_snapshot=30)
+    torch.manual_seed(0)
+    history = train_gan(RingGenerator(), RingDiscriminator(), TARGET.sample, config, device=CPU)
+    fig = snapshot_figure(history, TARGET, title="ring")
+    steps = fig.layout.sliders[0].steps
+    assert [s.label for s in steps] == ["0", "5", "10", "15", "20"]
+    n_fixed = TARGET.n_modes
+    for i, step in enumerate(steps):
+        visible = step.args[0]["visible"]
+        assert visible[:n_fixed] == [True] * n_fixed  # the target is always drawn
+        assert [j for j, v in enumerate(visible[n_fixed:]) if v] == [i]  # one snapshot at a time
+    assert len(fig.data) == n_fixed + 5
+
+
+def test_image_models_shapes_and_sampler():
+    G, D = ImageGenerator(latent_dim=16, hidden=32), ImageDiscriminator(hidden=32)
+    images = G(torch.randn(4, 16))
+    assert images.shape == (4, 1, 28, 28) and images.min() >= -1 and images.max() <= 1
+    assert D(images).shape == (4,)
+    X = torch.tensor([[[0, 255], [128, 0]]], dtype=torch.uint8).repeat(10, 1, 1)
+    batch = image_sampler(X)(6, torch.Generator().manual_seed(0))
+    assert batch.shape == (6, 1, 2, 2)
+    torch.testing.assert_close(batch[0, 0], torch.tensor([[-1.0, 1.0], [128 / 127.5 - 1, -1.0]]))
+    torch.testing.assert_close(to_unit(batch[0, 0]), torch.tensor([[0.0, 1.0], [128 / 255, 0.0]]))
+
+
+def test_fashion_gan_runs_and_is_cached(tmp_path):
+    X = torch.randint(0, 256, (200, 28, 28), generator=torch.Generator().manual_seed(0),
+                      dtype=torch.uint8)
+    config = GANConfig(steps=10, batch_size=16, latent_dim=8, hidden=16, snapshot_every=5, n_snapshot=4)
+    cache = RunCache(tmp_path)
+    first = train_fashion_gan(config, X, data_checksum="random", cache=cache, device=CPU)
+    second = train_fashion_gan(config, X, data_checksum="random", cache=cache, device=CPU)
+    assert (first.from_cache, second.from_cache) == (False, True)
+    assert first.history.snapshots.shape == (3, 4, 1, 28, 28)
+    torch.testing.assert_close(generate(second.generator, 3), generate(first.generator, 3))
+    third = train_fashion_gan(config, X, data_checksum="other data", cache=cache, device=CPU)
+    assert not third.from_cache
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_training_on_cuda_returns_cpu_snapshots():
+    config = GANConfig(steps=5, batch_size=16, snapshot_every=5, n_snapshot=8)
+    history = train_gan(RingGenerator(), RingDiscriminator(), TARGET.sample, config,
+                        device=torch.device("cuda"))
+    assert history.snapshots.device.type == "cpu" and history.device == "cuda"
