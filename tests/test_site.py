@@ -415,6 +415,7 @@ def test_a_solution_opens_on_demand(built_book, browser):
     solution = browser.driver.find_element(By.CSS_SELECTOR, "div.solution.dropdown")
     body = solution.find_elements(By.CSS_SELECTOR, ":scope > :not(.admonition-title)")
     assert body and not any(el.is_displayed() for el in body), "the solution is open from the start"
-    solution.find_element(By.CSS_SELECTOR, ".admonition-title").click()
+    # The title holds a link back to the exercise: press the toggle button, not the title's middle.
+    solution.find_element(By.CSS_SELECTOR, "button.toggle-button").click()
     time.sleep(0.5)
     assert any(el.is_displayed() for el in body), "the solution did not open"
