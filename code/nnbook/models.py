@@ -5,6 +5,11 @@ parameter counts match the originals (1,475,338 for FashionCNN). :func:`trace_sh
 batch through a model and records the output shape of every leaf module and functional step,
 which is how the input size of a network's first linear layer ("the mystery X") is found
 without arithmetic by hand.
+
+:func:`train_fashion_cnn` and :func:`train_mynet` are the book's two training runs
+(:data:`FASHION_CONFIG`, :data:`MNIST_CONFIG`), cached by :func:`nnbook.training.train_cached`, so
+that every page and the benchmark that uses them shares one run; :data:`LECTURE_FASHION` and
+:data:`LECTURE_MNIST` record what the lecture notebooks did, to compare against.
 """
 
 from __future__ import annotations
