@@ -400,6 +400,19 @@ def report_tables(env, fromdoc: str) -> list[nodes.Node]:
     heading += nodes.strong("", "Training runs")
     out.append(heading)
     if run_rows:
+        seen: dict[str, tuple[str, float]] = {}  # a run used by two pages counts once
+        for docname in records:
+            for filename, how in records[docname].get("runs", {}).items():
+                wall = records[docname].get("run_summaries", {}).get(filename, {}).get("wall_time")
+                if wall is not None and (filename not in seen or how == "trained"):
+                    seen[filename] = (how, wall)
+        total_wall = sum(w for _, w in seen.values())
+        trained_wall = sum(w for how, w in seen.values() if how == "trained")
+        summary_para = nodes.paragraph("", "")
+        summary_para += nodes.Text(
+            f"{len(seen)} distinct training runs, {total_wall:.0f} s of training in all; "
+            f"{trained_wall:.0f} s of it trained in this build, the rest loaded from the run cache.")
+        out.append(summary_para)
         out.append(_table(["Page", "Run", "This build", "Test accuracy", "Test loss", "Training wall time",
                            "Device", "Precision"], run_rows, classes=["nnbook-runs-table"]))
     else:
