@@ -142,8 +142,8 @@ def generative_vs_discriminative_figure(model: ClassConditionalDensity, predict_
     P(y = 1 | x) over the real data. The same plane, two different questions."""
     X_new, y_new = model.sample(n_samples, seed=seed)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("generative: p(x | y), and new points drawn from it",
-                                        "discriminative: P(y = 1 | x), with the data"))
+                        subplot_titles=("generative: p(x | y) and points drawn from it",
+                                        "discriminative: P(y = 1 | x) and the data"))
     for trace in density_contours(model, bounds):
         fig.add_trace(trace, row=1, col=1)
     for trace in class_scatter(X_new, y_new, names=("sampled y = 0", "sampled y = 1")):
@@ -151,10 +151,11 @@ def generative_vs_discriminative_figure(model: ClassConditionalDensity, predict_
         fig.add_trace(trace, row=1, col=1)
     for trace in decision_surface(predict_proba, X, y, bounds=bounds).data:
         if trace.type == "contour":
-            trace.colorbar = dict(title=dict(text="P(y = 1)"), x=1.02)
+            trace.colorbar = dict(title=dict(text="P(y = 1)"), len=0.8)
         fig.add_trace(trace, row=1, col=2)
     fig.update_xaxes(range=list(bounds), title_text="x1")
     fig.update_yaxes(range=list(bounds), title_text="x2")
-    fig.update_yaxes(scaleanchor="x", scaleratio=1, row=1, col=1)
-    fig.update_yaxes(scaleanchor="x2", scaleratio=1, row=1, col=2)
-    return style(fig, title=title, height=500)
+    style(fig, title=title, height=520)
+    fig.update_layout(margin=dict(t=90, b=110),
+                      legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.18))
+    return fig

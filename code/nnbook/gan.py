@@ -11,6 +11,7 @@ Two targets: a ring of Gaussian modes in the plane, where samples can be watched
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -238,6 +239,14 @@ class GANRun:
     from_cache: bool
 
 
+def _training_digest() -> str:
+    """A digest of the source of everything that shapes a run (models, loop, samplers), taken
+    from the objects bound when this module was imported: editing any of them changes the key
+    of every cached GAN run, while figure code can change freely."""
+    sources = [source_of(obj) for obj in _TRAINING_CODE]
+    return hashlib.sha256("\n".join(sources).encode()).hexdigest()
+
+
 def _history_payload(history: GANHistory) -> dict:
     payload = asdict(history)
     payload["snapshots"] = history.snapshots
@@ -249,8 +258,7 @@ def train_ring_gan(config: GANConfig, target: RingTarget = RingTarget(), *,
     """The two-dimensional GAN on ``target``, trained or loaded from the training cache."""
     device = device if device is not None else get_device()
     cache = cache if cache is not None else RunCache()
-    key_parts = {"models": source_of(RingGenerator) + source_of(RingDiscriminator),
-                 "loop": source_of(train_gan), "config": asdict(config), "target": asdict(target),
+    key_parts = {"code": _training_digest(), "config": asdict(config), "target": asdict(target),
                  "device": device.type}
 
     def compute() -> dict:
@@ -323,10 +331,8 @@ def train_fashion_gan(config: GANConfig, X_train: torch.Tensor, *, data_checksum
     """The small convolutional GAN on uint8 images ``X_train``, trained or loaded from the cache."""
     device = device if device is not None else get_device()
     cache = cache if cache is not None else RunCache()
-    key_parts = {"models": source_of(ImageGenerator) + source_of(ImageDiscriminator),
-                 "loop": source_of(train_gan), "sampler": source_of(image_sampler),
-                 "config": asdict(config), "data": data_checksum, "n_train": len(X_train),
-                 "device": device.type}
+    key_parts = {"code": _training_digest(), "config": asdict(config), "data": data_checksum,
+                 "n_train": len(X_train), "device": device.type}
 
     def compute() -> dict:
         torch.manual_seed(config.seed)
@@ -389,3 +395,8 @@ def snapshot_metrics(history: GANHistory, target: RingTarget, n_reference: int =
         out["share_near"].append(report.share_near)
         out["modes_covered"].append(report.modes_covered)
     return out
+
+
+# The objects whose source keys the cached runs, bound once at import (see _training_digest).
+_TRAINING_CODE = (RingTarget, RingGenerator, RingDiscriminator, train_gan, ImageGenerator,
+                  ImageDiscriminator, image_sampler)
