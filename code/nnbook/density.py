@@ -142,8 +142,9 @@ def generative_vs_discriminative_figure(model: ClassConditionalDensity, predict_
     P(y = 1 | x) over the real data. The same plane, two different questions."""
     X_new, y_new = model.sample(n_samples, seed=seed)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("generative: p(x | y) and points drawn from it",
-                                        "discriminative: P(y = 1 | x) and the data"))
+                        subplot_titles=("generative: p(x | y), new points",
+                                        "discriminative: P(y = 1 | x), data"))
+    fig.update_annotations(font_size=13)
     for trace in density_contours(model, bounds):
         fig.add_trace(trace, row=1, col=1)
     for trace in class_scatter(X_new, y_new, names=("sampled y = 0", "sampled y = 1")):
