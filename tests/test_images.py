@@ -1,6 +1,7 @@
 """Image grids show the images and titles they were given."""
 
 import numpy as np
+import pytest
 import torch
 
 from nnbook.convolution import KERNELS, apply_filter
@@ -53,3 +54,12 @@ def test_figures_display_as_png_without_pyplot():
     png = fig._repr_png_()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
     assert "matplotlib.pyplot" not in sys.modules or not sys.modules["matplotlib.pyplot"].get_fignums()
+
+
+def test_value_range_keeps_a_faint_image_faint():
+    faint = torch.full((4, 4), 0.1)
+    faint[0, 0] = 0.2
+    stretched = image_grid([faint], suptitle="s").axes[0].images[0]
+    fixed = image_grid([faint], suptitle="f", value_range=(0, 1)).axes[0].images[0]
+    assert stretched.get_clim() == pytest.approx((0.1, 0.2))  # its own extremes: full contrast
+    assert fixed.get_clim() == (0, 1)  # the common scale: it stays dark

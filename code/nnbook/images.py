@@ -40,9 +40,13 @@ def _as_array(image) -> np.ndarray:
 
 def image_grid(images: Sequence, titles: Sequence[str] | None = None, *, ncols: int = 5,
                suptitle: str, size: float = 1.8, cmap: str = "gray", symmetric: bool = False,
-               ) -> ImageFigure:
+               value_range: tuple[float, float] | None = None) -> ImageFigure:
     """Images in a grid, each with an optional title. ``symmetric`` centres the colour scale on
-    zero (for kernels and signed feature maps: red positive, blue negative)."""
+    zero (for kernels and signed feature maps: red positive, blue negative).
+
+    By default each image is stretched to its own darkest and brightest value. Pass
+    ``value_range=(0, 1)`` for images on a common scale (reconstructions, generated samples), so
+    that a faint image looks faint instead of being stretched to full contrast."""
     n = len(images)
     nrows = -(-n // ncols)
     fig, axes = _subplots(nrows, ncols, (size * ncols, size * nrows + 0.6))
@@ -53,6 +57,8 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, *, ncols: 
         if symmetric:
             limit = float(np.abs(array).max()) or 1.0
             ax.imshow(array, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        elif value_range is not None:
+            ax.imshow(array, cmap=cmap, vmin=value_range[0], vmax=value_range[1])
         else:
             ax.imshow(array, cmap=cmap)
         if titles is not None:
