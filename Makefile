@@ -20,9 +20,9 @@ TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texl
 
 help:
 	@echo "make book   build the site into _build/html (executes every changed page)"
-	@echo "make test   run all tests: library, strict book build, cache, browser"
+	@echo "make test   run all tests: library, strict book build, cache, browser, PDF"
 	@echo "make pdf    build the whole book as a PDF through LaTeX into $(PDF_OUT)/_build/latex/book.pdf"
-	@echo "make test-pdf  build the PDF and check that it holds every chapter (slow; not in make test)"
+	@echo "make test-pdf  build the PDF with make pdf and run only the PDF tests on it"
 	@echo "make doctor show the device, data and tools the book will use"
 	@echo "make clean  remove _build (the execution and training caches are kept)"
 
@@ -30,8 +30,9 @@ book: setup
 	$(BIN)/jupyter-book build . $(JB_STRICT)
 	@echo "The site is in _build/html/index.html"
 
-test: setup test-deps
-	$(BIN)/python -m pytest
+# The PDF tests build the book through XeLaTeX too, so make test installs TeX Live first.
+test: setup test-deps pdf-deps
+	NNBOOK_TEST_PDF=1 BROWSER_PATH="$${BROWSER_PATH:-$$(command -v chromium)}" $(BIN)/python -m pytest
 
 doctor: setup
 	$(BIN)/python -m nnbook doctor
@@ -73,6 +74,7 @@ system-deps:
 test-deps:
 	$(call require,command -v chromedriver,chromium chromium-driver,Chromium and chromedriver (browser tests),Install them: 'brew install --cask chromium chromedriver' on macOS.)
 	$(call require,command -v chromium,chromium chromium-driver,Chromium (browser tests),Install it: 'brew install --cask chromium' on macOS.)
+	$(call require,command -v pdftotext,poppler-utils,pdftotext (reads the PDF back in the test),Install poppler: 'brew install poppler' on macOS.)
 
 # kaleido draws the plotly figures as PNGs with a headless Chrome: use the system's Chromium.
 pdf: setup pdf-deps
@@ -81,7 +83,6 @@ pdf: setup pdf-deps
 	@echo "The PDF is in $(PDF_OUT)/_build/latex/book.pdf"
 
 test-pdf: pdf test-deps
-	$(call require,command -v pdftotext,poppler-utils,pdftotext (reads the PDF back in the test),Install poppler: 'brew install poppler' on macOS.)
 	NNBOOK_TEST_PDF_BUILD=$(PDF_OUT) $(BIN)/python -m pytest -m pdf
 
 pdf-deps:
