@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -351,16 +352,25 @@ def test_each_page_downloads_as_notebook_and_source(built_book):
 
 
 @pytest.mark.book
-def test_launch_buttons_point_at_the_repository(built_book):
+def test_launch_buttons_open_each_pages_notebook_in_the_repository(built_book):
+    """Colab opens only .ipynb files, so every launch link must name the page's committed notebook
+    (book/<page>.ipynb, generated from the page), in the repository and branch of _config.yml."""
     config = yaml.safe_load((REPO / "_config.yml").read_text())
     repo = config["repository"]["url"].removeprefix("https://github.com/")
     branch = config["repository"]["branch"]
-    page = next(p for p in built_book.pages if is_executed(p) and p != built_book.pages[0])
-    hrefs = [a.get("href", "") for a in soup(built_book, page).select("a")]
-    colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{page}"
-    binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=tree/{page}"
-    assert any(h.startswith(colab) for h in hrefs), colab
-    assert any(h.startswith(binder) for h in hrefs), binder
+    tracked = set(subprocess.run(["git", "ls-files", "book"], cwd=REPO, capture_output=True,
+                                 text=True, check=True).stdout.split())
+    executed = [p for p in built_book.pages if is_executed(p)]
+    assert executed
+    for page in executed:
+        hrefs = [a.get("href", "") for a in soup(built_book, page).select("a")]
+        colab = f"https://colab.research.google.com/github/{repo}/blob/{branch}/{page}.ipynb"
+        binder = f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=tree/{page}.ipynb"
+        assert colab in hrefs, (page, colab)
+        assert binder in hrefs, (page, binder)
+        assert f"{page}.ipynb" in tracked, f"{page}.ipynb is not committed: the buttons would 404"
+    for page in set(built_book.pages) - set(executed):  # nothing to run: no launch buttons
+        assert not soup(built_book, page).select(".dropdown-launch-buttons"), page
 
 
 @pytest.mark.book

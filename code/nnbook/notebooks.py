@@ -1,0 +1,222 @@
+"""The book's pages as plain Jupyter notebooks, for Colab, Binder and any Jupyter.
+
+Each executed page ``book/<name>.md`` is a MyST Markdown notebook. Jupyter opens it only with the
+jupytext extension, and Colab not at all, so the repository also holds ``book/<name>.ipynb``
+beside it: the same cells, without outputs, with one setup cell in front. The launch buttons of
+the site open these files (sphinx-book-theme links a page's ``.ipynb`` sibling when there is one).
+
+The ``.md`` page is the source; the ``.ipynb`` is generated from it by
+
+    python -m nnbook notebooks          # or: make notebooks (make book runs it too)
+
+and ``tests/test_notebooks.py`` fails when a committed notebook no longer matches its page.
+Generation never overwrites work: every notebook records a digest of the cells it was written
+with, and a notebook whose cells were edited since (say, in Jupyter) is left alone with an error
+that says how to keep the edits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+ROOT_FILES = ("_config.yml", "_toc.yml")
+METADATA_KEY = "nnbook"
+
+
+class NotebookError(RuntimeError):
+    """A notebook cannot be written without losing someone's work, or the book is misconfigured."""
+
+
+@dataclass(frozen=True)
+class Repository:
+    """Where readers' notebooks install the library from: the ``repository`` of ``_config.yml``."""
+
+    url: str
+    branch: str
+
+    @property
+    def pip_requirement(self) -> str:
+        return f"nnbook[pages] @ git+{self.url.rstrip('/')}@{self.branch}"
+
+
+def _load_yaml(path: Path) -> dict:
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise NotebookError(f"{path} not found: run this from the book's root folder, where "
+                            f"{' and '.join(ROOT_FILES)} are") from None
+
+
+def repository(root: Path) -> Repository:
+    config = _load_yaml(root / "_config.yml")
+    repo = config.get("repository") or {}
+    url, branch = repo.get("url"), repo.get("branch", "main")
+    if not url or "github.com/" not in url:
+        raise NotebookError(f"{root / '_config.yml'}: repository.url must be the book's GitHub "
+                            f"repository (https://github.com/<owner>/<name>), not {url!r}")
+    return Repository(url=url, branch=branch)
+
+
+def toc_pages(root: Path) -> list[Path]:
+    """The ``.md`` files of the table of contents, in reading order."""
+    toc = _load_yaml(root / "_toc.yml")
+    names: list[str] = [toc["root"]] if "root" in toc else []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if "file" in node:
+                names.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk({k: v for k, v in toc.items() if k != "root"})
+    pages = []
+    for name in names:
+        path = root / name
+        path = path if path.suffix else path.with_suffix(".md")
+        if path.suffix == ".md" and path.is_file():
+            pages.append(path)
+    return pages
+
+
+def _read_page(page: Path) -> nbformat.NotebookNode:
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    return read_myst_markdown_notebook(page.read_text(encoding="utf-8"), path=str(page))
+
+
+def is_executed_page(page: Path) -> bool:
+    """Whether a page has code cells that the build executes (a kernelspec in its front matter)."""
+    return "kernelspec" in _read_page(page).metadata
+
+
+def setup_cell_source(repo: Repository) -> str:
+    return (
+        "# The pages import the book's library, nnbook. On Colab, install it (about a minute);\n"
+        "# on Binder and in a local clone (`make book` or `pip install -e .`) it is there already.\n"
+        "import sys\n"
+        "\n"
+        "try:\n"
+        "    import nnbook\n"
+        "except ModuleNotFoundError:\n"
+        "    if \"google.colab\" not in sys.modules:\n"
+        "        raise ModuleNotFoundError(\n"
+        "            \"This notebook needs the book's library, nnbook. In a clone of \"\n"
+        f"            \"{repo.url} run `make book` (or `pip install -e .`), or install it with \"\n"
+        f"            \"pip install '{repo.pip_requirement}'\"\n"
+        "        ) from None\n"
+        f"    %pip install --quiet \"{repo.pip_requirement}\"\n"
+    )
+
+
+def _cells_digest(cells: list) -> str:
+    plain = [{"cell_type": c["cell_type"], "source": c["source"],
+              "metadata": c.get("metadata", {})} for c in cells]
+    return hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()
+
+
+def page_notebook(page: Path, repo: Repository, root: Path) -> nbformat.NotebookNode:
+    """The launchable notebook of one page: a title note, the setup cell, then the page's cells."""
+    source = _read_page(page)
+    rel = page.relative_to(root).as_posix()
+    intro = nbformat.v4.new_markdown_cell(
+        f"*This notebook is generated from `{rel}` of the book's repository ({repo.url}); the "
+        "MyST directives in its text are rendered on the book's site. Run the cells from the top. "
+        f"To change it, edit `{rel}` and run `make notebooks`.*")
+    setup = nbformat.v4.new_code_cell(setup_cell_source(repo))
+    cells = [intro, setup]
+    for cell in source.cells:
+        metadata = {k: v for k, v in cell.metadata.items() if k in ("tags",)}
+        if cell.cell_type == "code":
+            cells.append(nbformat.v4.new_code_cell(cell.source, metadata=metadata))
+        elif cell.cell_type == "markdown":
+            cells.append(nbformat.v4.new_markdown_cell(cell.source, metadata=metadata))
+        else:
+            cells.append(nbformat.v4.new_raw_cell(cell.source, metadata=metadata))
+    for i, cell in enumerate(cells):
+        cell["id"] = f"cell-{i}"  # stable ids: a regenerated notebook is byte-identical
+    kernelspec = dict(source.metadata.get("kernelspec", {}))
+    kernelspec.setdefault("display_name", "Python 3")
+    nb = nbformat.v4.new_notebook(cells=cells, metadata={
+        "kernelspec": kernelspec,
+        "language_info": {"name": "python"},
+        METADATA_KEY: {"source": rel, "cells_sha256": _cells_digest(cells)},
+    })
+    nbformat.validate(nb)
+    return nb
+
+
+def notebook_path(page: Path) -> Path:
+    return page.with_suffix(".ipynb")
+
+
+def render(nb: nbformat.NotebookNode) -> str:
+    return nbformat.writes(nb) + "\n"
+
+
+def _check_not_hand_edited(path: Path, rel: str) -> None:
+    """Raise if ``path`` exists and holds anything other than a notebook this module wrote."""
+    if not path.exists():
+        return
+    try:
+        existing = nbformat.read(path, as_version=4)
+    except Exception as err:  # unreadable JSON, not a notebook: someone's file, not ours
+        raise NotebookError(f"{path} is not a notebook generated from {rel} ({err}); it was left "
+                            f"as it is. Move it away, then run `make notebooks` again.") from None
+    recorded = existing.metadata.get(METADATA_KEY, {}).get("cells_sha256")
+    if recorded is None:
+        raise NotebookError(f"{path} was not generated by `python -m nnbook notebooks`, so it "
+                            "was left as it is. If it holds work of yours, move it elsewhere; "
+                            f"pages are edited in {rel}. Then run `make notebooks` again.")
+    if recorded != _cells_digest(existing.cells):
+        raise NotebookError(f"{path} was edited since it was generated, so it was left as it is. "
+                            f"Its source is {rel}: copy your changes there, delete {path.name}, "
+                            "and run `make notebooks` again.")
+
+
+def stale_notebooks(root: Path = Path(".")) -> list[str]:
+    """The notebooks that are missing or differ from what their pages generate (empty: in sync)."""
+    repo = repository(root)
+    stale = []
+    for page in toc_pages(root):
+        if not is_executed_page(page):
+            continue
+        path = notebook_path(page)
+        expected = render(page_notebook(page, repo, root))
+        if not path.is_file() or path.read_text(encoding="utf-8") != expected:
+            stale.append(path.relative_to(root).as_posix())
+    return stale
+
+
+def write_notebooks(root: Path = Path(".")) -> list[Path]:
+    """Write the notebook of every executed page whose notebook is missing or out of date.
+
+    Returns the paths written. Checks every target before writing any, so that an error leaves
+    all files as they were.
+    """
+    repo = repository(root)
+    planned: list[tuple[Path, str]] = []
+    for page in toc_pages(root):
+        if not is_executed_page(page):
+            continue
+        path = notebook_path(page)
+        text = render(page_notebook(page, repo, root))
+        if path.is_file() and path.read_text(encoding="utf-8") == text:
+            continue
+        _check_not_hand_edited(path, page.relative_to(root).as_posix())
+        planned.append((path, text))
+    for path, text in planned:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    return [path for path, _ in planned]
