@@ -86,3 +86,39 @@ def test_pdf_shows_the_interactive_figures_as_images(pdf_build):
                                  capture_output=True, text=True, check=True).stdout
         images = [line for line in listing.splitlines()[2:] if line.split()[2] == "image"]
         assert len(images) >= len(set(pngs))
+
+
+def chapters_and_sections(pdf_build: Path) -> list[tuple[str, str]]:
+    """(level, title) of each entry of the PDF's table of contents, in order."""
+    toc = (pdf_build / "book.toc").read_text(encoding="utf-8", errors="replace")
+    toc = re.sub(r"\\sphinxhyphen\s*\{\}", "-", toc)
+    return [(level, normalise(title)) for level, title in re.findall(
+        r"\\contentsline \{(chapter|section)\}\{(?:\\numberline \{[^}]*\})?(.*?)\}\{", toc)]
+
+
+def test_the_introduction_is_one_chapter_with_its_sections_under_it(pdf_build):
+    """The root page's title is the book's; its own sections belong to one opening chapter
+    instead of each printing as a chapter."""
+    entries = chapters_and_sections(pdf_build)
+    intro = [normalise(line[3:]) for line in (REPO / "book" / "intro.md").read_text(
+        encoding="utf-8").splitlines() if line.startswith("## ")]
+    assert intro, "the introduction has no sections to check"
+    assert entries[0] == ("chapter", "introduction")
+    assert entries[1:1 + len(intro)] == [("section", title) for title in intro]
+    chapters = [title for level, title in entries if level == "chapter"]
+    assert not set(intro) & set(chapters)
+
+
+def test_the_bibliography_prints_inside_the_references_chapter(pdf_build):
+    """Not at the end of the book under a chapter of its own, after the back matter."""
+    entries = chapters_and_sections(pdf_build)
+    chapters = [title for level, title in entries if level == "chapter"]
+    assert normalise(title_of("book/references")) in chapters
+    assert not {"bibliography", "bibliographie"} & set(chapters)
+    tex = (pdf_build / "book.tex").read_text(encoding="utf-8")
+    start = tex.index(r"\chapter{" + title_of("book/references") + "}")
+    following = tex.find(r"\chapter{", start + 1)
+    bibliography = tex.index(r"\begin{sphinxthebibliography}")
+    assert start < bibliography < (following if following != -1 else len(tex))
+    assert tex.count(r"\begin{sphinxthebibliography}") == 1
+    assert tex.count(r"\bibitem") >= 8  # the works the book cites

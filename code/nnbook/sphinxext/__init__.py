@@ -32,7 +32,7 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from nnbook.sphinxext import provenance
+from nnbook.sphinxext import latex, provenance
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -240,4 +240,5 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", _dedupe_assets, priority=900)
     app.connect("html-page-context", _fix_citation_roles)
     provenance.setup(app)
+    latex.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
