@@ -101,6 +101,16 @@ def test_a_changed_page_makes_its_notebook_stale_until_regenerated(book):
     assert "x = 6 * 9" in (book / "book" / "page.ipynb").read_text()
 
 
+def test_a_notebook_whose_page_left_the_book_is_reported_not_deleted(book):
+    write_notebooks(book)
+    (book / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/words\n")
+    stale = stale_notebooks(book)
+    assert len(stale) == 1 and stale[0].startswith("book/page.ipynb (its page is not in _toc.yml")
+    assert write_notebooks(book) == [] and (book / "book" / "page.ipynb").is_file()
+    (book / "book" / "scratch.ipynb").write_text("{}")  # not generated: none of our business
+    assert len(stale_notebooks(book)) == 1
+
+
 def test_a_notebook_edited_by_hand_is_never_overwritten(book, capsys):
     write_notebooks(book)
     target = book / "book" / "page.ipynb"

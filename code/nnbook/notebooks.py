@@ -185,16 +185,29 @@ def _check_not_hand_edited(path: Path, rel: str) -> None:
 
 
 def stale_notebooks(root: Path = Path(".")) -> list[str]:
-    """The notebooks that are missing or differ from what their pages generate (empty: in sync)."""
+    """The notebooks that are missing or differ from what their pages generate, and generated
+    notebooks whose page is gone from the table of contents (empty: all in sync)."""
     repo = repository(root)
-    stale = []
+    stale, expected_paths = [], set()
     for page in toc_pages(root):
         if not is_executed_page(page):
             continue
         path = notebook_path(page)
+        expected_paths.add(path.resolve())
         expected = render(page_notebook(page, repo, root))
         if not path.is_file() or path.read_text(encoding="utf-8") != expected:
             stale.append(path.relative_to(root).as_posix())
+    for folder in sorted({p.parent for p in toc_pages(root)}):
+        for path in sorted(folder.glob("*.ipynb")):
+            if path.resolve() in expected_paths:
+                continue
+            try:
+                generated = METADATA_KEY in nbformat.read(path, as_version=4).metadata
+            except Exception:
+                generated = False
+            if generated:  # ours, but its page is no longer built: remove it by hand
+                stale.append(f"{path.relative_to(root).as_posix()} (its page is not in _toc.yml "
+                             "or has no code any more: delete it)")
     return stale
 
 
