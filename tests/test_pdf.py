@@ -122,3 +122,21 @@ def test_the_bibliography_prints_inside_the_references_chapter(pdf_build):
     assert start < bibliography < (following if following != -1 else len(tex))
     assert tex.count(r"\begin{sphinxthebibliography}") == 1
     assert tex.count(r"\bibitem") >= 8  # the works the book cites
+
+
+def test_the_chapters_are_grouped_into_the_parts_of_the_table_of_contents(pdf_build):
+    """Each caption of _toc.yml opens a part, in order, and the contents page keeps its own name
+    (Sphinx would call it after the first caption)."""
+    import yaml
+
+    captions = [part["caption"] for part in yaml.safe_load(TOC.read_text()).get("parts", [])
+                if part.get("caption")]
+    toc = (pdf_build / "book.toc").read_text(encoding="utf-8", errors="replace")
+    parts = re.findall(r"\\contentsline \{part\}\{[IVXLC]+\\hspace \{1em\}(.*?)\}\{", toc)
+    assert parts == captions
+    tex = (pdf_build / "book.tex").read_text(encoding="utf-8")
+    assert not re.search(r"\\renewcommand\{\\contentsname\}", tex)
+    # the first part's first chapter comes right after the part
+    entries = re.findall(r"\\contentsline \{(part|chapter)\}", toc)
+    if captions:
+        assert entries[:3] == ["chapter", "part", "chapter"]  # Introduction, part I, a chapter

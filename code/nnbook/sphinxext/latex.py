@@ -1,17 +1,21 @@
-"""The PDF's shape: the introduction as a chapter, the bibliography inside the References chapter.
+"""The PDF's shape: parts, the introduction as a chapter, the bibliography inside References.
 
-Sphinx's LaTeX builder makes one document of the whole book. Two things come out wrong for a book
+Sphinx's LaTeX builder makes one document of the whole book. Three things come out wrong for a book
 whose root page has sections of its own and whose bibliography is a page of it:
 
 - The root page's title becomes the book's title, so its ``##`` sections stand at the same level
   as the other pages' titles: "How to read it" would print as a chapter. :class:`IntroChapter`
   gathers the root page's own content into one chapter, "Introduction", whose sections they are.
+- The table of contents' captions ("From lines to features", ...) group the chapters into parts
+  on the site, but Sphinx drops them from the PDF, and takes the first one as the name of the
+  contents page. :class:`IntroChapter` prints each as a ``\\part`` before its chapters, and the
+  contents page keeps its own name.
 - Sphinx gathers every citation at the very end of the document (``BibliographyTransform``), under
   a heading of its own, after the back matter, leaving the References chapter empty.
   :class:`MarkBibliography` remembers where the bibliography stood and :class:`BibliographyInPlace`
   puts it back there; the preamble makes the list print without opening another chapter.
 
-Both are post-transforms for the LaTeX builder only; the site is untouched.
+All three are changes to the LaTeX build only; the site is untouched.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.builders.latex.nodes import thebibliography
 from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.texescape import escape
 
 INTRO_TITLE = "Introduction"
 
@@ -72,6 +77,8 @@ def _holds_a_chapter(node: nodes.Node) -> bool:
 
 
 class IntroChapter(SphinxPostTransform):
+    """The root page's own content as the first chapter, then each toctree's chapters as a part."""
+
     default_priority = 760
     formats = ("latex",)
 
@@ -83,6 +90,7 @@ class IntroChapter(SphinxPostTransform):
         children = list(root.children)
         start = next((i + 1 for i, c in enumerate(children) if isinstance(c, nodes.title)), 0)
         end = next((i for i, c in enumerate(children) if _holds_a_chapter(c)), len(children))
+        self.add_parts([c for c in children[end:] if _holds_a_chapter(c)])
         own = children[start:end]
         if not own:
             return
@@ -92,6 +100,26 @@ class IntroChapter(SphinxPostTransform):
             root.remove(child)
             chapter += child
         root.insert(start, chapter)
+
+    def add_parts(self, groups: list[nodes.Element]) -> None:
+        """A ``\\part`` with the caption of each toctree of the root page, before its chapters.
+
+        Inlining the pages replaced the toctrees (and their captions), one group of chapters per
+        toctree, in order; the captions are read back from the root page as it was read."""
+        source = self.env.get_doctree(self.config.root_doc)
+        captions = [t.get("caption") for t in source.findall(addnodes.toctree)]
+        if len(captions) != len(groups) or not all(captions):
+            return
+        for caption, group in zip(captions, groups):
+            group.insert(0, nodes.raw("", f"\\part{{{escape(caption)}}}\n", format="latex"))
+
+
+def _keep_the_contents_name(app: Sphinx) -> None:
+    # Sphinx names the contents page after the root's first toctree caption ("From lines to
+    # features"); with parts, that caption is a part's title. An empty name keeps LaTeX's own
+    # ("Contents", in the book's language).
+    if app.builder.name == "latex":
+        app.builder.get_contentsname = lambda indexfile: ""
 
 
 def _on_config_inited(app: Sphinx, config) -> None:
@@ -106,3 +134,4 @@ def setup(app: Sphinx) -> None:
     app.add_post_transform(BibliographyInPlace)
     app.add_post_transform(IntroChapter)
     app.connect("config-inited", _on_config_inited)
+    app.connect("builder-inited", _keep_the_contents_name)
