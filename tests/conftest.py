@@ -27,7 +27,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
+
+from nnbook.notebooks import toc_pages
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -54,22 +55,8 @@ def pytest_collection_modifyitems(config, items):
 # --- the book and its table of contents -----------------------------------------------------------
 
 def toc_files(toc: Path) -> list[str]:
-    """Every file a Jupyter Book ``_toc.yml`` lists, root first, in reading order."""
-    data = yaml.safe_load(toc.read_text())
-    files = [data["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                files.append(entry["file"])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    for part in data.get("parts", []):
-        walk(part.get("chapters"))
-    walk(data.get("chapters"))
-    walk(data.get("sections"))
-    return [f.removesuffix(".md").removesuffix(".ipynb") for f in files]
+    """Every page a Jupyter Book ``_toc.yml`` lists, root first, in reading order, as docnames."""
+    return [page.relative_to(REPO).with_suffix("").as_posix() for page in toc_pages(REPO, toc)]
 
 
 def is_executed(page: str) -> bool:

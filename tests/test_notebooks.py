@@ -14,9 +14,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import REPO
+from conftest import REPO, is_executed
 from nnbook.__main__ import main as cli
-from nnbook.notebooks import (NotebookError, is_executed_page, page_notebook, repository, setup_cell_source,
+from nnbook.notebooks import (NotebookError, page_notebook, repository, setup_cell_source,
                               stale_notebooks, toc_pages, write_notebooks)
 
 PAGE = """---
@@ -61,8 +61,8 @@ def test_every_committed_notebook_matches_its_page():
 
 def test_every_executed_page_of_the_book_has_a_notebook_and_no_other_page_does():
     for page in toc_pages(REPO):
-        has_code = "```{code-cell}" in page.read_text(encoding="utf-8")
-        assert page.with_suffix(".ipynb").is_file() == has_code, page
+        name = page.relative_to(REPO).with_suffix("").as_posix()
+        assert page.with_suffix(".ipynb").is_file() == is_executed(name), page
 
 
 def test_a_notebook_holds_the_pages_cells_after_a_note_and_the_setup_cell(book):
@@ -157,6 +157,13 @@ def test_a_repository_that_is_not_on_github_is_refused_with_the_fix(book):
         write_notebooks(book / "book")
 
 
+def declared_packages() -> set[str]:
+    """What ``pip install nnbook[pages]`` brings: the library's dependencies and the pages extra."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    return {re.split(r"[<>=\[ ]", d)[0].lower() for d in
+            project["dependencies"] + project["optional-dependencies"]["pages"]}
+
+
 # --- the setup cell --------------------------------------------------------------------------------
 
 class FakeShell:
@@ -206,14 +213,13 @@ def test_the_setup_cell_does_nothing_where_nnbook_is_installed():
 
 def test_the_pages_extra_covers_what_the_pages_import():
     """A launched notebook gets nnbook[pages]: every package a page imports must be in it."""
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    declared = {re.split(r"[<>=\[ ]", d)[0].lower() for d in
-                project["dependencies"] + project["optional-dependencies"]["pages"]}
+    declared = declared_packages()
     module_to_package = {"myst_nb": "myst-nb", "skimage": "scikit-image", "sklearn": "scikit-learn",
                          "IPython": "ipython"}
     imported = set()
-    for page in filter(is_executed_page, toc_pages(REPO)):
-        for cell in page_notebook(page, repository(REPO), REPO).cells[2:]:
+    notebooks = [page_notebook(page, repository(REPO), REPO) for page in toc_pages(REPO)]
+    for nb in filter(None, notebooks):
+        for cell in nb.cells[2:]:
             if cell.cell_type == "code":
                 imported |= set(re.findall(r"^\s*(?:from|import) ([A-Za-z_]\w*)", cell.source, re.M))
     stdlib = set(sys.stdlib_module_names) | {"nnbook", "__future__"}
@@ -236,9 +242,7 @@ def test_binder_installs_the_same_versions_as_the_book_for_everything_the_pages_
     binder, root = pins(REPO / "binder" / "requirements.txt"), pins(REPO / "requirements.txt")
     assert binder and all(root.get(name) == version for name, version in binder.items()), \
         {n: (v, root.get(n)) for n, v in binder.items() if root.get(n) != v}
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    needed = {re.split(r"[<>=\[ ]", d)[0].lower() for d in
-              project["dependencies"] + project["optional-dependencies"]["pages"]}
+    needed = declared_packages()
     assert needed <= set(binder), needed - set(binder)
     assert not any(name.startswith(("nvidia-", "triton")) for name in binder)  # no GPU on Binder
     text = (REPO / "binder" / "requirements.txt").read_text()

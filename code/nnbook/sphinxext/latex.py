@@ -4,11 +4,11 @@ Sphinx's LaTeX builder makes one document of the whole book. Three things come o
 whose root page has sections of its own and whose bibliography is a page of it:
 
 - The root page's title becomes the book's title, so its ``##`` sections stand at the same level
-  as the other pages' titles: "How to read it" would print as a chapter. :class:`IntroChapter`
+  as the other pages' titles: "How to read it" would print as a chapter. :class:`IntroAndParts`
   gathers the root page's own content into one chapter, "Introduction", whose sections they are.
 - The table of contents' captions ("From lines to features", ...) group the chapters into parts
   on the site, but Sphinx drops them from the PDF, and takes the first one as the name of the
-  contents page. :class:`IntroChapter` prints each as a ``\\part`` before its chapters, and the
+  contents page. :class:`IntroAndParts` prints each as a ``\\part`` before its chapters, and the
   contents page keeps its own name.
 - Sphinx gathers every citation at the very end of the document (``BibliographyTransform``), under
   a heading of its own, after the back matter, leaving the References chapter empty.
@@ -72,11 +72,11 @@ class BibliographyInPlace(SphinxPostTransform):
 
 
 def _holds_a_chapter(node: nodes.Node) -> bool:
-    return isinstance(node, addnodes.start_of_file) or any(
-        True for _ in node.findall(addnodes.start_of_file))
+    # findall visits the node itself too
+    return next(node.findall(addnodes.start_of_file), None) is not None
 
 
-class IntroChapter(SphinxPostTransform):
+class IntroAndParts(SphinxPostTransform):
     """The root page's own content as the first chapter, then each toctree's chapters as a part."""
 
     default_priority = 760
@@ -85,7 +85,7 @@ class IntroChapter(SphinxPostTransform):
     def run(self, **kwargs) -> None:
         # Only the assembled book (the root document with the other pages inlined) has chapters.
         root = next((c for c in self.document.children if isinstance(c, nodes.section)), None)
-        if root is None or not any(True for _ in root.findall(addnodes.start_of_file)):
+        if root is None or not _holds_a_chapter(root):
             return
         children = list(root.children)
         start = next((i + 1 for i, c in enumerate(children) if isinstance(c, nodes.title)), 0)
@@ -132,6 +132,6 @@ def setup(app: Sphinx) -> None:
     app.add_node(bibliography_here)
     app.add_post_transform(MarkBibliography)
     app.add_post_transform(BibliographyInPlace)
-    app.add_post_transform(IntroChapter)
+    app.add_post_transform(IntroAndParts)
     app.connect("config-inited", _on_config_inited)
     app.connect("builder-inited", _keep_the_contents_name)
