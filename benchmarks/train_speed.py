@@ -5,7 +5,7 @@ Both train the same network (nnbook.models.FashionCNN) in one process on the sam
 - *seed*: the lecture's pipeline. torchvision's FashionMNIST with ``ToTensor`` (one PIL image
   decoded and converted per item), ``DataLoader(batch_size=64)``, Adam at 1e-3, float32, a plain
   loop.
-- *book*: ``nnbook.training.fit`` with the book's configuration (the whole set as one tensor,
+- *book*: ``nnbook.engine.fit.fit`` with the book's configuration (the whole set as one tensor,
   channels-last, bfloat16 autocast where the hardware has it, one-cycle schedule).
 
 Throughput is measured in alternating rounds (seed, book, seed, book, ...) of the same number of
@@ -39,10 +39,10 @@ from torch.utils.data import DataLoader
 from torchvision import datasets
 from torchvision.transforms import ToTensor
 
-from nnbook.datasets import FASHION_MNIST, load_fashion_mnist, locate
-from nnbook.device import describe, get_device
+from nnbook.engine.data import FASHION_MNIST, load_fashion_mnist, locate
+from nnbook.engine.device import describe, get_device
 from nnbook.models import FASHION_CONFIG, FashionCNN
-from nnbook.training import TensorData, TrainConfig, fit
+from nnbook.engine.fit import TensorData, TrainConfig, fit
 
 TARGET = 0.898  # the lecture's test accuracy after two epochs
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def notebooks(check: bool, root: Path) -> int:
-    from nnbook.notebooks import NotebookError, stale_notebooks, write_notebooks
+    from nnbook.book.notebooks import NotebookError, stale_notebooks, write_notebooks
 
     try:
         if check:
@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     nb.add_argument("--root", type=Path, default=Path("."), help="the book's folder (default: .)")
     args = parser.parse_args(argv)
     if args.command == "doctor":
-        from nnbook.doctor import main as doctor
+        from nnbook.book.doctor import main as doctor
 
         return doctor()
     if args.command == "notebooks":

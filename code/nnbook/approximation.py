@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from nnbook.networks import count_parameters, few_threads, mlp
 from nnbook.plotting import PALETTE, line_figure, style
-from nnbook.training import TrainConfig, fit, predict
+from nnbook.engine.fit import TrainConfig, fit, predict
 
 INTERVAL = (-2.0, 2.0)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from nnbook.device import get_device
+from nnbook.engine.device import get_device
 
 LOSSES = ("cross_entropy", "squared")
 DerivativeFn = Callable[[torch.Tensor], torch.Tensor]

@@ -14,7 +14,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from nnbook.plotting import PALETTE, style
-from nnbook.training import History
+from nnbook.engine.fit import History
 
 
 def confusion_matrix(y: torch.Tensor, y_hat: torch.Tensor, num_classes: int) -> torch.Tensor:

@@ -2,7 +2,7 @@
 
 The generator turns random noise into samples; the discriminator scores how real a sample looks.
 The adversarial loop (:func:`train_gan`) alternates one step of each, so it is its own algorithm
-and lives here rather than in :mod:`nnbook.training`. All its randomness (noise, real batches)
+and lives here rather than in :mod:`nnbook.engine.fit`. All its randomness (noise, real batches)
 comes from one seeded CPU generator, so a run on the CPU is reproducible bit for bit.
 
 Two targets: a ring of Gaussian modes in the plane, where samples can be watched and measured
@@ -23,9 +23,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnbook.device import get_device
+from nnbook.engine.device import get_device
 from nnbook.plotting import PALETTE, style
-from nnbook.runcache import RunCache, source_of
+from nnbook.engine.runs import RunCache, source_of
 
 RealSampler = Callable[[int, torch.Generator], torch.Tensor]
 

@@ -7,7 +7,7 @@ which is how the input size of a network's first linear layer ("the mystery X") 
 without arithmetic by hand.
 
 :func:`train_fashion_cnn` and :func:`train_mynet` are the book's two training runs
-(:data:`FASHION_CONFIG`, :data:`MNIST_CONFIG`), cached by :func:`nnbook.training.train_cached`, so
+(:data:`FASHION_CONFIG`, :data:`MNIST_CONFIG`), cached by :func:`nnbook.engine.fit.train_cached`, so
 that every page and the benchmark that uses them shares one run; :data:`LECTURE_FASHION` and
 :data:`LECTURE_MNIST` record what the lecture notebooks did, to compare against.
 """
@@ -20,9 +20,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnbook.datasets import ImageData, load_fashion_mnist, load_mnist
-from nnbook.runcache import RunCache
-from nnbook.training import Run, TrainConfig, train_cached
+from nnbook.engine.data import ImageData, load_fashion_mnist, load_mnist
+from nnbook.engine.runs import RunCache
+from nnbook.engine.fit import Run, TrainConfig, train_cached
 
 
 class FashionCNN(nn.Module):

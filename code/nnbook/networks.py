@@ -19,7 +19,7 @@ from plotly.subplots import make_subplots
 from nnbook.plotting import class_scatter, style
 from nnbook.surfaces import decision_surface, torch_predictor
 from nnbook.toy_data import blobs
-from nnbook.training import TrainConfig, accuracy, fit
+from nnbook.engine.fit import TrainConfig, accuracy, fit
 
 ACTIVATIONS: dict[str, Callable[[], torch.nn.Module]] = {
     "sigmoid": torch.nn.Sigmoid,

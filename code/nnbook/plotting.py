@@ -1,7 +1,7 @@
 """Shared figure styling, so every chapter's plots look alike and follow the site's theme.
 
 Figures are plain plotly ``go.Figure`` objects. In the book build the kernel uses plotly's
-``plotly_mimetype`` renderer, and :mod:`nnbook.sphinxext.plotly_render` turns that JSON into a
+``plotly_mimetype`` renderer, and :mod:`nnbook.book.sphinxext.plotly_render` turns that JSON into a
 ``<div>`` drawn by the site's local copy of plotly.js (or a PNG for the PDF).
 """
 

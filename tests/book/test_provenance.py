@@ -10,8 +10,8 @@ import textwrap
 
 import pytest
 
-from nnbook.sphinxext import FINGERPRINT_MARK
-from nnbook.sphinxext.provenance import (GLUE_KEY, PROVENANCE_SOURCE, RECORDER_SOURCE,
+from nnbook.book.sphinxext import FINGERPRINT_MARK
+from nnbook.book.sphinxext.provenance import (GLUE_KEY, PROVENANCE_SOURCE, RECORDER_SOURCE,
                                          is_hidden_cell, read_record, run_summary)
 
 # Runs the hidden cells as the kernel would: the recorder first, then a page that trains through
@@ -24,7 +24,7 @@ sys.modules["myst_nb"] = fake
 cells = json.loads(sys.argv[1])
 namespace = {}
 exec(cells["recorder"], namespace)
-from nnbook.runcache import RunCache
+from nnbook.engine.runs import RunCache
 cache = RunCache()
 cache.get_or_compute("tiny-run", {"lr": 0.1}, lambda: {"history": {"test_accuracy": [0.5, 0.75]}})
 exec(cells["provenance"], namespace)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnbook import datasets
+from nnbook.engine import data as datasets
 
 
 def idx_bytes(array: np.ndarray) -> bytes:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
+
+from nnbook.engine import settings
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 SPLIT_FILES = {  # role -> file stem, as published
@@ -145,11 +146,8 @@ class LocationReport:
 
 
 def data_root() -> Path:
-    """``$NNBOOK_DATA``, else ``$XDG_CACHE_HOME/nnbook/data`` (``~/.cache/nnbook/data``)."""
-    if os.environ.get("NNBOOK_DATA"):
-        return Path(os.environ["NNBOOK_DATA"]).expanduser()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "nnbook" / "data"
+    """``$NNBOOK_DATA``, else ``~/.cache/nnbook/data``."""
+    return settings.data_root()
 
 
 def _md5(data: bytes) -> str:
@@ -194,7 +192,7 @@ def check_location(folder: Path, label: str, spec: DatasetSpec) -> LocationRepor
 
 def candidate_locations(spec: DatasetSpec) -> list[tuple[Path, str]]:
     """The folders looked in, in order, with a label for messages."""
-    label = "$NNBOOK_DATA" if os.environ.get("NNBOOK_DATA") else "data folder"
+    label = "$NNBOOK_DATA" if settings.data_override() else "data folder"
     places = [(data_root() / spec.name / "raw", label)]
     places += [(d, "system copy") for d in spec.system_dirs]
     return places

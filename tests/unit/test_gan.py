@@ -8,7 +8,7 @@ from nnbook.gan import (GANConfig, ImageDiscriminator, ImageGenerator, RingDiscr
                         RingGenerator, RingTarget, generate, image_sampler, mmd2, mode_report,
                         snapshot_figure, snapshot_metrics, to_unit, train_fashion_gan, train_gan,
                         train_ring_gan)
-from nnbook.runcache import RunCache
+from nnbook.engine.runs import RunCache
 
 CPU = torch.device("cpu")
 TARGET = RingTarget(n_modes=8, radius=2.0, std=0.05)

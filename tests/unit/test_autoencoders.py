@@ -3,14 +3,14 @@ import torch
 import torch.nn.functional as F
 from sklearn.decomposition import PCA
 
-import nnbook.training
+import nnbook.engine.fit
 from nnbook.autoencoders import (ConvAutoencoder, autoencoder_data, class_means, code_lattice,
                                  crossfade, decode, encode, interpolate, latent_arithmetic,
                                  latent_scatter, nearest_class, pca_reconstruction_error,
                                  reconstruct, reconstruction_error, train_autoencoder)
-from nnbook.datasets import load_fashion_mnist
-from nnbook.runcache import RunCache
-from nnbook.training import TrainConfig
+from nnbook.engine.data import load_fashion_mnist
+from nnbook.engine.runs import RunCache
+from nnbook.engine.fit import TrainConfig
 
 CPU = torch.device("cpu")
 CONFIG = TrainConfig(num_epochs=6, batch_size=32, lr=3e-3, schedule="onecycle", precision="float32")
@@ -80,7 +80,7 @@ def test_second_call_trains_nothing(small, tmp_path, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("the cached run was trained again")
 
-    monkeypatch.setattr(nnbook.training, "fit", no_training)
+    monkeypatch.setattr(nnbook.engine.fit, "fit", no_training)
     second = train_autoencoder(2, small, config, cache=cache, device=CPU)
     assert second.from_cache
     for name, value in first.model.state_dict().items():

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from nnbook import device as dev
+from nnbook.engine import device as dev
 
 
 def test_auto_picks_cuda_when_available(monkeypatch):

@@ -11,7 +11,7 @@ What makes the loop fast, and why:
 - Image batches (4-D inputs, ``(N, C, H, W)``) run in *channels-last* memory layout, which the
   convolution kernels of oneDNN (CPU) and cuDNN (GPU) prefer.
 - Where the hardware computes bfloat16 natively (a CUDA GPU, or a CPU with AVX-512 BF16 or AMX:
-  :func:`nnbook.device.bf16_supported`), float32 models on image batches run their forward pass
+  :func:`nnbook.engine.device.bf16_supported`), float32 models on image batches run their forward pass
   under bfloat16 *autocast*: matrix products and convolutions in bfloat16, with float32 weights,
   losses and optimizer state. Elsewhere, and for any model that is not float32 (a float64 model on
   toy data stays exactly float64), nothing is cast. ``TrainConfig(precision=...)`` overrides this;
@@ -31,7 +31,7 @@ Cached runs
 
 ``train_cached(model_fn, data, config, loss_fn=..., name=...)`` returns a :class:`Run`: the trained
 model, its :class:`History`, the model's outputs on the test inputs, and whether it came from the
-cache. The cache (:class:`nnbook.runcache.RunCache`, ``$NNBOOK_CACHE`` or ``~/.cache/nnbook/runs``)
+cache. The cache (:class:`nnbook.engine.runs.RunCache`, ``$NNBOOK_CACHE`` or ``~/.cache/nnbook/runs``)
 keys a run by everything that determines its result: the source of the model's class (and of
 ``model_fn`` when that is a function), the model's printed architecture, the hyperparameters, the
 loss function, the data's checksum, the source of this module, the torch version, the device type
@@ -39,7 +39,7 @@ and the precision. A rebuild with nothing changed trains nothing; a change to an
 again. Writes are atomic; an unreadable entry is reported (``CorruptEntryWarning``) and retrained.
 
 ``data`` is a :class:`TensorData` (``X, y`` and optional ``X_test, y_test``) or an
-:class:`nnbook.datasets.ImageData` (converted by :meth:`TensorData.from_images`). Classifiers
+:class:`nnbook.engine.data.ImageData` (converted by :meth:`TensorData.from_images`). Classifiers
 pass integer labels and get a test accuracy per epoch. Any other model passes its own targets and
 ``loss_fn``; for example an autoencoder, with no labels at all::
 
@@ -58,7 +58,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -68,11 +67,12 @@ from typing import TYPE_CHECKING
 import torch
 import torch.nn.functional as F
 
-from nnbook.device import bf16_supported, get_device
-from nnbook.runcache import RunCache, source_of
+from nnbook.engine import settings
+from nnbook.engine.device import bf16_supported, get_device
+from nnbook.engine.runs import RunCache, source_of
 
 if TYPE_CHECKING:
-    from nnbook.datasets import ImageData
+    from nnbook.engine.data import ImageData
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 PRECISIONS = ("auto", "float32", "bfloat16")
@@ -198,11 +198,11 @@ def show_progress(progress: bool | None = None) -> bool:
     build runs its kernels through nbclient, which is neither, so it stays quiet."""
     if progress is not None:
         return progress
-    env = os.environ.get("NNBOOK_PROGRESS", "").strip()
-    if env:
-        return env not in ("0", "false", "no")
+    forced = settings.progress_override()
+    if forced is not None:
+        return forced
     isatty = getattr(sys.stderr, "isatty", lambda: False)
-    return bool(isatty()) or "JPY_SESSION_NAME" in os.environ
+    return bool(isatty()) or settings.in_jupyter_server()
 
 
 def _progress_bar(total: int, enabled: bool):

@@ -28,16 +28,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from nnbook.notebooks import toc_pages
+from book_helpers import REPO, toc_files
 
-REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "pdf: builds the book as a PDF through LaTeX (slow; "
-                                       "`make test-pdf`, or pytest -m pdf)")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -53,16 +47,6 @@ def pytest_collection_modifyitems(config, items):
 
 
 # --- the book and its table of contents -----------------------------------------------------------
-
-def toc_files(toc: Path) -> list[str]:
-    """Every page a Jupyter Book ``_toc.yml`` lists, root first, in reading order, as docnames."""
-    return [page.relative_to(REPO).with_suffix("").as_posix() for page in toc_pages(REPO, toc)]
-
-
-def is_executed(page: str) -> bool:
-    """Whether a page has code cells (and so is executed by the build)."""
-    return "```{code-cell}" in (REPO / f"{page}.md").read_text(encoding="utf-8")
-
 
 @dataclass
 class Build:

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import torch
 
-ENV_VAR = "NNBOOK_DEVICE"
+from nnbook.engine import settings
+
+ENV_VAR = settings.DEVICE
 CHOICES = ("cpu", "cuda")
 
 
@@ -25,7 +27,7 @@ def get_device(requested: str | None = None) -> torch.device:
 
     ``requested`` wins over ``$NNBOOK_DEVICE``, which wins over auto-detection.
     """
-    choice = requested if requested is not None else os.environ.get(ENV_VAR, "").strip()
+    choice = requested if requested is not None else settings.requested_device()
     if not choice:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     choice = choice.lower()

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from nnbook.quiz import MultipleChoice
+from nnbook.book.quiz import MultipleChoice
 
 
 def make(**kw):

@@ -5,7 +5,7 @@ import torch
 import torch.nn as nn
 from torch.testing import assert_close
 
-from nnbook.device import get_device
+from nnbook.engine.device import get_device
 from nnbook.tensors import (TinyNet, init_tiny_params, mlp_functional, parameter_rows, tensor_facts,
                             tiny_net_functional)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, toc_files
+from book_helpers import REPO, toc_files
 
 pytestmark = pytest.mark.pdf
 TOC = Path(os.environ.get("NNBOOK_TEST_TOC") or REPO / "_toc.yml")  # as in conftest

@@ -14,9 +14,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import REPO, is_executed
+from book_helpers import REPO, is_executed
 from nnbook.__main__ import main as cli
-from nnbook.notebooks import (NotebookError, page_notebook, repository, setup_cell_source,
+from nnbook.book.notebooks import (NotebookError, page_notebook, repository, setup_cell_source,
                               stale_notebooks, toc_pages, write_notebooks)
 
 PAGE = """---

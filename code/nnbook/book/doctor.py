@@ -9,8 +9,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from nnbook import datasets
-from nnbook.device import DeviceError, describe, get_device
+from nnbook.engine import data as datasets
+from nnbook.engine.device import DeviceError, describe, get_device
 
 
 @dataclass

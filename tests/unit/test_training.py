@@ -8,10 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-import nnbook.training as training
-from nnbook.datasets import load_fashion_mnist
-from nnbook.runcache import CorruptEntryWarning, RunCache
-from nnbook.training import (History, TensorData, TrainConfig, accuracy, autocast_dtype, fit,
+import nnbook.engine.fit as training
+from nnbook.engine.data import load_fashion_mnist
+from nnbook.engine.runs import CorruptEntryWarning, RunCache
+from nnbook.engine.fit import (History, TensorData, TrainConfig, accuracy, autocast_dtype, fit,
                              show_progress, train_cached)
 
 CPU = torch.device("cpu")

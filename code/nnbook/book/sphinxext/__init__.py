@@ -9,10 +9,10 @@
 * **Offline assets.** plotly.js is copied once into ``_static/`` from the installed plotly package
   and MathJax from ``nnbook_mathjax_dir``; no page loads anything from another host.
 * **Plotly in kernels.** Kernels started by the build emit plotly figures as JSON
-  (``PLOTLY_RENDERER=plotly_mimetype``); :mod:`nnbook.sphinxext.plotly_render` draws them.
+  (``PLOTLY_RENDERER=plotly_mimetype``); :mod:`nnbook.book.sphinxext.plotly_render` draws them.
 * **Provenance and the execution report.** Each executed page gets two hidden cells that record,
   in its kernel, the device, precision, torch version, commit and the training runs it used; see
-  :mod:`nnbook.sphinxext.provenance`.
+  :mod:`nnbook.book.sphinxext.provenance`.
 * **Clean pages.** Repeated inline scripts are dropped (a second ``const THEBE_JS_URL`` is a
   console error), bibliography entries get the ARIA role a list needs, and the theme's light or
   dark mode defaults to the reader's system setting.
@@ -32,7 +32,7 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from nnbook.sphinxext import latex, provenance
+from nnbook.book.sphinxext import latex, provenance
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
@@ -131,7 +131,7 @@ def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     page_modules = dependency_closure(cells, tracked)
     # The hidden provenance cells run in the kernel too: the modules they import count as well.
     hidden = [provenance.PROVENANCE_SOURCE]
-    if "nnbook.runcache" in page_modules:
+    if "nnbook.engine.runs" in page_modules:
         hidden.append(provenance.RECORDER_SOURCE)
         first = text.index("```{code-cell}")
         text = text[:first] + provenance.hidden_cell(provenance.RECORDER_SOURCE) + "\n" + text[first:]

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import REPO, is_executed
+from book_helpers import REPO, is_executed
 
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
@@ -303,7 +303,7 @@ def test_every_executed_page_states_its_provenance(built_book):
         match = PROVENANCE.search(" ".join(block.get_text().split()))
         assert match, f"{page}: {block.get_text()!r}"
         assert match["torch"] == torch.__version__
-        from nnbook.device import describe
+        from nnbook.engine.device import describe
 
         assert match["device"] == describe().name, (page, match["device"])
         assert float(match["seconds"]) > 0

@@ -7,7 +7,7 @@ from nnbook import backprop
 from nnbook.backprop import (LOSSES, SGDConfig, accuracy, autograd_gradients, gradients,
                              init_network, max_gradient_difference, numerical_gradient, one_hot,
                              to_sequential, train_sgd)
-from nnbook.device import get_device
+from nnbook.engine.device import get_device
 from nnbook.toy_data import blobs
 
 DEVICE = get_device()

@@ -2,7 +2,8 @@ import dataclasses
 import subprocess
 import sys
 
-from nnbook import datasets, doctor
+from nnbook.book import doctor
+from nnbook.engine import data as datasets
 
 
 def test_doctor_passes_when_everything_is_there(monkeypatch, capsys):

@@ -21,6 +21,8 @@ from typing import Any
 
 import torch
 
+from nnbook.engine import settings
+
 FORMAT = 1  # bump when the layout of stored payloads changes
 
 
@@ -29,10 +31,8 @@ class CorruptEntryWarning(UserWarning):
 
 
 def cache_root() -> Path:
-    """``$NNBOOK_CACHE``, else ``$XDG_CACHE_HOME/nnbook/runs`` (``~/.cache/nnbook/runs``)."""
-    if os.environ.get("NNBOOK_CACHE"):
-        return Path(os.environ["NNBOOK_CACHE"]).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nnbook" / "runs"
+    """``$NNBOOK_CACHE``, else ``~/.cache/nnbook/runs``."""
+    return settings.run_store_root()
 
 
 def source_of(obj: Any) -> str:

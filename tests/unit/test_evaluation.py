@@ -6,7 +6,7 @@ from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
 from nnbook.evaluation import (batch_loss_figure, confusion_figure, confusion_matrix,
                                history_figure, per_class_accuracy, per_class_figure, top_confusions)
-from nnbook.training import History
+from nnbook.engine.fit import History
 
 
 def test_confusion_matrix_matches_sklearn():

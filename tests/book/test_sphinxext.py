@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from nnbook.sphinxext import FINGERPRINT_MARK, dependency_closure, fingerprint_cell
-from nnbook.sphinxext.plotly_render import figure_html
+from nnbook.book.sphinxext import FINGERPRINT_MARK, dependency_closure, fingerprint_cell
+from nnbook.book.sphinxext.plotly_render import figure_html
 
 PAGE = """---
 jupytext:
@@ -105,7 +105,7 @@ def tiny_book(tmp_path: Path) -> Path:
         execute:
           execute_notebooks: cache
         sphinx:
-          extra_extensions: [nnbook.sphinxext]
+          extra_extensions: [nnbook.book.sphinxext]
           config:
             nnbook_tracked_packages: [tinylib]
             nb_execution_raise_on_error: true

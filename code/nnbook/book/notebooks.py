@@ -9,7 +9,7 @@ The ``.md`` page is the source; the ``.ipynb`` is generated from it by
 
     python -m nnbook notebooks          # or: make notebooks (make book runs it too)
 
-and ``tests/test_notebooks.py`` fails when a committed notebook no longer matches its page.
+and ``tests/book/test_notebooks.py`` fails when a committed notebook no longer matches its page.
 Generation never overwrites work: every notebook records a digest of the cells it was written
 with, and a notebook whose cells were edited since (say, in Jupyter) is left alone with an error
 that says how to keep the edits.

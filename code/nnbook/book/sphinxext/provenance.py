@@ -4,7 +4,7 @@ Two hidden cells travel with each page that has code (added in ``source-read``, 
 ``remove-cell``, stripped again from the notebooks readers download):
 
 * a **run recorder**, before the first code cell of pages that use the training cache
-  (:mod:`nnbook.runcache`): a ``sys.audit`` hook that notes which cache entries the page loads
+  (:mod:`nnbook.engine.runs`): a ``sys.audit`` hook that notes which cache entries the page loads
   and which it writes, that is, which training runs it reused and which it trained;
 * a **provenance cell**, at the end: it prints, from inside the kernel that ran the page, the device,
   its name, the precision, the torch version, the git commit and the time, as one JSON line.
@@ -46,7 +46,7 @@ HIDDEN_MARKS = (PROVENANCE_MARK, RECORDER_MARK)  # and the dependency fingerprin
 RECORDER_SOURCE = f"""{RECORDER_MARK}: notes which training-cache entries this page loads or writes.
 import os as _os
 import sys as _sys
-from nnbook.runcache import cache_root as _cache_root
+from nnbook.engine.runs import cache_root as _cache_root
 
 _nnbook_runs = {{}}
 
@@ -71,7 +71,7 @@ import subprocess as _sp
 
 import torch as _torch
 from myst_nb import glue as _glue
-from nnbook.device import describe as _describe
+from nnbook.engine.device import describe as _describe
 
 
 def _nnbook_git(*args):
@@ -101,7 +101,7 @@ def hidden_cell(source: str) -> str:
 
 def is_hidden_cell(source: str) -> bool:
     """Whether a cell is one of the build's bookkeeping cells (provenance, recorder, fingerprint)."""
-    from nnbook.sphinxext import FINGERPRINT_MARK
+    from nnbook.book.sphinxext import FINGERPRINT_MARK
 
     return source.lstrip().startswith((*HIDDEN_MARKS, FINGERPRINT_MARK))
 
@@ -174,7 +174,7 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 
 def summarise_runs(runs: dict[str, str]) -> dict[str, dict]:
     """What the report shows of each training run a page used, read from the run cache."""
-    from nnbook.runcache import cache_root
+    from nnbook.engine.runs import cache_root
 
     summaries = {}
     for filename in runs:
@@ -272,7 +272,7 @@ def _page_link(env, fromdoc: str, docname: str) -> nodes.Node:
 
 
 def load_run(path: Path) -> dict | None:
-    """A stored training run (the payload :class:`nnbook.runcache.RunCache` wrote), or None."""
+    """A stored training run (the payload :class:`nnbook.engine.runs.RunCache` wrote), or None."""
     import torch
 
     try:
@@ -351,7 +351,7 @@ def reading_order(env, docnames) -> list[str]:
 
 
 def report_tables(env, fromdoc: str) -> list[nodes.Node]:
-    from nnbook.runcache import cache_root
+    from nnbook.engine.runs import cache_root
 
     records = _env_records(env)
     started = getattr(env, "nnbook_build_started", time.time())
