@@ -1,0 +1,77 @@
+"""glue_all against myst-nb itself: what it records is what a {glue:text} role can format."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+import torch
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+from myst_nb.core.variables import format_plain_text
+from myst_nb.ext.glue import GLUE_PREFIX
+
+from nnbook.book.glue import glue_all
+
+
+@dataclass
+class Result:
+    accuracy: np.float64
+    n_test: int
+    device: str
+    loss: torch.Tensor
+    curve: list
+    model: torch.nn.Module
+
+
+@pytest.fixture
+def glued_records(tmp_path, monkeypatch):
+    """Run glue_all as a cell would; return its value and the records, name -> text/plain."""
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path))  # the shell's history stays in tmp_path
+    InteractiveShell.instance()
+
+    def run(*args, **kwargs):
+        with capture_output() as captured:
+            value = glue_all(*args, **kwargs)
+        records = {}
+        for output in captured.outputs:
+            # Glued values are records only: a page shows nothing for them.
+            assert set(output.data) == {GLUE_PREFIX + "text/plain"}
+            records[output.metadata["scrapbook"]["name"]] = output.data[GLUE_PREFIX + "text/plain"]
+        return value, records
+
+    return run
+
+
+def test_scalar_fields_are_glued_under_the_prefix(glued_records):
+    result = Result(accuracy=np.float64(0.875), n_test=1000, device="cpu",
+                    loss=torch.tensor(0.25), curve=[1.0, 0.5], model=torch.nn.Linear(1, 1))
+    glued, records = glued_records("fc", result)
+    assert glued == {"fc_accuracy": 0.875, "fc_n_test": 1000, "fc_device": "cpu", "fc_loss": 0.25}
+    assert set(records) == set(glued)  # the list and the model are not glued
+
+
+def test_records_format_as_the_prose_asks(glued_records):
+    _, records = glued_records("x", {"share": np.float64(0.875), "count": np.int64(60000),
+                                     "seconds": torch.tensor(2.5), "device": "cuda"})
+    assert format_plain_text(records["x_share"], ".1%") == "87.5%"
+    assert format_plain_text(records["x_count"], ",") == "60,000"
+    assert format_plain_text(records["x_seconds"], ".0f") == "2"
+    assert format_plain_text(records["x_device"], "") == "cuda"
+
+
+def test_a_numpy_scalar_glued_directly_cannot_be_formatted(glued_records):
+    """Why glue_all converts: myst-nb's own glue keeps NumPy 2's repr, which ':.1%' rejects."""
+    from myst_nb import glue
+    with capture_output() as captured:
+        glue("raw", np.float64(0.875), display=False)
+    with pytest.raises(ValueError):
+        format_plain_text(captured.outputs[0].data[GLUE_PREFIX + "text/plain"], ".1%")
+
+
+def test_keyword_values_join_the_fields_and_must_be_scalars(glued_records):
+    glued, records = glued_records("ae", {"error": 0.01}, code_size=32)
+    assert glued == {"ae_error": 0.01, "ae_code_size": 32} and set(records) == set(glued)
+    with pytest.raises(TypeError, match="bp_curve"):
+        glued_records("bp", curve=[1, 2])
+    with pytest.raises(TypeError, match="dataclass instance or a mapping"):
+        glued_records("bp", [1, 2])
