@@ -14,10 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 import torch
-from plotly.subplots import make_subplots
 
-from nnbook.plotting import class_scatter, style
-from nnbook.surfaces import decision_surface, torch_predictor
+from nnbook.surfaces import decision_surface, surface_panels, torch_predictor
 from nnbook.toy_data import blobs
 from nnbook.engine.fit import TrainConfig, accuracy, fit
 
@@ -125,32 +123,6 @@ def unit_predictor(model: torch.nn.Sequential, unit: int, layer: int = 1,
     return predict
 
 
-def surface_panels(predict_fns: dict[str, Callable[[np.ndarray], np.ndarray]], X: np.ndarray,
-                   y: np.ndarray, *, title: str, cols: int = 2, colorbar_title: str = "activation",
-                   resolution: int = 60) -> go.Figure:
-    """Surfaces of :func:`nnbook.surfaces.decision_surface` side by side, one per function."""
-    names = list(predict_fns)
-    rows = -(-len(names) // cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, horizontal_spacing=0.08,
-                        vertical_spacing=0.12)
-    for i, name in enumerate(names):
-        panel = decision_surface(predict_fns[name], resolution=resolution, show_scale=i == 0,
-                                 colorbar_title=colorbar_title)
-        row, col = divmod(i, cols)
-        for trace in panel.data:
-            fig.add_trace(trace, row=row + 1, col=col + 1)
-        for trace in class_scatter(X, y):
-            trace.showlegend = i == 0
-            trace.marker.size = 5
-            fig.add_trace(trace, row=row + 1, col=col + 1)
-    fig.update_xaxes(range=[-10, 10], title_text="x1")
-    fig.update_yaxes(range=[-10, 10], title_text="x2")
-    style(fig, title=title, height=360 * rows + 40)
-    # Below the panels, so the legend does not cover the colour bar.
-    fig.update_layout(legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.12))
-    return fig
-
-
 @dataclass
 class XORResult:
     """The seeds' XOR network after training, with what the page reports about it."""
@@ -199,4 +171,4 @@ def hidden_unit_surfaces(result: XORResult, title: str) -> go.Figure:
     """Each hidden unit's activation over the plane: the features the XOR network learned."""
     units = result.model[0].out_features
     fns = {f"hidden unit {u + 1}": unit_predictor(result.model, u) for u in range(units)}
-    return surface_panels(fns, result.X, result.y, title=title)
+    return surface_panels(fns, result.X, result.y, title=title, colorbar_title="activation")

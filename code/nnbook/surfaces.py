@@ -11,6 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import plotly.graph_objects as go
 import torch
+from plotly.subplots import make_subplots
 
 from nnbook.plotting import class_scatter, style
 
@@ -92,3 +93,35 @@ def decision_surface(predict_fn: PredictFn, X: np.ndarray | None = None, y: np.n
     fig.update_xaxes(title_text="x1", range=list(bounds))
     fig.update_yaxes(title_text="x2", range=list(bounds))
     return style(fig, title=title, square=True, height=460)
+
+
+def surface_panels(predict_fns: dict[str, PredictFn], X: np.ndarray, y: np.ndarray, *,
+                   title: str, cols: int = 2, colorbar_title: str = "P(y = 1)",
+                   bounds: tuple[float, float] = (-10.0, 10.0), resolution: int = 60,
+                   ) -> go.Figure:
+    """Surfaces of :func:`decision_surface` side by side, one per named function, data on each.
+
+    The panels share one colour scale (0 to 1) and show it once; the legend sits below them.
+    """
+    names = list(predict_fns)
+    if not names:
+        raise ValueError("pass at least one prediction function")
+    rows = -(-len(names) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, horizontal_spacing=0.08,
+                        vertical_spacing=0.12)
+    for i, name in enumerate(names):
+        panel = decision_surface(predict_fns[name], bounds=bounds, resolution=resolution,
+                                 show_scale=i == 0, colorbar_title=colorbar_title)
+        row, col = divmod(i, cols)
+        for trace in panel.data:
+            fig.add_trace(trace, row=row + 1, col=col + 1)
+        for trace in class_scatter(X, y):
+            trace.showlegend = i == 0
+            trace.marker.size = 5
+            fig.add_trace(trace, row=row + 1, col=col + 1)
+    fig.update_xaxes(range=list(bounds), title_text="x1")
+    fig.update_yaxes(range=list(bounds), title_text="x2")
+    style(fig, title=title, height=360 * rows + 40)
+    # Below the panels, so the legend does not cover the colour bar.
+    fig.update_layout(legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.12))
+    return fig

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from nnbook.networks import (count_parameters, few_threads, hidden_activations, layer_shapes, mlp,
-                             surface_panels, train_xor_network, unit_predictor)
+                             train_xor_network, unit_predictor)
 
 
 @pytest.mark.parametrize("sizes", [(2, 4, 2), (10, 10, 10, 10), (3, 4, 3, 1), (784, 128, 64, 10),
@@ -16,10 +16,6 @@ def test_count_parameters_matches_torch(sizes):
     no_bias = torch.nn.Sequential(*[torch.nn.Linear(a, b, bias=False)
                                     for a, b in zip(sizes[:-1], sizes[1:])])
     assert count_parameters(sizes, bias=False) == sum(p.numel() for p in no_bias.parameters())
-
-
-def test_quiz_answer_is_330():
-    assert count_parameters((10, 10, 10, 10)) == 330
 
 
 def test_layer_shapes_follow_the_weights():
@@ -50,16 +46,6 @@ def test_hidden_activations_are_the_first_layer_features():
     np.testing.assert_allclose(unit_predictor(model, 2)(X), expected[:, 2].detach().numpy())
     with pytest.raises(ValueError):
         hidden_activations(model, X, layer=2)
-
-
-def test_surface_panels_one_panel_per_function():
-    X = np.array([[1.0, 1.0], [-1.0, 1.0]])
-    y = np.array([0, 1])
-    fig = surface_panels({"a": lambda P: np.full(len(P), 0.2), "b": lambda P: np.full(len(P), 0.9)},
-                         X, y, title="two", resolution=10)
-    contours = [t for t in fig.data if t.type == "contour"]
-    assert len(contours) == 2
-    assert float(np.max(contours[1].z)) == pytest.approx(0.9)
 
 
 def test_few_threads_restores():

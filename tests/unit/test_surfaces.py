@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from nnbook.surfaces import decision_surface, surface_grid, surface_values, torch_predictor
+from nnbook.surfaces import (decision_surface, surface_grid, surface_panels, surface_values,
+                             torch_predictor)
 
 
 def test_grid_covers_the_square_row_major_in_x2():
@@ -52,3 +53,22 @@ def test_torch_predictor_takes_the_softmax_column_and_restores_mode():
     p = torch_predictor(model)(np.array([[0.0, 5.0], [2.0, -1.0]]))
     np.testing.assert_allclose(p, [0.5, 1 / (1 + np.exp(-2.0))])
     assert model.training
+
+
+def test_panels_put_each_function_on_its_own_axes_with_the_data():
+    X = np.array([[1.0, 1.0], [-1.0, 1.0], [2.0, -3.0]])
+    y = np.array([0, 1, 1])
+    fns = {"left": lambda P: 1 / (1 + np.exp(-P[:, 0])), "right": lambda P: (P[:, 1] > 0) * 1.0,
+           "third": lambda P: np.full(len(P), 0.3)}
+    fig = surface_panels(fns, X, y, title="three", bounds=(-2, 2), resolution=5)
+    contours = [t for t in fig.data if t.type == "contour"]
+    assert [c.xaxis for c in contours] == ["x", "x2", "x3"]  # one panel per function, in order
+    for contour, fn in zip(contours, fns.values()):
+        np.testing.assert_allclose(np.asarray(contour.z), surface_values(fn, (-2, 2), 5)[1])
+    assert [c.showscale for c in contours] == [True, False, False]  # one shared colour bar
+    assert [a.text for a in fig.layout.annotations] == list(fns)
+    for axis in ("x", "x2", "x3"):
+        points = [t for t in fig.data if t.type == "scatter" and t.xaxis == axis]
+        assert sorted(len(t.x) for t in points) == [1, 2]  # both classes, every point
+    assert sum(bool(t.showlegend) for t in fig.data if t.type == "scatter") == 2
+    assert list(fig.layout.xaxis3.range) == list(fig.layout.yaxis2.range) == [-2, 2]
