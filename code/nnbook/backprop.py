@@ -39,9 +39,6 @@ def sigmoid_prime(z: torch.Tensor) -> torch.Tensor:
     return s * (1.0 - s)
 
 
-TRUE_SIGMOID_PRIME = sigmoid_prime
-
-
 @dataclass
 class Layer:
     """One fully connected layer: ``W`` (n_out, n_in) and ``b`` (n_out,)."""
@@ -89,7 +86,7 @@ def init_network(layer_sizes: list[int] | tuple[int, ...], *, seed: int = 0,
 
 
 def forward(layers: list[Layer], X: torch.Tensor) -> ForwardPass:
-    """Step 1: feed ``X`` (B, n_0) through every layer, keeping ``z^l`` and ``a^l``."""
+    """Step 1: feed ``X`` (B, n_0) through every layer, keeping z^l and a^l."""
     cache = ForwardPass(activations=[X])
     a = X
     for layer in layers:
@@ -118,39 +115,44 @@ def loss_value(a: torch.Tensor, Y: torch.Tensor, loss: str) -> torch.Tensor:
 
 def output_error(cache: ForwardPass, Y: torch.Tensor, loss: str, *,
                  sigmoid_prime: DerivativeFn = sigmoid_prime) -> torch.Tensor:
-    """Step 2: delta^N = grad_a L (*) sigma'(z^N), for the batch-mean loss, shape (B, n_N).
+    """Step 2: delta^N = grad_a L (*) sigma'(z^N) of the mean loss, (B, n_N).
 
-    For the cross-entropy, grad_a L = (a - y) / (a (1 - a)) and sigma'(z) = a (1 - a), so the
-    product is (a - y): we compute it in that cancelled form, which stays finite when a
-    saturates at 0 or 1. A different ``sigmoid_prime`` (the tests pass a wrong one to show that
-    the comparison with autograd catches it) is used in the uncancelled product.
+    For the cross-entropy, grad_a L = (a - y) / (a (1 - a)) and
+    sigma'(z) = a (1 - a), so the product is (a - y): computed in that
+    cancelled form, it stays finite when a saturates at 0 or 1. The squared
+    error keeps its factor sigma'(z^N).
     """
     a, z = cache.output, cache.zs[-1]
     batch_size = len(a)
     if loss == "cross_entropy":
-        if sigmoid_prime is TRUE_SIGMOID_PRIME:
-            return (a - Y) / batch_size
-        return (a - Y) / (a * (1.0 - a)) * sigmoid_prime(z) / batch_size
+        return (a - Y) / batch_size
     if loss == "squared":
         return (a - Y) * sigmoid_prime(z) / batch_size
     raise ValueError(f"loss must be one of {LOSSES}, not {loss!r}")
 
 
-def backward(layers: list[Layer], cache: ForwardPass, Y: torch.Tensor, loss: str, *,
-             sigmoid_prime: DerivativeFn = sigmoid_prime) -> list[Layer]:
+def backward(layers: list[Layer], cache: ForwardPass, Y: torch.Tensor,
+             loss: str, *, sigmoid_prime: DerivativeFn = sigmoid_prime,
+             ) -> list[Layer]:
     """Steps 2 to 4: the gradient of the batch-mean loss for every W^l and b^l.
 
     Returns one :class:`Layer` of gradients per layer, shaped like the weights.
+    ``sigmoid_prime`` is the sigma' the equations multiply by; the chapter
+    passes a wrong one to show that the comparison with autograd catches it.
     """
-    delta = output_error(cache, Y, loss, sigmoid_prime=sigmoid_prime)  # delta^N, (B, n_N)
+    # delta^N, (B, n_N)
+    delta = output_error(cache, Y, loss, sigmoid_prime=sigmoid_prime)
     grads: list[Layer] = [None] * len(layers)  # type: ignore[list-item]
     for l in range(len(layers) - 1, -1, -1):
         a_prev = cache.activations[l]  # a^{l-1}, (B, n_{l-1})
-        # dL/dw_jk = a^{l-1}_k delta^l_j, summed over the batch: (n_l, B) @ (B, n_{l-1})
+        # dL/dw_jk = a^{l-1}_k delta^l_j, summed over the batch:
+        # (n_l, B) @ (B, n_{l-1})
         grads[l] = Layer(W=delta.T @ a_prev, b=delta.sum(dim=0))
         if l > 0:
-            # delta^{l-1} = (delta^l W^l) (*) sigma'(z^{l-1}): the error sent one layer back.
-            delta = (delta @ layers[l].W) * sigmoid_prime(cache.zs[l - 1])  # (B, n_{l-1})
+            # The error sent one layer back:
+            # delta^{l-1} = (delta^l W^l) (*) sigma'(z^{l-1}), (B, n_{l-1})
+            z_prev = cache.zs[l - 1]
+            delta = (delta @ layers[l].W) * sigmoid_prime(z_prev)
     return grads
 
 
@@ -184,12 +186,13 @@ class SGDConfig:
             raise ValueError(f"lr, batch_size and num_epochs must be positive: {self}")
 
 
-def train_sgd(layers: list[Layer], X: torch.Tensor, Y: torch.Tensor, config: SGDConfig,
-              ) -> list[float]:
-    """Train ``layers`` in place with hand-written backprop and plain SGD; returns epoch losses.
+def train_sgd(layers: list[Layer], X: torch.Tensor, Y: torch.Tensor,
+              config: SGDConfig) -> list[float]:
+    """Train ``layers`` in place with hand-written backprop and plain SGD.
 
-    Each update is w <- w - eta/m sum_j dL_j/dw over a minibatch of m examples (the 1/m lives in
-    the batch-mean loss). The recorded loss of an epoch is the loss on all of ``X`` after it.
+    Each update is w <- w - eta/m sum_j dL_j/dw over a minibatch of m examples
+    (the 1/m lives in the batch-mean loss). Returns one loss per epoch: the
+    loss on all of ``X`` after it.
     """
     if len(X) != len(Y):
         raise ValueError(f"X has {len(X)} rows but Y has {len(Y)}")
@@ -205,7 +208,8 @@ def train_sgd(layers: list[Layer], X: torch.Tensor, Y: torch.Tensor, config: SGD
             for layer, grad in zip(layers, grads):
                 layer.W -= config.lr * grad.W
                 layer.b -= config.lr * grad.b
-        epoch_losses.append(float(loss_value(forward(layers, X).output, Y, config.loss)))
+        a = forward(layers, X).output
+        epoch_losses.append(float(loss_value(a, Y, config.loss)))
     return epoch_losses
 
 
@@ -225,9 +229,10 @@ def accuracy(layers: list[Layer], X: torch.Tensor, y: torch.Tensor) -> float:
     return float((y_hat == y.to(device)).double().mean())
 
 
-def numerical_gradient(layers: list[Layer], X: torch.Tensor, Y: torch.Tensor, loss: str,
-                       layer: int, j: int, k: int, eps: float = 1e-6) -> float:
-    """dL/dw^l_jk by central differences: the check you can run with no calculus at all."""
+def numerical_gradient(layers: list[Layer], X: torch.Tensor, Y: torch.Tensor,
+                       loss: str, layer: int, j: int, k: int,
+                       eps: float = 1e-6) -> float:
+    """dL/dw^l_jk by central differences: a check that needs no calculus."""
     W = layers[layer].W
     X, Y = X.to(W.device), Y.to(W.device)
     original = float(W[j, k])
@@ -288,3 +293,26 @@ def max_gradient_difference(layer_sizes: list[int], batch_size: int, loss: str, 
     theirs = autograd_gradients(layers, X, Y, loss)
     return max(float((g.W - r.W).abs().max().maximum((g.b - r.b).abs().max()))
                for g, r in zip(ours, theirs))
+
+
+@dataclass(frozen=True)
+class GradientCheck:
+    """One comparison of the hand-written gradients with autograd's, on random data."""
+
+    layer_sizes: tuple[int, ...]
+    batch_size: int
+    loss: str
+    max_difference: float  # the largest |ours - autograd| over every weight and bias
+
+
+def gradient_checks(architectures: list[tuple[int, ...]], batch_sizes: tuple[int, ...] = (1, 10),
+                    losses: tuple[str, ...] = LOSSES, *, seed: int = 0,
+                    device: torch.device | None = None, **kwargs) -> list[GradientCheck]:
+    """:func:`max_gradient_difference` for every architecture, batch size and loss, in that order.
+
+    Keyword arguments (such as a wrong ``sigmoid_prime``) go to the hand-written backward pass.
+    """
+    return [GradientCheck(tuple(sizes), batch_size, loss,
+                          max_gradient_difference(list(sizes), batch_size, loss, seed=seed,
+                                                  device=device, **kwargs))
+            for sizes in architectures for batch_size in batch_sizes for loss in losses]

@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from nnbook import backprop
-from nnbook.backprop import (LOSSES, SGDConfig, accuracy, autograd_gradients, gradients,
-                             init_network, max_gradient_difference, numerical_gradient, one_hot,
-                             to_sequential, train_sgd)
+from nnbook.backprop import (LOSSES, SGDConfig, accuracy, autograd_gradients, gradient_checks,
+                             gradients, init_network, max_gradient_difference,
+                             numerical_gradient, one_hot, to_sequential, train_sgd)
 from nnbook.engine.device import get_device
 from nnbook.toy_data import blobs
 
@@ -70,19 +70,60 @@ def test_missing_activation_derivative_is_caught(loss):
     assert max_gradient_difference(list(sizes), 8, loss) < 1e-10
 
 
-def test_wrong_backward_recursion_is_caught(monkeypatch):
-    """A monkeypatched sigmoid' that is slightly off (a wrong formula) is caught too."""
-    def squared_too_often(z):  # s (1 - s)^2 instead of s (1 - s)
-        return backprop.sigmoid(z) * (1 - backprop.sigmoid(z)) ** 2
+@pytest.mark.parametrize("loss", LOSSES)
+def test_a_slightly_wrong_derivative_is_caught(loss):
+    """A plausible wrong formula, s (1 - s)^2 instead of s (1 - s), fails the comparison."""
+    def squared_too_often(z):
+        return torch.sigmoid(z) * (1 - torch.sigmoid(z)) ** 2
 
-    monkeypatch.setattr(backprop, "sigmoid_prime", squared_too_often)
     sizes = (2, 4, 2)
     layers = init_network(sizes)
     X, Y = random_batch(sizes, 4)
-    _, grads = backprop.gradients(layers, X, Y, "squared", sigmoid_prime=backprop.sigmoid_prime)
-    _, ref = reference_gradients(layers, X, Y, "squared")
+    _, grads = gradients(layers, X, Y, loss, sigmoid_prime=squared_too_often)
+    _, ref = reference_gradients(layers, X, Y, loss)
     assert max(float((m - t).abs().max()) for m, t in
                zip([t for g in grads for t in (g.W, g.b)], ref)) > 1e-4
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_output_error_is_the_derivative_of_the_loss_by_z(loss):
+    """delta^N = dL/dz^N, which autograd computes through torch.sigmoid and the loss itself."""
+    sizes = (3, 4, 5)
+    layers = init_network(sizes, seed=2)
+    X, Y = random_batch(sizes, 6, seed=5)
+    cache = backprop.forward(layers, X)
+    z = cache.zs[-1].clone().requires_grad_(True)
+    (dL_dz,) = torch.autograd.grad(backprop.loss_value(torch.sigmoid(z), Y, loss), z)
+    torch.testing.assert_close(backprop.output_error(cache, Y, loss), dL_dz, rtol=0, atol=1e-14)
+
+
+def test_the_cross_entropy_output_error_needs_no_derivative():
+    """sigma' cancels in the cross-entropy's delta^N: a wrong sigma' changes the squared error's
+    output error, and the cross-entropy's not at all. Hidden layers still use it."""
+    sizes = (3, 4, 5)
+    layers = init_network(sizes, seed=2)
+    X, Y = random_batch(sizes, 6, seed=5)
+    cache = backprop.forward(layers, X)
+    ones = lambda z: torch.ones_like(z)  # noqa: E731
+    torch.testing.assert_close(
+        backprop.output_error(cache, Y, "cross_entropy", sigmoid_prime=ones),
+        backprop.output_error(cache, Y, "cross_entropy"), rtol=0, atol=0)
+    assert not torch.allclose(backprop.output_error(cache, Y, "squared", sigmoid_prime=ones),
+                              backprop.output_error(cache, Y, "squared"))
+
+
+def test_gradient_checks_cover_every_combination_and_catch_a_wrong_derivative():
+    architectures = [(1, 1), (3, 5, 2)]
+    checks = gradient_checks(architectures, batch_sizes=(1, 7))
+    assert [(c.layer_sizes, c.batch_size, c.loss) for c in checks] == [
+        (sizes, batch, loss) for sizes in architectures for batch in (1, 7) for loss in LOSSES]
+    assert max(c.max_difference for c in checks) < 1e-12
+    wrong = gradient_checks(architectures, batch_sizes=(7,),
+                            sigmoid_prime=lambda z: torch.ones_like(z))
+    caught = {(c.layer_sizes, c.loss): c.max_difference > 1e-3 for c in wrong}
+    # Without a hidden layer the cross-entropy never multiplies by sigma': nothing to catch.
+    assert caught == {((1, 1), "cross_entropy"): False, ((1, 1), "squared"): True,
+                      ((3, 5, 2), "cross_entropy"): True, ((3, 5, 2), "squared"): True}
 
 
 def test_finite_differences_agree():
