@@ -36,6 +36,24 @@ class LogisticModel:
     def predict(self, X: np.ndarray) -> np.ndarray:
         return (self.predict_proba(X) > 0.5).astype(np.int64)
 
+    def transition_width(self, low: float = 0.1, high: float = 0.9) -> float:
+        """How far apart, across the boundary, P(y = 1 | x) is ``low`` and ``high``.
+
+        Along the boundary's normal the score w.x + b grows by ||w|| per unit
+        of distance, and P = p where the score is logit(p) = log(p / (1 - p)):
+        the band is (logit(high) - logit(low)) / ||w|| wide. Only for a model
+        of the raw coordinates: a feature map bends the band.
+        """
+        if self.features is not None:
+            raise ValueError("a feature map bends the band: no single width")
+        if not 0 < low < high < 1:
+            raise ValueError(f"need 0 < low < high < 1, got {low}, {high}")
+        norm = float(np.linalg.norm(self.w))
+        if norm == 0:
+            raise ValueError("with w = 0, P is the same everywhere: no band")
+        logit_high, logit_low = (np.log(p / (1 - p)) for p in (high, low))
+        return float((logit_high - logit_low) / norm)
+
 
 def fit_logistic(X: np.ndarray, y: np.ndarray, *, features: FeatureFn | None = None,
                  l2: float = 1e-2, max_iter: int = 200) -> LogisticModel:

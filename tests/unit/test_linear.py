@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from nnbook.linear import accuracy, fit_logistic, log_loss_gradient
+from nnbook.linear import LogisticModel, accuracy, fit_logistic, log_loss_gradient
 from nnbook.toy_data import blobs, quadrant_features
 
 
@@ -61,3 +61,38 @@ def test_the_gradient_vanishes_at_the_fitted_optimum():
     model = fit_logistic(data.X, data.y, l2=0.1)
     grad_w, grad_b = log_loss_gradient(model.w, model.b, data.X, data.y, l2=0.1)
     assert np.abs(grad_w).max() < 1e-6 and abs(grad_b) < 1e-6
+
+
+def test_transition_width_by_hand():
+    # P = sigmoid(2 x1): P = 0.9 at x1 = ln(9) / 2 and 0.1 at -ln(9) / 2, so the band is ln 9 wide.
+    model = LogisticModel(w=np.array([2.0, 0.0]), b=0.7)
+    assert model.transition_width() == pytest.approx(np.log(9), rel=1e-12)
+    # logit(0.75) - logit(0.5) = ln 3
+    assert model.transition_width(0.5, 0.75) == pytest.approx(np.log(3) / 2, rel=1e-12)
+
+
+def test_transition_width_is_where_the_fitted_model_crosses_the_levels():
+    """Walk along the boundary's normal and find where P passes 0.1 and 0.9 numerically."""
+    from scipy.optimize import brentq
+
+    data = blobs("separable")
+    model = fit_logistic(data.X, data.y, l2=1.0)
+    normal = model.w / np.linalg.norm(model.w)
+    on_boundary = -model.b * normal / np.linalg.norm(model.w)  # w . x + b = 0
+
+    def p_at(t):
+        return model.predict_proba((on_boundary + t * normal)[None, :])[0]
+
+    t_low = brentq(lambda t: p_at(t) - 0.1, -50, 50, xtol=1e-12)
+    t_high = brentq(lambda t: p_at(t) - 0.9, -50, 50, xtol=1e-12)
+    assert model.transition_width() == pytest.approx(t_high - t_low, rel=1e-9)
+    # A stronger penalty means smaller weights and a wider band.
+    assert model.transition_width() > fit_logistic(data.X, data.y, l2=1e-2).transition_width()
+
+
+def test_transition_width_needs_raw_coordinates_and_levels_in_order():
+    data = blobs("xor")
+    with pytest.raises(ValueError, match="feature map"):
+        fit_logistic(data.X, data.y, features=quadrant_features).transition_width()
+    with pytest.raises(ValueError, match="low < high"):
+        LogisticModel(w=np.array([1.0, 0.0]), b=0.0).transition_width(0.9, 0.1)
