@@ -73,6 +73,15 @@ def parameter_rows(model: nn.Module) -> list[dict]:
             for name, p in model.named_parameters()]
 
 
+def parameter_counts(models: dict[str, nn.Module]) -> dict[str, int]:
+    """The number of parameters of each named model: every entry of every tensor it learns.
+
+    ``model.parameters()`` lists a tensor shared by two layers once, so it is counted once;
+    frozen parameters count too.
+    """
+    return {name: sum(p.numel() for p in model.parameters()) for name, model in models.items()}
+
+
 def mlp_functional(X: torch.Tensor, weights: list[torch.Tensor],
                    biases: list[torch.Tensor], activation=torch.relu,
                    ) -> torch.Tensor:

@@ -6,8 +6,8 @@ import torch.nn as nn
 from torch.testing import assert_close
 
 from nnbook.engine.device import get_device
-from nnbook.tensors import (TinyNet, init_tiny_params, mlp_functional, parameter_rows, tensor_facts,
-                            tiny_net_functional)
+from nnbook.tensors import (TinyNet, init_tiny_params, mlp_functional, parameter_counts,
+                            parameter_rows, tensor_facts, tiny_net_functional)
 
 
 def test_tensor_facts():
@@ -88,3 +88,14 @@ def test_mlp_functional_equals_sequential():
     assert_close(mlp_functional(X, [m.weight for m in lin], [m.bias for m in lin], torch.sigmoid), sig(X))
     with pytest.raises(ValueError, match="one bias per weight"):
         mlp_functional(X, [lin[0].weight], [])
+
+
+def test_parameter_counts_by_hand():
+    tied = nn.Sequential(nn.Embedding(10, 4), nn.Linear(4, 10, bias=False))
+    tied[1].weight = tied[0].weight  # one (10, 4) matrix used twice: 40 numbers, not 80
+    frozen = nn.Linear(3, 2)
+    frozen.requires_grad_(False)
+    counts = parameter_counts({"linear": nn.Linear(3, 2), "conv": nn.Conv2d(1, 4, 3),
+                               "tied": tied, "frozen": frozen, "relu": nn.ReLU()})
+    assert counts == {"linear": 3 * 2 + 2, "conv": 4 * 1 * 3 * 3 + 4, "tied": 10 * 4,
+                      "frozen": 8, "relu": 0}
