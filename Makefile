@@ -16,11 +16,12 @@ TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texl
 	tex-gyre fonts-freefont-otf latexmk
 
 # Targets named like folders (book/) must be phony, or make would call them up to date.
-.PHONY: help book notebooks test doctor clean setup system-deps test-deps pdf test-pdf pdf-deps
+.PHONY: help book notebooks test test-unit doctor clean setup system-deps test-deps pdf test-pdf pdf-deps
 
 help:
 	@echo "make book   build the site into _build/html (executes every changed page)"
 	@echo "make test   run all tests: library, strict book build, cache, browser, PDF"
+	@echo "make test-unit  only the library's tests (tests/unit): no data set, no book build"
 	@echo "make pdf    build the whole book as a PDF through LaTeX into $(PDF_OUT)/_build/latex/book.pdf"
 	@echo "make test-pdf  build the PDF with make pdf and run only the PDF tests on it"
 	@echo "make notebooks  regenerate book/<page>.ipynb (what Colab and Binder open) from the pages"
@@ -34,6 +35,10 @@ book: setup notebooks
 # The PDF tests build the book through XeLaTeX too, so make test installs TeX Live first.
 test: setup test-deps pdf-deps
 	NNBOOK_TEST_PDF=1 BROWSER_PATH="$${BROWSER_PATH:-$$(command -v chromium)}" $(BIN)/python -m pytest
+
+# The library alone, on synthetic data: what a contributor runs after every change.
+test-unit: setup
+	$(BIN)/python -m pytest tests/unit
 
 # The launch buttons open book/<page>.ipynb, generated from book/<page>.md: commit both.
 notebooks: setup
