@@ -315,12 +315,19 @@ def chosen_folder_error(spec: DatasetSpec, report: LocationReport) -> DataFolder
              "so no other copy is used:"]
     lines += [f"  {f.describe()}" for f in report.problems]
     lines.append("The files were only read, never changed.")
-    names = ", ".join(sorted({f"{f.stem}.gz" for f in report.problems}))
-    digests = ", ".join(sorted({spec.gz_md5[f.stem] for f in report.problems}))
+    originals = list(dict.fromkeys(_original(f, spec) for f in report.problems))
     lines.append("How to fix it:")
-    lines.append(f"  - put the original .gz archive there: {names} (published MD5 {digests})")
+    lines.append(f"  - put the original{'s' if len(originals) > 1 else ''} there: "
+                 + ", ".join(originals))
     lines.append(f"  - or {_unset_fix(spec)}")
     return DataFolderError("\n".join(lines))
+
+
+def _original(check: FileCheck, spec: DatasetSpec) -> str:
+    """The file that would pass where ``check`` failed, with the MD5 it must have."""
+    if check.path.suffix == ".gz" or check.status in ("missing", "unverifiable"):
+        return f"{check.stem}.gz (MD5 {spec.gz_md5[check.stem]})"
+    return f"{check.stem} (the content of {check.stem}.gz, extracted)"
 
 
 def _unset_fix(spec: DatasetSpec) -> str:
