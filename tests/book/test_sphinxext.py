@@ -1,4 +1,6 @@
-"""The Sphinx extension: dependency fingerprints, and the execution cache they keep fresh."""
+"""The Sphinx extension, in builds of a tiny book: the execution cache that fingerprints keep
+fresh, and the build errors that stop a build before any page executes. (The fingerprints'
+pure functions are tested in tests/unit/test_fingerprints.py.)"""
 
 import os
 import re
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nnbook.book.sphinxext import FINGERPRINT_MARK, dependency_closure, fingerprint_cell
+from nnbook.book.sphinxext import FINGERPRINT_MARK
 from nnbook.book.sphinxext.plotly_render import figure_html
 
 PAGE = """---
@@ -43,31 +45,6 @@ def tinylib(tmp_path, monkeypatch):
     (pkg / "gamma.py").write_text("from . import beta as _b\nVALUE = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path / "lib"))
     return pkg
-
-
-def test_closure_follows_imports_transitively(tinylib):
-    found = dependency_closure(["from tinylib.alpha import MESSAGE\nimport numpy"], ["tinylib"])
-    assert list(found) == ["tinylib", "tinylib.alpha", "tinylib.beta"]
-
-
-def test_closure_handles_relative_imports_and_from_package_import(tinylib):
-    assert "tinylib.beta" in dependency_closure(["import tinylib.gamma"], ["tinylib"])
-    assert "tinylib.gamma" in dependency_closure(["from tinylib import gamma"], ["tinylib"])
-    assert dependency_closure(["import os"], ["tinylib"]) == {}
-
-
-def test_closure_survives_cells_that_are_not_python(tinylib):
-    found = dependency_closure(["%matplotlib inline\nfrom tinylib import alpha"], ["tinylib"])
-    assert "tinylib.beta" in found
-
-
-def test_fingerprint_changes_with_the_module_and_only_then(tinylib):
-    modules = dependency_closure(["from tinylib import alpha"], ["tinylib"])
-    first = fingerprint_cell(modules)
-    assert FINGERPRINT_MARK in first and ":tags: [remove-cell]" in first
-    assert fingerprint_cell(modules) == first
-    (tinylib / "beta.py").write_text("MESSAGE = 'second'\n")
-    assert fingerprint_cell(modules) != first
 
 
 def test_plotly_html_is_labelled_and_safe():
@@ -125,32 +102,118 @@ def test_a_cell_that_raises_fails_the_build_with_its_traceback(tinylib, tmp_path
     assert "ZeroDivisionError" in log and "broken()" in log  # the traceback, not just a verdict
 
 
-def test_changing_an_imported_module_re_executes_only_its_pages(tinylib, tmp_path):
+def executed(log: str) -> set[str]:
+    """The pages a build executed (rather than took from the execution cache), from its log."""
+    return set(re.findall(r"(\w+)\.md: Executing notebook", log))
+
+
+def token(out: Path, name: str) -> str:
+    """The random token a page printed when it last really ran."""
+    return re.search(r"token: ([0-9a-f]{32})", page_text(out, name)).group(1)
+
+
+def touch_later(path: Path) -> None:
+    later = time.time() + 5  # an mtime that Sphinx cannot mistake for the last build's
+    os.utime(path, (later, later))
+
+
+# The imports cell is tagged and spreads its import over three lines: the former fingerprint read
+# neither, and left alpha and beta out of this page's fingerprint.
+USES = """\
+:tags: [hide-input]
+
+from tinylib.alpha import (
+    MESSAGE,
+)
+import uuid
+print('message:', MESSAGE, 'token:', uuid.uuid4().hex)"""
+
+GLOSSARY = """\
+# Glossary
+
+Every page links here and the glossary links every page, as in the book: {doc}`uses`,
+{doc}`other`.
+"""
+
+
+def test_only_what_changed_re_executes_and_the_whole_book_stays_strict(tinylib, tmp_path):
     book = tiny_book(tmp_path)
-    # "uses" imports alpha (and so, through it, beta); "other" imports nothing tracked and prints
-    # a fresh random token each time it really runs.
-    (book / "uses.md").write_text(PAGE.format(
-        title="Uses", code="from tinylib.alpha import MESSAGE\nprint('message:', MESSAGE)"))
+    (book / "_toc.yml").write_text("format: jb-book\nroot: uses\nchapters:\n  - file: other\n"
+                                   "  - file: glossary\n")
+    (book / "glossary.md").write_text(GLOSSARY)
+    (book / "uses.md").write_text(PAGE.format(title="Uses", code=USES))
+    # "other" imports nothing tracked.
     (book / "other.md").write_text(PAGE.format(
         title="Other", code="import uuid\nprint('token:', uuid.uuid4().hex)"))
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "lib")}
     out = tmp_path / "out"
 
-    build(book, out, env)
-    token = re.search(r"token: ([0-9a-f]{32})", page_text(out, "other")).group(1)
+    assert executed(build(book, out, env)) == {"uses", "other"}
+    first = {name: token(out, name) for name in ("uses", "other")}
     assert "message: first" in page_text(out, "uses")
     assert FINGERPRINT_MARK not in page_text(out, "uses")  # the cell is hidden
 
     # Nothing changed: both pages come from the cache.
-    log = build(book, out, env)
-    assert "Executing notebook" not in log
-    assert token in page_text(out, "other")
+    assert executed(build(book, out, env)) == set()
 
-    # Change beta, which "uses" imports only through alpha. Make the new mtime unmistakable.
+    # A comment in beta, which "uses" imports only through alpha: nothing to redo.
     beta = tinylib / "beta.py"
+    beta.write_text("# what the page prints\nMESSAGE = 'first'\n")
+    touch_later(beta)
+    assert executed(build(book, out, env)) == set()
+
+    # Its code: "uses" re-executes with the new module, "other" stays cached.
     beta.write_text("MESSAGE = 'second'\n")
-    later = time.time() + 5
-    os.utime(beta, (later, later))
-    build(book, out, env)
-    assert "message: second" in page_text(out, "uses")  # re-executed with the new module
-    assert token in page_text(out, "other")  # untouched page stayed cached
+    touch_later(beta)
+    assert executed(build(book, out, env)) == {"uses"}
+    assert "message: second" in page_text(out, "uses")
+    assert token(out, "other") == first["other"]
+    uses_token = token(out, "uses")
+
+    # Editing one page and building the whole book again (the README's recipe for working on a
+    # page) executes that page alone, and passes -W. Prose alone executes nothing.
+    other = book / "other.md"
+    other.write_text(other.read_text().replace("# Other", "# Other, edited"))
+    touch_later(other)
+    assert executed(build(book, out, env)) == set()
+    assert "Other, edited" in page_text(out, "other")
+    other.write_text(other.read_text().replace("print('token:'", "print('edited', 'token:'"))
+    touch_later(other)
+    assert executed(build(book, out, env)) == {"other"}
+    assert "edited token:" in page_text(out, "other")
+    assert token(out, "uses") == uses_token
+
+
+def test_a_cell_that_is_not_python_stops_the_build_naming_page_and_cell(tinylib, tmp_path):
+    book = tiny_book(tmp_path)
+    (book / "uses.md").write_text(PAGE.format(title="Uses", code="print('fine')"))
+    (book / "other.md").write_text(PAGE.format(
+        title="Other", code="from tinylib.alpha import (MESSAGE,\nprint(MESSAGE)"))
+    result = run_build(book, tmp_path / "out", {**os.environ, "PYTHONPATH": str(tmp_path / "lib")})
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "other.md: code cell 1 (line 14) cannot be read as Python" in log, log[-3000:]
+    assert "other" not in executed(log)
+
+
+def test_asking_for_cuda_without_it_fails_at_once_even_from_the_cache(tinylib, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    book = tiny_book(tmp_path)
+    (book / "uses.md").write_text(PAGE.format(title="Uses", code="print('fine')"))
+    (book / "other.md").write_text(PAGE.format(title="Other", code="print('fine too')"))
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "lib")}
+    env.pop("NNBOOK_DEVICE", None)
+    out = tmp_path / "out"
+    build(book, out, env)  # every page is in the execution cache now
+
+    start = time.perf_counter()
+    result = run_build(book, out, {**env, "NNBOOK_DEVICE": "cuda"})
+    seconds = time.perf_counter() - start
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "CUDA was requested" in log and "unset NNBOOK_DEVICE or set it to 'cpu'" in log
+    assert executed(log) == set() and "Using cached notebook" not in log
+    assert seconds < 60, seconds  # at start-up, not after reading the book

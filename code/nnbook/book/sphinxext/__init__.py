@@ -1,11 +1,16 @@
 """The book's Sphinx extension: fresh caches, offline assets and the site's small behaviours.
 
 * **Dependency fingerprints.** MyST-NB's execution cache is keyed on a page's code cells alone, so a
-  change to a library module would leave stale outputs. Before a page is parsed, this extension finds
-  the modules of the tracked packages (``nnbook_tracked_packages``) that the page imports, follows
-  their own imports, and appends a hidden code cell holding a digest of each module's source. A
-  changed module changes that cell, so the page re-executes; pages that do not import it stay cached.
-  The modules are also declared as the page's dependencies, so Sphinx re-reads the page at all.
+  change to a library module would leave stale outputs. Before a page is parsed, this extension
+  reads its code cells as myst-nb does (options apart, IPython magics turned into calls), parses
+  them, follows the imports of the tracked packages (``nnbook_tracked_packages``) transitively
+  (:mod:`nnbook.engine.sources`), and appends a hidden code cell holding the device type the build
+  runs on and a digest of each module's normalised source. A code change in a module, or another
+  device, changes that cell, so the page re-executes; an edited comment does not, and pages that do
+  not import the module stay cached. The modules are also declared as the page's dependencies, and
+  the device type is a configuration value, so Sphinx re-reads the page at all. A cell that is not
+  valid Python stops the build, naming its page and cell; so does asking for a device that is not
+  there (``NNBOOK_DEVICE=cuda`` without CUDA), before any page executes.
 * **Offline assets.** plotly.js is copied once into ``_static/`` from the installed plotly package
   and MathJax from ``nnbook_mathjax_dir``; no page loads anything from another host.
 * **Plotly in kernels.** Kernels started by the build emit plotly figures as JSON
@@ -20,127 +25,115 @@
 
 from __future__ import annotations
 
-import ast
-import hashlib
-import importlib.util
 import os
-import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+from myst_nb.core.read import (MystMetadataParsingError, is_myst_markdown_notebook,
+                               read_myst_markdown_notebook)
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 from nnbook.book.sphinxext import latex, provenance
+from nnbook.engine.sources import closure, imports_in_source, module_digests
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 FINGERPRINT_MARK = "# nnbook dependency fingerprint"
 
-_CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
+
+@dataclass(frozen=True)
+class CodeCell:
+    """A code cell of a page as myst-nb reads it: its source without the MyST options."""
+
+    number: int  # among the page's code cells, from 1
+    line: int  # of the cell's opening fence in the page, from 1
+    source: str
+    tags: tuple[str, ...]
 
 
-def _package_dir(name: str) -> Path | None:
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(list(spec.submodule_search_locations)[0])
-
-
-def module_file(module: str, roots: dict[str, Path]) -> Path | None:
-    """The source file of a dotted module name inside a tracked package, if it exists."""
-    top, *rest = module.split(".")
-    if top not in roots:
-        return None
-    base = roots[top].joinpath(*rest)
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def _imports_in_source(source: str, current: str | None = None) -> set[str]:
-    """Dotted names a piece of Python imports, with ``from a import b`` giving both a and a.b."""
+def code_cells(text: str, path: str | None = None, md_config=None) -> list[CodeCell]:
+    """The code cells of a MyST Markdown notebook, read by myst-nb's own reader (so that option
+    lines and YAML option blocks are never taken for code); none for other pages."""
+    if not is_myst_markdown_notebook(text):
+        return []
     try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        # A cell with IPython magics or a deliberate error: fall back to a line-level scan.
-        names = set()
-        for line in source.splitlines():
-            line = line.strip()
-            if line.startswith(("import ", "from ")):
-                try:
-                    names |= _imports_in_source(line, current)
-                except Exception:
-                    continue
-        return names
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level and current:
-                parent = current.split(".")[: -node.level] if node.level else []
-                base = ".".join(parent + ([base] if base else []))
-            if base:
-                names.add(base)
-                names |= {f"{base}.{alias.name}" for alias in node.names}
-    return names
+        notebook = read_myst_markdown_notebook(text, config=md_config, add_source_map=True,
+                                               path=path)
+    except MystMetadataParsingError as err:
+        raise ExtensionError(f"{path or 'a page'}: {err}", modname=__name__) from err
+    lines = notebook.metadata["source_map"]
+    code = [(cell, line) for cell, line in zip(notebook.cells, lines) if cell.cell_type == "code"]
+    return [CodeCell(i, line, cell.source, tuple(cell.metadata.get("tags", ())))
+            for i, (cell, line) in enumerate(code, start=1)]
 
 
-def dependency_closure(sources: list[str], packages: list[str]) -> dict[str, Path]:
-    """Every module of ``packages`` that ``sources`` import, directly or through other modules."""
-    roots = {name: d for name in packages if (d := _package_dir(name)) is not None}
-    found: dict[str, Path] = {}
-    pending = set().union(*(_imports_in_source(s) for s in sources)) if sources else set()
-    while pending:
-        name = pending.pop()
-        parts = name.split(".")
-        # Importing a.b.c runs a/__init__, a/b/__init__ and a/b/c.
-        for i in range(1, len(parts) + 1):
-            module = ".".join(parts[:i])
-            if module in found:
-                continue
-            path = module_file(module, roots)
-            if path is None:
-                continue
-            found[module] = path
-            current = module if path.name != "__init__.py" else module + ".__init__"
-            pending |= _imports_in_source(path.read_text(encoding="utf-8"), current) - set(found)
-    return dict(sorted(found.items()))
+def python_source(cell_source: str) -> str:
+    """The Python a kernel runs for a cell: IPython's own transforms turn magics (``%xmode``,
+    ``%%capture``) and shell escapes (``!ls``, ``x = !ls``) into plain calls."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(cell_source)
 
 
-def fingerprint_cell(modules: dict[str, Path]) -> str:
-    """A hidden MyST code cell whose source changes whenever one of ``modules`` changes."""
-    lines = [f"{FINGERPRINT_MARK}: re-executes this page when a module it uses changes."]
-    for name, path in modules.items():
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-        lines.append(f"# {name} {digest}")
+def cell_imports(cell: CodeCell, page: str) -> set[str]:
+    """What a cell imports. A cell that is not valid Python stops the build, naming page and
+    cell, unless it is tagged ``raises-exception``: a cell that does not compile runs nothing."""
+    try:
+        return imports_in_source(python_source(cell.source),
+                                 filename=f"{page}, code cell {cell.number}")
+    except SyntaxError as err:
+        if "raises-exception" in cell.tags:
+            return set()
+        problem = f"{err.msg} (line {err.lineno} of the cell)"
+    except ImportError as err:  # a relative import, which a page cannot make
+        problem = str(err)
+    raise ExtensionError(
+        f"{page}: code cell {cell.number} (line {cell.line}) cannot be read as Python: {problem}. "
+        "The build needs every cell's imports to know when the page must re-execute.",
+        modname=__name__)
+
+
+def fingerprint_cell(modules: dict[str, Path], device_type: str) -> str:
+    """A hidden MyST code cell whose source changes whenever the code of one of ``modules``
+    changes (comments and layout aside) or the build moves to another device type."""
+    lines = [f"{FINGERPRINT_MARK}: re-executes this page when a module it uses changes.",
+             f"# device {device_type}"]
+    lines += [f"# {name} {digest}"
+              for name, digest in module_digests(modules, docstrings=True).items()]
     body = "\n".join(lines)
     return f"\n\n```{{code-cell}} ipython3\n:tags: [remove-cell]\n\n{body}\n```\n"
 
 
+def _insert_before_line(text: str, line: int, block: str) -> str:
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[: line - 1]) + block + "\n" + "".join(lines[line - 1:])
+
+
 def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     text = source[0]
-    if "```{code-cell}" not in text:
+    path = str(app.env.doc2path(docname))
+    cells = code_cells(text, path, getattr(app.env, "myst_config", None))
+    if not cells:
         return
-    cells = [m.group(1) for m in _CODE_CELL.finditer(text)]
     tracked = list(app.config.nnbook_tracked_packages)
-    page_modules = dependency_closure(cells, tracked)
+    page = os.path.relpath(path, app.srcdir)
+    names = set().union(*(cell_imports(cell, page) for cell in cells))
     # The hidden provenance cells run in the kernel too: the modules they import count as well.
     hidden = [provenance.PROVENANCE_SOURCE]
-    if "nnbook.engine.runs" in page_modules:
+    if "nnbook.engine.runs" in closure(names, tracked):
         hidden.append(provenance.RECORDER_SOURCE)
-        first = text.index("```{code-cell}")
-        text = text[:first] + provenance.hidden_cell(provenance.RECORDER_SOURCE) + "\n" + text[first:]
-    modules = dependency_closure(cells + hidden, tracked)
+        text = _insert_before_line(text, cells[0].line,
+                                   provenance.hidden_cell(provenance.RECORDER_SOURCE))
+    for source_text in hidden:
+        names |= imports_in_source(source_text)
+    modules = closure(names, tracked)
     # The hidden cells' source lives in provenance.py: a change there must re-read the page.
-    for path in [*modules.values(), Path(provenance.__file__)]:
-        app.env.note_dependency(str(path))
-    if modules:
-        text = text.rstrip("\n") + fingerprint_cell(modules)
+    for module_path in [*modules.values(), Path(provenance.__file__)]:
+        app.env.note_dependency(str(module_path))
+    text = text.rstrip("\n") + fingerprint_cell(modules, app.config.nnbook_device_type)
     source[0] = text.rstrip("\n") + "\n\n" + provenance.hidden_cell(provenance.PROVENANCE_SOURCE)
 
 
@@ -226,11 +219,28 @@ def _on_config_inited(app: Sphinx, config) -> None:
     # The theme follows the reader's system light or dark preference unless told otherwise; with
     # no default it logs "Got invalid theme mode" on a reader's first visit.
     config.html_context.setdefault("default_mode", "auto")
+    # Set here, before Sphinx compares the configuration with the last build's: a new device type
+    # makes it re-read every page, and the fingerprints make the pages re-execute.
+    config.nnbook_device_type = build_device_type()
+
+
+def build_device_type() -> str:
+    """The type of the device the pages will compute on. A device that was asked for and is not
+    there stops the build with the doctor's message, before a page comes from the cache."""
+    from nnbook.book.doctor import check_device
+    from nnbook.engine.device import get_device
+
+    check = check_device()
+    if not check.ok:
+        raise ExtensionError(f"{check.detail}\nFix: {check.fix}.", modname=__name__)
+    return get_device().type
 
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("nnbook_tracked_packages", ["nnbook"], "env")
     app.add_config_value("nnbook_mathjax_dir", "", "html")
+    # Not for _config.yml: set by the build from the device it finds (see build_device_type).
+    app.add_config_value("nnbook_device_type", "", "env")
     # Every kernel the build starts inherits this: figures leave the kernel as plotly JSON.
     os.environ["PLOTLY_RENDERER"] = "plotly_mimetype"
     app.connect("config-inited", _on_config_inited)
