@@ -24,16 +24,20 @@ def store(tmp_path) -> RunStore:
 
 @pytest.fixture
 def no_training(monkeypatch):
-    """Fail the test if anything trains: for checking that a run came from the store."""
+    """Call it to make any further training fail the test: for checking that a run came from the
+    store. Training inside the loop, the cached runs and the GANs are all guarded."""
     import nnbook.engine.runs as runs
     import nnbook.gan as gan
 
     def refuse(*args, **kwargs):
         raise AssertionError("a run was trained where it should have been loaded")
 
-    monkeypatch.setattr(runs, "fit", refuse)
-    monkeypatch.setattr(fit_module, "train_epoch", refuse)
-    monkeypatch.setattr(gan, "train_gan", refuse)
+    def arm():
+        monkeypatch.setattr(runs, "fit", refuse)
+        monkeypatch.setattr(fit_module, "train_epoch", refuse)
+        monkeypatch.setattr(gan, "train_gan", refuse)
+
+    return arm
 
 
 def synthetic_images(n: int, *, seed: int = 0, n_classes: int = 10) -> tuple[torch.Tensor,

@@ -3,7 +3,6 @@ import torch
 import torch.nn.functional as F
 from sklearn.decomposition import PCA
 
-import nnbook.engine.runs
 from nnbook.autoencoders import (ConvAutoencoder, autoencoder_data, class_means, code_lattice,
                                  crossfade, decode, encode, interpolate, latent_arithmetic,
                                  latent_scatter, nearest_class, pca_reconstruction_error,
@@ -75,15 +74,12 @@ def test_reconstruction_error_falls_below_threshold(trained, small):
     torch.testing.assert_close(trained.test_outputs, reconstruct(trained.model, small.X_test))
 
 
-def test_second_call_trains_nothing(small, store, monkeypatch):
+def test_second_call_trains_nothing(small, store, monkeypatch, no_training):
     config = TrainConfig(num_epochs=1, batch_size=256, lr=1e-3, precision="float32")
     first = train_autoencoder(2, small, config, store=store, device=CPU)
     assert not first.from_cache
 
-    def no_training(*args, **kwargs):
-        raise AssertionError("the cached run was trained again")
-
-    monkeypatch.setattr(nnbook.engine.runs, "fit", no_training)
+    no_training()
     second = train_autoencoder(2, small, config, store=store, device=CPU)
     assert second.from_cache
     for name, value in first.model.state_dict().items():
