@@ -6,15 +6,19 @@ Two hidden cells travel with each page that has code (added in ``source-read``, 
 * a **run recorder**, before the first code cell of pages that use the training cache
   (:mod:`nnbook.engine.runs`): a ``sys.audit`` hook that notes which cache entries the page loads
   and which it writes, that is, which training runs it reused and which it trained;
-* a **provenance cell**, at the end: it prints, from inside the kernel that ran the page, the device,
-  its name, the precision, the torch version, the git commit and the time, as one JSON line.
+* a **provenance cell**, at the end: it glues, from inside the kernel that ran the page, the
+  device, its name, the precision, the torch version, the git commit, the time, the runs the
+  recorder saw and the problems the run store met (damaged entries), as one JSON record.
 
 Because both run in the kernel, a page served from the execution cache keeps the provenance of the
-run that really produced its outputs. After a page is parsed (``doctree-read``) the build reads
-that line back from the executed notebook, adds myst-nb's execution data (run time, method, cache
-state), stores it in the environment and appends a small provenance block to the page. The
-``nnbook-execution-report`` directive turns the records of all pages into tables once every page
-has been read.
+run that really produced its outputs, and its runs' "trained" means trained in the build that
+executed it. After a page is parsed (``doctree-read``) the build reads the record back from
+myst-nb's glue file, adds myst-nb's execution data (run time), stores it in the environment and
+appends a small provenance block to the page; a page executed in this build also has its run
+store problems logged, once each, at INFO. The ``nnbook-execution-report`` directive turns the
+records of all pages into tables once every page has been read. Whether a page executed in this
+build is decided by its kernel's clock (:func:`executed_in_build`), and the training summary
+counts a run as trained in this build only when its page did execute.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ PROVENANCE_SOURCE = f"""{PROVENANCE_MARK}: what computed this page, read back by
 import datetime as _dt
 import json as _json
 import subprocess as _sp
+import sys as _sys
 
 import torch as _torch
 from myst_nb import glue as _glue
@@ -81,6 +86,13 @@ def _nnbook_git(*args):
         return ""
 
 
+def _nnbook_run_problems():
+    # Only a page that used the run store can have met a damaged entry; importing the store here
+    # would put it in every page's fingerprint.
+    runs = _sys.modules.get("nnbook.engine.runs")
+    return list(getattr(runs, "reported_problems", list)())
+
+
 _info = _describe()
 _glue({GLUE_KEY!r}, _json.dumps({{
     "device": _info.device,
@@ -92,6 +104,7 @@ _glue({GLUE_KEY!r}, _json.dumps({{
     "dirty": bool(_nnbook_git("status", "--porcelain", "--untracked-files=no")),
     "executed_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     "runs": dict(sorted(globals().get("_nnbook_runs", {{}}).items())),
+    "run_problems": _nnbook_run_problems(),
 }}), display=False)"""
 
 
@@ -143,6 +156,30 @@ def _seconds(value: float | None) -> str:
     return "unknown" if value is None else f"{value:.1f} s"
 
 
+def executed_at(record: dict) -> float | None:
+    """When the page last really executed, as a POSIX time.
+
+    This is the provenance cell's own clock, in UTC. myst-nb's ``mtime`` is no substitute: for a
+    page served from the execution cache it is the time jupyter-cache stored the notebook, which
+    SQLite gives back without its time zone and ``timestamp()`` then reads as local time, so it is
+    hours off outside UTC. It is used only for a page that has no record, which the cache never
+    serves (a page whose provenance cell did not run failed, and failures are not cached), so
+    there it is ``datetime.now()``: right.
+    """
+    text = record.get("executed_at")
+    if text:
+        return datetime.fromisoformat(text).timestamp()
+    return record.get("mtime")
+
+
+def executed_in_build(record: dict, started: float) -> bool:
+    """Whether the page executed in the build that started at ``started``, rather than being
+    served from the execution cache. myst-nb's ``method`` cannot tell: it is the execution mode
+    (``cache``) for both."""
+    when = executed_at(record)
+    return when is not None and when >= math.floor(started)  # executed_at is whole seconds
+
+
 def _env_records(env) -> dict[str, dict]:
     if not hasattr(env, "nnbook_provenance"):
         env.nnbook_provenance = {}
@@ -151,6 +188,7 @@ def _env_records(env) -> dict[str, dict]:
 
 def on_builder_inited(app: Sphinx) -> None:
     app.env.nnbook_build_started = time.time()
+    app.env.nnbook_logged_problems = set()
     _env_records(app.env)
 
 
@@ -169,7 +207,26 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
               "mtime": exec_data.get("mtime"), "succeeded": exec_data.get("succeeded"),
               "run_summaries": summarise_runs(record.get("runs", {}))}
     _env_records(env)[env.docname] = record
+    log_run_problems(env, env.docname, record)
     doctree += provenance_node(record)
+
+
+def log_run_problems(env, docname: str, record: dict) -> None:
+    """Name in the build log, once each, the damaged run store entries the page's kernel met.
+
+    Only for a page executed in this build: a page served from the execution cache met them in an
+    earlier build, which already said so. At INFO level, because the entry was retrained and
+    nothing is wrong with the book (a warning would fail the strict build); never in the page.
+    """
+    if not executed_in_build(record, getattr(env, "nnbook_build_started", time.time())):
+        return
+    if not hasattr(env, "nnbook_logged_problems"):
+        env.nnbook_logged_problems = set()
+    logged = env.nnbook_logged_problems
+    for problem in record.get("run_problems", []):
+        if problem not in logged:
+            logged.add(problem)
+            logger.info(f"{docname}: {problem}")
 
 
 def summarise_runs(runs: dict[str, str]) -> dict[str, dict]:
@@ -178,8 +235,8 @@ def summarise_runs(runs: dict[str, str]) -> dict[str, dict]:
 
     summaries = {}
     for filename in runs:
-        payload = load_run(cache_root() / filename)
-        summaries[filename] = run_summary(payload) if payload else {}
+        record = load_run(cache_root() / filename)
+        summaries[filename] = run_summary(record) if record is not None else {}
     return summaries
 
 
@@ -193,7 +250,7 @@ def provenance_node(record: dict) -> nodes.Element:
         f"training runs in {', '.join(trained_in)}" if trained_in else None,
         f"PyTorch {record['torch']}" if record.get("torch") else None,
         f"commit {commit_text(record)}",
-        f"executed {_when(record.get('mtime'))} in {_seconds(record.get('runtime'))}",
+        f"executed {_when(executed_at(record))} in {_seconds(record.get('runtime'))}",
     ]
     text = "; ".join(p for p in parts if p) + "."
     para = nodes.paragraph("", "")
@@ -271,67 +328,27 @@ def _page_link(env, fromdoc: str, docname: str) -> nodes.Node:
     return ref
 
 
-def load_run(path: Path) -> dict | None:
-    """A stored training run (the payload :class:`nnbook.engine.runs.RunCache` wrote), or None."""
-    import torch
+def load_run(path: Path):
+    """The :class:`nnbook.engine.runs.RunRecord` stored at ``path``, or None when it is gone or
+    damaged (the store itself reports a damaged entry, and the page that met it retrained it)."""
+    from nnbook.engine.runs import RunStore
 
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:
-        return None
-    return payload if isinstance(payload, dict) else None
-
-
-def _flatten(payload: dict, prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in payload.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name + "."))
-        else:
-            flat[name] = value
-    return flat
+    name, _, key = path.stem.rpartition("-")  # entries are <root>/<name>-<key>.pt
+    return RunStore(path.parent).load(name, key)
 
 
 def _number(value) -> float | None:
-    """A plain number from a stored value: a float, a 0-d tensor, or the last of a list."""
-    try:
-        import torch
-
-        if isinstance(value, torch.Tensor):
-            value = value.flatten()[-1].item() if value.numel() else None
-    except ImportError:
-        pass
-    if isinstance(value, (list, tuple)):
-        value = value[-1] if value else None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
 
 
-def run_summary(payload: dict) -> dict[str, Any]:
-    """The accuracy, wall time, device and precision of a stored run, wherever the payload keeps
-    them (top level or in a nested history), matched by name."""
-    flat = _flatten({k: v for k, v in payload.items() if not k.startswith("_")})
-    summary: dict[str, Any] = {"accuracy": None, "test_loss": None, "wall_time": None,
-                               "device": None, "precision": None}
-    for key, value in flat.items():
-        if key.split(".", 1)[0] in ("weights", "state", "state_dict", "test_outputs"):
-            continue  # tensors of the model, not its results
-        leaf = key.rsplit(".", 1)[-1].lower()
-        if "config" in key.split(".")[:-1]:
-            continue  # what was asked for ("auto"), not what happened
-        if summary["test_loss"] is None and leaf == "test_loss":
-            summary["test_loss"] = _number(value)
-        elif summary["accuracy"] is None and "acc" in leaf and "train" not in leaf:
-            summary["accuracy"] = _number(value)
-        elif summary["wall_time"] is None and ("wall" in leaf or leaf in ("seconds", "train_time")):
-            summary["wall_time"] = _number(value)
-        elif summary["device"] is None and leaf == "device" and isinstance(value, str):
-            summary["device"] = value
-        elif summary["precision"] is None and leaf in ("precision", "dtype") and isinstance(value, str):
-            summary["precision"] = value
-    return summary
+def run_summary(record) -> dict[str, Any]:
+    """The accuracy, test loss, wall time, device and precision of a stored run."""
+    return {"accuracy": _number(record.metrics.get("test_accuracy")),
+            "test_loss": _number(record.metrics.get("test_loss")),
+            "wall_time": _number(record.wall_time),
+            "device": record.device, "precision": record.precision}
 
 
 def reading_order(env, docnames) -> list[str]:
@@ -350,6 +367,61 @@ def reading_order(env, docnames) -> list[str]:
     return sorted(docnames, key=lambda d: (rank.get(d, len(rank)), d))
 
 
+# What a page did with each training run it used, in this build.
+TRAINED = "trained"
+LOADED = "loaded from the run cache"
+NOT_RUN = "not run: the page came from the execution cache"
+_ACTIVITY = (TRAINED, LOADED, NOT_RUN)  # most active first
+
+
+def run_state(how: str, page_executed: bool) -> str:
+    """What this build did with a run that a page's kernel recorded as ``how`` ("trained" or
+    "loaded").
+
+    The kernel's note travels with the page's cached outputs: a page served from the execution
+    cache says "trained" about a run trained in the build that executed it, not in this one.
+    """
+    if not page_executed:
+        return NOT_RUN
+    return TRAINED if how == "trained" else LOADED
+
+
+def page_totals(records: dict[str, dict], started: float) -> dict[bool, tuple[int, float]]:
+    """Pages and their execution time, by whether they executed in this build (True) or came
+    from the execution cache (False, their time spent in the build that executed them)."""
+    totals = {True: (0, 0.0), False: (0, 0.0)}
+    for record in records.values():
+        fresh = executed_in_build(record, started)
+        count, seconds = totals[fresh]
+        totals[fresh] = (count + 1, seconds + (record.get("runtime") or 0.0))
+    return totals
+
+
+def training_totals(records: dict[str, dict], started: float) -> dict[str, tuple[int, float]]:
+    """Distinct training runs and their training wall time, by what this build did with them.
+    A run that several pages used counts once, in its most active state."""
+    best: dict[str, tuple[str, float]] = {}
+    for record in records.values():
+        fresh = executed_in_build(record, started)
+        for filename, how in record.get("runs", {}).items():
+            state = run_state(how, fresh)
+            wall = record.get("run_summaries", {}).get(filename, {}).get("wall_time") or 0.0
+            if filename not in best or _ACTIVITY.index(state) < _ACTIVITY.index(best[filename][0]):
+                best[filename] = (state, wall)
+    return {state: (sum(1 for s, _ in best.values() if s == state),
+                    sum(w for s, w in best.values() if s == state)) for state in _ACTIVITY}
+
+
+def _runs(count: int) -> str:
+    return f"{count} training run{'' if count == 1 else 's'}"
+
+
+def _text_para(text: str) -> nodes.paragraph:
+    para = nodes.paragraph("", "")
+    para += nodes.Text(text)
+    return para
+
+
 def report_tables(env, fromdoc: str) -> list[nodes.Node]:
     from nnbook.engine.runs import cache_root
 
@@ -359,39 +431,38 @@ def report_tables(env, fromdoc: str) -> list[nodes.Node]:
 
     devices = sorted({(r.get("device_name") or "unknown", precision_text(r), r.get("torch") or "?")
                       for r in records.values()})
-    para = nodes.paragraph("", "")
-    para += nodes.Text("Pages were computed on: " + "; ".join(
+    out.append(_text_para("Pages were computed on: " + "; ".join(
         f"{name}, precision {prec}, PyTorch {torch}" for name, prec, torch in devices) + "."
-        if devices else "No page was executed.")
-    out.append(para)
+        if devices else "No page was executed."))
 
-    rows, total = [], 0.0
+    rows = []
     for docname in reading_order(env, records):
         r = records[docname]
-        fresh = (r.get("mtime") or 0) >= started
-        total += r.get("runtime") or 0.0
         rows.append([_page_link(env, fromdoc, docname), _seconds(r.get("runtime")),
-                     "executed in this build" if fresh else "from the execution cache",
-                     _when(r.get("mtime")), commit_text(r),
+                     "executed in this build" if executed_in_build(r, started)
+                     else "from the execution cache",
+                     _when(executed_at(r)), commit_text(r),
                      "yes" if r.get("succeeded") else "no"])
     out.append(_table(["Page", "Execution time", "Cache state", "Executed", "Commit", "Succeeded"],
                       rows, classes=["nnbook-exec-table"]))
-    total_para = nodes.paragraph("", "")
-    total_para += nodes.Text(f"Total execution time of the pages: {total:.1f} s "
-                             f"({total / 60:.1f} min) over {len(rows)} executed pages.")
-    out.append(total_para)
+    pages = page_totals(records, started)
+    (fresh, fresh_s), (cached, cached_s) = pages[True], pages[False]
+    out.append(_text_para(
+        f"{fresh + cached} executed pages: {fresh} executed in this build, in {fresh_s:.1f} s "
+        f"({fresh_s / 60:.1f} min); {cached} from the execution cache, whose execution took "
+        f"{cached_s:.1f} s in the builds that ran them."))
 
-    root = cache_root()
     run_rows = []
     for docname in reading_order(env, records):
-        summaries = records[docname].get("run_summaries", {})
-        for filename, how in records[docname].get("runs", {}).items():
+        record = records[docname]
+        fresh = executed_in_build(record, started)
+        summaries = record.get("run_summaries", {})
+        for filename, how in record.get("runs", {}).items():
             summary = summaries.get(filename, {})
             name = filename.rsplit("-", 1)[0]
             acc, wall = summary.get("accuracy"), summary.get("wall_time")
             loss = summary.get("test_loss")
-            run_rows.append([_page_link(env, fromdoc, docname), name,
-                             "trained" if how == "trained" else "loaded from the run cache",
+            run_rows.append([_page_link(env, fromdoc, docname), name, run_state(how, fresh),
                              "-" if acc is None else f"{acc:.2%}",
                              "-" if loss is None else f"{loss:.4g}",
                              "-" if wall is None else f"{wall:.1f} s",
@@ -400,30 +471,24 @@ def report_tables(env, fromdoc: str) -> list[nodes.Node]:
     heading += nodes.strong("", "Training runs")
     out.append(heading)
     if run_rows:
-        seen: dict[str, tuple[str, float]] = {}  # a run used by two pages counts once
-        for docname in records:
-            for filename, how in records[docname].get("runs", {}).items():
-                wall = records[docname].get("run_summaries", {}).get(filename, {}).get("wall_time")
-                if wall is not None and (filename not in seen or how == "trained"):
-                    seen[filename] = (how, wall)
-        total_wall = sum(w for _, w in seen.values())
-        trained_wall = sum(w for how, w in seen.values() if how == "trained")
-        summary_para = nodes.paragraph("", "")
-        summary_para += nodes.Text(
-            f"{len(seen)} distinct training runs, {total_wall:.0f} s of training in all; "
-            f"{trained_wall:.0f} s of it trained in this build, the rest loaded from the run cache.")
-        out.append(summary_para)
-        out.append(_table(["Page", "Run", "This build", "Test accuracy", "Test loss", "Training wall time",
-                           "Device", "Precision"], run_rows, classes=["nnbook-runs-table"]))
+        totals = training_totals(records, started)
+        count = sum(n for n, _ in totals.values())
+        wall = sum(w for _, w in totals.values())
+        out.append(_text_para(
+            f"{_runs(count)} in all, {wall:.0f} s of training: "
+            f"{totals[TRAINED][1]:.0f} s trained in this build ({_runs(totals[TRAINED][0])}); "
+            f"{totals[LOADED][1]:.0f} s loaded from the run cache ({_runs(totals[LOADED][0])}); "
+            f"{totals[NOT_RUN][1]:.0f} s used by pages that came from the execution cache, "
+            f"not run in this build ({_runs(totals[NOT_RUN][0])})."))
+        out.append(_table(["Page", "Run", "This build", "Test accuracy", "Test loss",
+                           "Training wall time", "Device", "Precision"], run_rows,
+                          classes=["nnbook-runs-table"]))
     else:
-        para = nodes.paragraph("", "")
-        para += nodes.Text("No page of this build used the training cache.")
-        out.append(para)
-    where = nodes.paragraph("", "")
-    where += nodes.Text(f"Training runs are cached in {root} (set NNBOOK_CACHE to move it); "
-                        "a run is redone when its model code, hyperparameters, data, PyTorch "
-                        "version or device type change.")
-    out.append(where)
+        out.append(_text_para("No page of this build used the training cache."))
+    out.append(_text_para(
+        f"Training runs are cached in {cache_root()} (set NNBOOK_CACHE to move it); a run is "
+        "redone when its model code, hyperparameters, data, PyTorch version or device type "
+        "change."))
     return out
 
 
