@@ -22,7 +22,7 @@ from plotly.subplots import make_subplots
 from torchviz import make_dot
 
 from nnbook.networks import mlp
-from nnbook.plotting import PALETTE, style
+from nnbook.plotting import PALETTE, line_figure, style
 
 ScalarFn = Callable[[torch.Tensor], torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -349,3 +349,14 @@ def difference_error_figure(errors: dict[str, np.ndarray], *, title: str) -> go.
     fig.update_xaxes(type="log", title_text="step h", exponentformat="power")
     fig.update_yaxes(type="log", title_text="absolute error", exponentformat="power")
     return style(fig, title=title, height=400)
+
+
+def descent_figure(trajectories: dict[str, np.ndarray], *, title: str) -> go.Figure:
+    """theta after every step of each named run of :func:`gradient_descent`, and the minimiser."""
+    lengths = {len(t) for t in trajectories.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"the runs must have the same number of steps, got lengths {lengths}")
+    steps = np.arange(lengths.pop())
+    curves = {name: (steps, np.asarray(t)) for name, t in trajectories.items()}
+    curves["minimiser θ*"] = (steps, np.full(len(steps), z_minimiser()))
+    return line_figure(curves, title=title, x_title="step", y_title="θ")

@@ -243,3 +243,13 @@ def test_figures_have_titles_and_the_expected_traces():
     errors = difference_errors(z, z_derivative, 1.0, np.logspace(-12, -1, 12))
     fig = autodiff.difference_error_figure(errors, title="Finite-difference error")
     assert fig.layout.title.text == "Finite-difference error" and len(fig.data) == 2
+
+    good = gradient_descent(1.0, lr=0.5, num_steps=5)
+    bad = gradient_descent(1.0, lr=0.5, num_steps=5, zero_grad=False)
+    fig = autodiff.descent_figure({"zeroed": good, "never zeroed": bad}, title="descent")
+    assert [t.name for t in fig.data] == ["zeroed", "never zeroed", "minimiser θ*"]
+    assert list(fig.data[0].x) == list(range(6)) and list(fig.data[1].y) == list(bad)
+    # log(e - 1), where log(1 + e^theta) = 1, worked out by hand
+    np.testing.assert_allclose(fig.data[2].y, np.log(np.e - 1), rtol=1e-15)
+    with pytest.raises(ValueError, match="same number of steps"):
+        autodiff.descent_figure({"a": good, "b": bad[:3]}, title="t")
