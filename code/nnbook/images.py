@@ -81,6 +81,8 @@ def misclassified_grid(X: torch.Tensor, y: torch.Tensor, y_hat: torch.Tensor,
                        suptitle: str) -> ImageFigure:
     """Up to ``n`` wrongly classified images, drawn at random, titled "true / predicted"."""
     wrong = torch.nonzero(y.cpu() != y_hat.cpu()).flatten()
+    if len(wrong) == 0:  # matplotlib would fail on a grid of zero rows, less clearly
+        raise ValueError("every image is classified correctly: there is no mistake to show")
     pick = wrong[torch.randperm(len(wrong), generator=torch.Generator().manual_seed(seed))[:n]]
     titles = [f"{classes[int(y[i])]}\n→ {classes[int(y_hat[i])]}" for i in pick]
     return image_grid([X[i] for i in pick], titles, ncols=ncols, suptitle=suptitle, size=1.9)

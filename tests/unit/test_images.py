@@ -63,3 +63,9 @@ def test_value_range_keeps_a_faint_image_faint():
     fixed = image_grid([faint], suptitle="f", value_range=(0, 1)).axes[0].images[0]
     assert stretched.get_clim() == pytest.approx((0.1, 0.2))  # its own extremes: full contrast
     assert fixed.get_clim() == (0, 1)  # the common scale: it stays dark
+
+
+def test_misclassified_grid_says_when_there_is_no_mistake():
+    X, y = torch.rand(4, 28, 28), torch.tensor([0, 1, 0, 1])
+    with pytest.raises(ValueError, match="no mistake"):
+        misclassified_grid(X, y, y.clone(), ["even", "odd"], suptitle="m")
