@@ -97,7 +97,8 @@ def test_run_summary_reads_a_stored_record(tmp_path):
 
 
 @pytest.mark.parametrize("source, hidden", [
-    (PROVENANCE_SOURCE, True), (RECORDER_SOURCE, True), (f"{FINGERPRINT_MARK}: x\n# nnbook.a 1", True),
+    (PROVENANCE_SOURCE, True), (RECORDER_SOURCE, True),
+    (f"{FINGERPRINT_MARK}: x\n# nnbook.a 1", True),
     ("import numpy as np", False), ("# nnbook is the library", False)])
 def test_bookkeeping_cells_are_recognised(source, hidden):
     assert is_hidden_cell(source) is hidden

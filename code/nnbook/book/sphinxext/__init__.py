@@ -142,7 +142,8 @@ def _plotly_js() -> Path:
 
     path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     if not path.is_file():
-        raise ExtensionError(f"plotly.min.js is missing from the installed plotly package ({path}); "
+        raise ExtensionError(f"plotly.min.js is missing from the installed plotly package "
+                             f"({path}); "
                              "reinstall plotly (`make book` does).")
     return path
 
@@ -151,8 +152,8 @@ def _mathjax_dir(app: Sphinx) -> Path:
     folder = Path(app.confdir, app.config.nnbook_mathjax_dir)
     if not (folder / "tex-chtml.js").is_file():
         raise ExtensionError(
-            f"MathJax was not found at {folder} (nnbook_mathjax_dir). The book typesets math with a "
-            "local MathJax so that it works offline: run `npm ci` in the book's folder "
+            f"MathJax was not found at {folder} (nnbook_mathjax_dir). The book typesets math "
+            "with a local MathJax so that it works offline: run `npm ci` in the book's folder "
             "(`make book` does this)."
         )
     return folder
@@ -199,8 +200,9 @@ def _dedupe_assets(app: Sphinx, pagename: str, templatename: str, context: dict,
     for key in ("script_files", "css_files"):
         seen, unique = set(), []
         for asset in context.get(key, []):
+            attributes = getattr(asset, "attributes", {})
             ident = (getattr(asset, "filename", str(asset)) or "",  # None and "" alike: inline
-                     tuple(sorted((k, str(v)) for k, v in getattr(asset, "attributes", {}).items())))
+                     tuple(sorted((k, str(v)) for k, v in attributes.items())))
             if ident not in seen:
                 seen.add(ident)
                 unique.append(asset)
@@ -220,7 +222,7 @@ def _on_config_inited(app: Sphinx, config) -> None:
     # no default it logs "Got invalid theme mode" on a reader's first visit.
     config.html_context.setdefault("default_mode", "auto")
     # Set here, before Sphinx compares the configuration with the last build's: a new device type
-    # makes it re-read every page, and the fingerprints make the pages re-execute.
+    # makes it re-read every page, and the fingerprints then match only that device's executions.
     config.nnbook_device_type = build_device_type()
 
 
@@ -232,7 +234,8 @@ def build_device_type() -> str:
 
     check = check_device()
     if not check.ok:
-        raise ExtensionError(f"{check.detail}\nFix: {check.fix}.", modname=__name__)
+        fix = f"\nFix: {check.fix}." if check.fix else ""
+        raise ExtensionError(check.detail + fix, modname=__name__)
     return get_device().type
 
 

@@ -45,7 +45,7 @@ logger = logging.getLogger(__name__)
 PROVENANCE_MARK = "# nnbook provenance"
 RECORDER_MARK = "# nnbook run recorder"
 GLUE_KEY = "nnbook_provenance"
-HIDDEN_MARKS = (PROVENANCE_MARK, RECORDER_MARK)  # and the dependency fingerprint, see is_hidden_cell
+HIDDEN_MARKS = (PROVENANCE_MARK, RECORDER_MARK)  # and the fingerprint, see is_hidden_cell
 
 RECORDER_SOURCE = f"""{RECORDER_MARK}: notes which training-cache entries this page loads or writes.
 import os as _os
@@ -113,7 +113,8 @@ def hidden_cell(source: str) -> str:
 
 
 def is_hidden_cell(source: str) -> bool:
-    """Whether a cell is one of the build's bookkeeping cells (provenance, recorder, fingerprint)."""
+    """Whether a cell is one of the build's bookkeeping cells (provenance, recorder,
+    fingerprint)."""
     from nnbook.book.sphinxext import FINGERPRINT_MARK
 
     return source.lstrip().startswith((*HIDDEN_MARKS, FINGERPRINT_MARK))
