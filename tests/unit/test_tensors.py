@@ -46,14 +46,14 @@ def test_functional_and_module_give_the_same_gradients():
         assert_close(params[name].grad, p.grad)
 
 
-def test_functional_net_is_not_the_sequential_with_relu():
-    # A test that could fail: a different activation gives different outputs.
+def test_both_forms_are_linear_sigmoid_linear():
+    """Against PyTorch's own modules, sharing the same two Linear layers."""
     torch.manual_seed(2)
     model = TinyNet()
     X = torch.randn(8, 2)
-    params = dict(model.named_parameters())
-    relu_net = nn.Sequential(model.hidden, nn.ReLU(), model.output)
-    assert not torch.allclose(tiny_net_functional(X, params), relu_net(X))
+    reference = nn.Sequential(model.hidden, nn.Sigmoid(), model.output)(X)
+    assert_close(model(X), reference)
+    assert_close(tiny_net_functional(X, dict(model.named_parameters())), reference)
 
 
 def test_init_tiny_params_is_seeded_and_bounded():
