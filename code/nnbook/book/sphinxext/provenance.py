@@ -48,9 +48,14 @@ GLUE_KEY = "nnbook_provenance"
 HIDDEN_MARKS = (PROVENANCE_MARK, RECORDER_MARK)  # and the fingerprint, see is_hidden_cell
 
 RECORDER_SOURCE = f"""{RECORDER_MARK}: notes which training-cache entries this page loads or writes.
+import logging as _logging
 import os as _os
 import sys as _sys
 from nnbook.engine.runs import cache_root as _cache_root
+
+# The run store's problems go to the build log (through the provenance record), not the page.
+_logging.getLogger("nnbook.engine.runs").addHandler(_logging.NullHandler())
+_logging.getLogger("nnbook.engine.runs").propagate = False
 
 _nnbook_runs = {{}}
 
@@ -332,10 +337,9 @@ def _page_link(env, fromdoc: str, docname: str) -> nodes.Node:
 def load_run(path: Path):
     """The :class:`nnbook.engine.runs.RunRecord` stored at ``path``, or None when it is gone or
     damaged (the store itself reports a damaged entry, and the page that met it retrained it)."""
-    from nnbook.engine.runs import RunStore
+    from nnbook.engine.runs import read_record
 
-    name, _, key = path.stem.rpartition("-")  # entries are <root>/<name>-<key>.pt
-    return RunStore(path.parent).load(name, key)
+    return read_record(path)
 
 
 def _number(value) -> float | None:
