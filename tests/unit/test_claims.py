@@ -1,0 +1,21 @@
+import numpy as np
+import pytest
+import torch
+
+from nnbook.book.claims import ClaimError, claim
+
+
+def test_a_claim_that_holds_is_silent():
+    claim(2 <= 2, "the GAN covers at most two modes", 2)
+    claim(np.float64(0.3) < 0.5, "less than half", np.float64(0.3))
+    claim(torch.tensor(True), "a tensor's truth")
+
+
+def test_a_false_claim_names_the_sentence_and_the_value():
+    with pytest.raises(ClaimError) as err:
+        claim(3 <= 2, "the closing says the collapsed GAN covers at most two modes", 3)
+    message = str(err.value)
+    assert "the closing says the collapsed GAN covers at most two modes" in message
+    assert "3" in message.split("computed in this build is")[1]
+    with pytest.raises(ClaimError, match="clearly below"):
+        claim(np.bool_(False), "the accuracy ends clearly below the book's")
