@@ -86,6 +86,19 @@ def compare_derivatives(f: ScalarFn, df: ScalarFn, theta: torch.Tensor, h: float
     }
 
 
+def _float64_ordinal(x: float) -> int:
+    """The position of ``x`` among all float64 numbers, in increasing order (0.0 and -0.0 at 0)."""
+    bits = int(np.array(x, dtype=np.float64).view(np.int64))
+    return bits if bits >= 0 else -(bits & 0x7FFF_FFFF_FFFF_FFFF)
+
+
+def ulps_apart(a: float, b: float) -> int:
+    """How many steps of the float64 grid separate ``a`` and ``b``: 0 when they are the same
+    number, 1 when they are neighbours. A difference of a few units in the last place is
+    rounding, not a wrong formula."""
+    return abs(_float64_ordinal(a) - _float64_ordinal(b))
+
+
 def difference_errors(f: ScalarFn, df: ScalarFn, theta: float,
                       steps: np.ndarray) -> dict[str, np.ndarray]:
     """Absolute error of the forward and central differences against the exact ``df`` for each step h.

@@ -13,7 +13,8 @@ from nnbook import autodiff
 from nnbook.autodiff import (BuggyZ, HandZ, autograd_derivative, autograd_graph, backward_chain,
                              backward_graph_rows, central_difference, check_layer, compare_derivatives,
                              difference_errors, gradient_descent, microbatch_gradients, repeated_backward, reverse_sweep,
-                             silu, silu_derivative, xor_hidden_layer, z, z_derivative, z_minimiser)
+                             silu, silu_derivative, ulps_apart, xor_hidden_layer, z, z_derivative,
+                             z_minimiser)
 
 THETAS = torch.linspace(-6, 6, 241, dtype=torch.float64)
 # The chain autograd records for z in torch 2.x, output first: (.)^2, 1 - (.), log, 1 + (.), exp, theta.
@@ -232,6 +233,18 @@ def test_silu_derivative_checked_three_ways():
     values = compare_derivatives(silu, silu_derivative, THETAS)
     np.testing.assert_allclose(values["hand"], values["autograd"], rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(values["hand"], values["finite difference"], atol=1e-8)
+
+
+def test_ulps_apart_counts_steps_of_the_float64_grid():
+    assert ulps_apart(0.458, 0.458) == 0
+    assert ulps_apart(-0.0, 0.0) == 0
+    up = np.nextafter(1.0, 2.0)
+    assert ulps_apart(1.0, up) == ulps_apart(up, 1.0) == 1
+    assert ulps_apart(1.0, 1.0 + 4 * np.finfo(np.float64).eps) == 4
+    # Across zero: the smallest negative and positive numbers are two steps apart.
+    assert ulps_apart(np.nextafter(0.0, -1.0), np.nextafter(0.0, 1.0)) == 2
+    # One step of the grid at 1 is 2**-52: a million steps are 2**-32 apart.
+    assert ulps_apart(1.0, 1.0 + 2.0 ** -32) == 2 ** 20
 
 
 def test_figures_have_titles_and_the_expected_traces():
