@@ -4,9 +4,10 @@ import pytest
 import torch
 
 from nnbook import backprop
-from nnbook.backprop import (LOSSES, SGDConfig, accuracy, autograd_gradients, gradient_checks,
-                             gradients, init_network, max_gradient_difference,
-                             numerical_gradient, one_hot, to_sequential, train_sgd)
+from nnbook.backprop import (LOSSES, SGDConfig, accuracy, autograd_gradients, epochs_to_fall,
+                             gradient_checks, gradients, init_network, max_gradient_difference,
+                             numerical_gradient, numerical_gradient_gap, one_hot, to_sequential,
+                             train_sgd)
 from nnbook.engine.device import get_device
 from nnbook.toy_data import blobs
 
@@ -134,6 +135,27 @@ def test_finite_differences_agree():
     for layer, j, k in [(0, 0, 1), (0, 2, 0), (1, 1, 2)]:
         numeric = numerical_gradient(layers, X, Y, "cross_entropy", layer, j, k)
         assert abs(numeric - float(grads[layer].W[j, k])) < 1e-8
+
+
+def test_numerical_gradient_gap_is_small_for_backprop_and_large_for_a_wrong_backward():
+    sizes = (3, 4, 2)
+    layers = init_network(sizes, seed=2, device=DEVICE)
+    X, Y = random_batch(sizes, 6)
+    assert numerical_gradient_gap(layers, X, Y, "squared") < 1e-8
+    wrong = numerical_gradient_gap(layers, X, Y, "squared",
+                                   sigmoid_prime=lambda z: torch.ones_like(z))
+    assert wrong > 1e-3
+    # The gap is the largest over all weights: at least the gap of one weight checked by hand.
+    _, grads = gradients(layers, X, Y, "squared", sigmoid_prime=lambda z: torch.ones_like(z))
+    one = abs(numerical_gradient(layers, X, Y, "squared", 1, 1, 2) - float(grads[1].W[1, 2]))
+    assert wrong >= one
+
+
+def test_epochs_to_fall_finds_the_end_of_a_plateau():
+    assert epochs_to_fall([1.0, 0.99, 0.95, 0.89, 0.5]) == 4
+    assert epochs_to_fall([1.0, 0.5], fraction=0.5) is None  # below, not at
+    assert epochs_to_fall([2.0, 1.5], fraction=0.8) == 2
+    assert epochs_to_fall([1.0, 1.0, 1.0]) is None
 
 
 def test_to_sequential_computes_the_same_function():
