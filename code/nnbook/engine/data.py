@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -422,3 +423,49 @@ def load_mnist(*, download: bool = True, allow_sample: bool = True) -> ImageData
         if not allow_sample:
             raise
         return load_mnist_sample()
+
+
+# --- a root folder for torchvision's own data set classes -----------------------------------------
+
+
+def torchvision_root(spec: DatasetSpec = FASHION_MNIST, *, download: bool = True) -> Path:
+    """A ``root`` for torchvision's class of ``spec`` (``datasets.FashionMNIST(root=...)``), holding
+    the verified copy that :func:`load` reads.
+
+    torchvision reads ``<root>/<Name>/raw/<extracted files>`` and never checks them; the verified
+    copy may be ``.gz`` archives (Debian's is). So the root is a folder of nnbook's own in the cache
+    folder, never the reader's ``NNBOOK_DATA``: each extracted file of the verified copy is linked
+    there, each archive decompressed there. What is already there is kept only when its content is
+    the verified content; anything else is replaced, atomically. The reader's files are only read.
+    """
+    found, _ = locate(spec)
+    if found is None:
+        load(spec, download=download)  # downloads, or raises naming every place looked at
+        found, _ = locate(spec)
+    if found is None:  # a download that verified is found by locate: this is a bug
+        raise DataError(f"{spec.name} was loaded but could not be located again")
+    root = settings.cache_home() / "nnbook" / "torchvision"
+    raw = root / spec.name / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for stem in SPLIT_FILES.values():
+        _place_extracted(found.verified(stem), raw / stem)
+    return root
+
+
+def _place_extracted(check: FileCheck, target: Path) -> None:
+    """Make ``target`` hold the extracted content of the verified file ``check``, unless it does."""
+    if target.is_file() and _md5(target.read_bytes()) == check.content_md5:
+        return
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        if check.path.suffix == ".gz":
+            content = gzip.decompress(check.path.read_bytes())
+            if _md5(content) != check.content_md5:
+                raise DataError(f"{check.path} changed while it was being read; run again")
+            tmp.write_bytes(content)
+        else:
+            tmp.symlink_to(check.path.resolve())
+        os.replace(tmp, target)  # a reader sees the old file or the new one, never half of one
+    finally:
+        tmp.unlink(missing_ok=True)
