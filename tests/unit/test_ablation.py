@@ -1,0 +1,191 @@
+"""The measured ladder from the lecture's loop to the engine: its schedule against torch's
+OneCycleLR, its batches, its speeds read from a fake clock, the skipped bfloat16 step, and a
+stored result that is served again only on the machine that measured it."""
+
+import dataclasses
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import TensorDataset
+
+import nnbook.engine.ablation as ablation
+from nnbook.engine.ablation import (AblationConfig, Trainer, Variant, cached_ablation,
+                                    dataset_digest, ladder, machine, one_cycle, run_ablation)
+from nnbook.engine.fit import TensorData, TrainConfig
+from nnbook.engine.runs import seeded
+
+LECTURE = TrainConfig(num_epochs=2, batch_size=8, lr=1e-3)
+BOOK = TrainConfig(num_epochs=5, batch_size=16, lr=2e-3, schedule="onecycle")
+
+
+class Tiny(nn.Module):
+    """A convolution, batch norm and dropout: everything channels-last and autocast touch."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3, padding=1)
+        self.norm = nn.BatchNorm2d(4)
+        self.drop = nn.Dropout(0.2)
+        self.fc = nn.Linear(4 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.norm(self.conv(x))), 4)  # (B, 4, 7, 7)
+        return self.fc(self.drop(x.flatten(1)))
+
+
+class FakeClock:
+    """A clock that moves ``tick`` seconds each time it is read."""
+
+    def __init__(self, tick: float):
+        self.tick, self.now, self.reads = tick, 0.0, 0
+
+    def __call__(self) -> float:
+        value = self.now
+        self.now += self.tick
+        self.reads += 1
+        return value
+
+
+@pytest.fixture
+def tiny(make_images):
+    X, y = make_images(64, seed=0)
+    X_test, y_test = make_images(40, seed=1)
+    return TensorDataset(X, y), TensorData(X, y, X_test, y_test)
+
+
+def test_one_cycle_follows_torchs_one_cycle_schedule():
+    steps = 1001
+    model = nn.Linear(2, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=0.1, total_steps=steps)
+    for step in range(steps - 1):
+        lr, beta1 = one_cycle(step / (steps - 1), 0.1)
+        group = optimizer.param_groups[0]
+        # torch puts the turn at step 0.3 * steps - 1, a fraction 0.0007 earlier than 0.3
+        assert lr == pytest.approx(group["lr"], rel=0.01, abs=1e-4), step
+        assert beta1 == pytest.approx(group["betas"][0], abs=0.002), step
+        optimizer.step()
+        scheduler.step()
+    assert one_cycle(1.0, 0.1)[0] == pytest.approx(0.1 / 25 / 1e4)
+
+
+def test_each_rung_of_the_ladder_changes_one_thing():
+    rungs = ladder(LECTURE, BOOK)
+    changed = [{f.name for f in dataclasses.fields(Variant) if f.name != "name"
+                and getattr(a, f.name) != getattr(b, f.name)} for a, b in zip(rungs, rungs[1:])]
+    assert changed == [{"from_loader", "engine_optimizer"}, {"channels_last"}, {"bf16"},
+                       {"batch_size", "lr", "one_cycle"}]
+    assert (rungs[0].batch_size, rungs[0].lr) == (8, 1e-3)
+    assert (rungs[-1].batch_size, rungs[-1].lr, rungs[-1].one_cycle) == (16, 2e-3, True)
+
+
+def test_the_loader_and_the_tensor_slices_give_the_same_batches(tiny, cpu):
+    items, data = tiny
+    loop, whole = ladder(LECTURE, BOOK)[:2]
+    a = Trainer(loop, Tiny(), items, data, device=cpu, seed=3)
+    b = Trainer(whole, Tiny(), items, data, device=cpu, seed=3)
+    for _ in range(3 * len(data.X) // loop.batch_size):  # three epochs
+        (Xa, ya), (Xb, yb) = next(a.stream), next(b.stream)
+        torch.testing.assert_close(Xa, Xb)
+        torch.testing.assert_close(ya, yb)
+
+
+def test_images_per_second_come_from_the_clock(tiny, cpu):
+    items, data = tiny
+    clock = FakeClock(tick=0.25)
+    results = run_ablation(Tiny, items, data, ladder(LECTURE, BOOK),
+                           AblationConfig(budget_s=1.0, warmup_steps=1), device=cpu, bf16=True,
+                           clock=clock)
+    # Each variant reads the clock at its start and after every step: four steps reach 1 s.
+    assert clock.reads == 5 * 5
+    for result, batch_size in zip(results, (8, 8, 8, 8, 16)):
+        assert result.ran and result.seconds == 1.0
+        assert result.images == 4 * batch_size
+        assert result.images_per_second == 4 * batch_size / 1.0
+        assert 0.0 <= result.test_accuracy <= 1.0
+    assert [r.precision for r in results] == ["float32"] * 3 + ["bfloat16 autocast"] * 2
+    assert [r.channels_last for r in results] == [False, False, True, True, True]
+
+
+def test_the_bf16_step_is_skipped_where_the_device_lacks_it(tiny, cpu):
+    items, data = tiny
+    results = run_ablation(Tiny, items, data, ladder(LECTURE, BOOK),
+                           AblationConfig(budget_s=1.0, warmup_steps=0), device=cpu,
+                           bf16=False, clock=FakeClock(tick=0.5))
+    skipped = results[3]
+    assert not skipped.ran and skipped.test_accuracy is None and skipped.images == 0
+    assert "bfloat16" in skipped.note
+    assert results[4].ran and results[4].precision == "float32"  # the engine's choice there
+    assert all(r.ran for r in results[:3])
+
+
+def test_the_loader_and_the_tensor_slices_train_alike(tiny, cpu):
+    items, data = tiny
+    models = []
+    for variant in ladder(LECTURE, BOOK)[:2]:
+        with seeded(0, cpu):  # as run_variant does: the same initial weights and dropout
+            trainer = Trainer(variant, Tiny(), items, data, device=cpu, seed=0)
+            trainer.train(images=3 * len(items))
+        models.append(trainer.model)
+    # Only the optimizer's implementation differs (a loop over tensors, or multi-tensor calls).
+    for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_a_measurement_is_reproducible(tiny, cpu):
+    items, data = tiny
+    config = AblationConfig(budget_s=1.0, warmup_steps=1)
+    runs = [run_ablation(Tiny, items, data, ladder(LECTURE, BOOK), config, device=cpu,
+                         bf16=False, clock=FakeClock(tick=0.25)) for _ in range(2)]
+    assert runs[0] == runs[1]
+
+
+def test_the_stored_ladder_is_served_only_on_the_machine_that_measured_it(tiny, cpu, store,
+                                                                         monkeypatch):
+    items, data = tiny
+    rungs = ladder(LECTURE, BOOK)
+    config = AblationConfig(budget_s=1.0, warmup_steps=0)
+    here = {**machine(cpu), "name": "CPU (Test Machine A, 2 cores)"}
+    first = cached_ablation(Tiny, items, data, rungs, config, device=cpu, store=store,
+                            this_machine=here, clock=FakeClock(tick=0.25))
+    assert not first.from_cache
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the ablation ran where it should have been loaded")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ablation, "run_ablation", refuse)
+        again = cached_ablation(Tiny, items, data, rungs, config, device=cpu, store=store,
+                                this_machine=here, clock=FakeClock(tick=0.25))
+    assert again.from_cache and again.results == first.results
+    elsewhere = {**here, "name": "CPU (Test Machine B, 2 cores)"}
+    other = cached_ablation(Tiny, items, data, rungs, config, device=cpu, store=store,
+                            this_machine=elsewhere, clock=FakeClock(tick=0.5))
+    assert not other.from_cache
+    assert len(list(store.root.glob("ablation-*.pt"))) == 2
+    assert other.results[0].images == 2 * 8  # measured again, on its own clock
+
+
+def test_the_machine_holds_what_the_speed_depends_on(cpu):
+    here = machine(cpu)
+    assert here["threads"] == torch.get_num_threads() and here["torch"] == torch.__version__
+    assert here["name"].startswith("CPU (") and here["cores"] >= 1
+
+
+def test_dataset_digest_follows_content_and_transform(tiny):
+    items, _ = tiny
+    X, y = items.tensors
+    assert dataset_digest(items) == dataset_digest(TensorDataset(X.clone(), y.clone()))
+    changed = X.clone()
+    changed[0, 0, 0, 0] += 0.5
+    assert dataset_digest(TensorDataset(changed, y)) != dataset_digest(items)
+
+    class Images(torch.utils.data.Dataset):  # torchvision's shape: data, targets, transform
+        def __init__(self, transform):
+            self.data, self.targets, self.transform = (X * 255).byte(), y, transform
+
+    assert dataset_digest(Images(None)) != dataset_digest(Images(lambda im: im))
+    with pytest.raises(TypeError, match="cannot digest"):
+        dataset_digest(torch.utils.data.Dataset())
