@@ -1,12 +1,15 @@
 """How much faster the book's training engine trains FashionCNN than the lecture's pipeline.
 
-Both train the same network (nnbook.models.FashionCNN) in one process on the same machine:
+Both train the same network (nnbook.models.FashionCNN) in one process on the same machine, with
+the library code the training-loops chapter runs:
 
 - *seed*: the lecture's pipeline. torchvision's FashionMNIST with ``ToTensor`` (one PIL image
-  decoded and converted per item), ``DataLoader(batch_size=64)``, Adam at 1e-3, float32, a plain
-  loop.
-- *book*: ``nnbook.engine.fit.fit`` with the book's configuration (the whole set as one tensor,
-  channels-last, bfloat16 autocast where the hardware has it, one-cycle schedule).
+  decoded and converted per item), ``DataLoader(batch_size=64)``, Adam at 1e-3, float32: the
+  first rung of ``nnbook.engine.ablation.ladder`` for throughput, and ``nnbook.loops.train`` /
+  ``nnbook.loops.test`` for the time to the lecture's accuracy.
+- *book*: the last rung of the ladder for throughput (the whole set as one tensor, channels-last,
+  bfloat16 autocast where the hardware has it, the book's batch), and ``nnbook.engine.fit.fit``
+  with the book's configuration (one-cycle schedule) for the time to accuracy.
 
 Throughput is measured in alternating rounds (seed, book, seed, book, ...) of the same number of
 images each, so that a change in the machine's load hits both; the median round counts. Then each
@@ -20,100 +23,67 @@ The last line printed is
 
 Run it from the repository root on an otherwise idle machine: ``.venv/bin/python
 benchmarks/train_speed.py`` (``--help`` for options; ``--throughput-only`` skips the
-time-to-accuracy runs). It takes a few minutes on an idle 2-core CPU.
+time-to-accuracy runs; ``--ablation SECONDS`` also measures every rung of the chapter's ladder,
+uncached). It takes a few minutes on an idle 2-core CPU.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import shutil
 import statistics
-import tempfile
 import time
-from pathlib import Path
+from dataclasses import replace
 
 import torch
-import torch.nn.functional as F
+from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import datasets
 from torchvision.transforms import ToTensor
 
-from nnbook.engine.data import FASHION_MNIST, load_fashion_mnist, locate
-from nnbook.engine.device import describe, get_device
-from nnbook.models import FASHION_CONFIG, FashionCNN
-from nnbook.engine.fit import TensorData, TrainConfig, fit
+from nnbook import loops
+from nnbook.engine.ablation import AblationConfig, Trainer, ladder, run_ablation
+from nnbook.engine.data import load_fashion_mnist, torchvision_root
+from nnbook.engine.device import bf16_supported, describe, get_device
+from nnbook.engine.fit import TensorData, fit
+from nnbook.models import FASHION_CONFIG, LECTURE_FASHION, FashionCNN
 
-TARGET = 0.898  # the lecture's test accuracy after two epochs
-
-
-def torchvision_root(tmp: Path) -> Path:
-    """A folder in torchvision's layout (FashionMNIST/raw/<extracted files>), made from the
-    verified copy nnbook found, so that the seed pipeline reads the very same data."""
-    found, reports = locate(FASHION_MNIST)
-    if found is None:
-        load_fashion_mnist()  # raises with the places looked at and the fix
-    raw = tmp / "FashionMNIST" / "raw"
-    raw.mkdir(parents=True)
-    for check in found.files:
-        target = raw / check.stem
-        if check.path.suffix == ".gz":
-            target.write_bytes(gzip.decompress(check.path.read_bytes()))
-        else:
-            shutil.copyfile(check.path, target)
-    return tmp
+TARGET = LECTURE_FASHION["test_accuracy"]  # the lecture's test accuracy after two epochs
 
 
-class SeedPipeline:
-    """The lecture's loop, as it was written: DataLoader over a torchvision data set."""
-
-    def __init__(self, root: Path, device: torch.device):
-        self.device = device
-        self.train = datasets.FashionMNIST(root=str(root), train=True, download=False,
-                                           transform=ToTensor())
-        self.test = datasets.FashionMNIST(root=str(root), train=False, download=False,
-                                          transform=ToTensor())
-        self.reset()
-
-    def reset(self):
-        torch.manual_seed(0)
-        self.model = FashionCNN().to(self.device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
-
-    def train_images(self, n_images: int | None = None) -> tuple[int, float]:
-        """Train on the first ``n_images`` (all, if None) of one pass; return (images, seconds)."""
-        loader = DataLoader(self.train, batch_size=64)
-        self.model.train()
-        seen, start = 0, time.perf_counter()
-        for X, y in loader:
-            X, y = X.to(self.device), y.to(self.device)
-            loss = F.cross_entropy(self.model(X), y)
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
-            seen += len(X)
-            if n_images is not None and seen >= n_images:
-                break
-        return seen, time.perf_counter() - start
-
-    @torch.no_grad()
-    def test_accuracy(self) -> float:
-        self.model.eval()
-        correct = 0
-        for X, y in DataLoader(self.test, batch_size=64):
-            correct += int((self.model(X.to(self.device)).argmax(1) == y.to(self.device)).sum())
-        self.model.train()
-        return correct / len(self.test)
+def seed_time_to_target(train_data, test_data, device: torch.device, max_epochs: int
+                        ) -> float | None:
+    """The lecture's loop (``nnbook.loops``) from scratch, epoch by epoch, until it reaches the
+    target; return its training seconds then, or None."""
+    config = LECTURE_FASHION["config"]
+    torch.manual_seed(config.seed)
+    model = FashionCNN().to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    train_loader = DataLoader(train_data, batch_size=config.batch_size)
+    test_loader = DataLoader(test_data, batch_size=config.batch_size)
+    elapsed = 0.0
+    for epoch in range(1, max_epochs + 1):
+        start = time.perf_counter()
+        loops.train(train_loader, model, nn.CrossEntropyLoss(), optimizer, log=lambda s: None)
+        elapsed += time.perf_counter() - start
+        accuracy, _ = loops.test(test_loader, model, nn.CrossEntropyLoss(), log=lambda s: None)
+        print(f"seed epoch {epoch}: {accuracy:.2%} after {elapsed:.1f} s", flush=True)
+        if accuracy >= TARGET:
+            return elapsed
+    return None
 
 
-def book_images(data: TensorData, n_images: int, config: TrainConfig, device: torch.device,
-                model: torch.nn.Module) -> tuple[int, float]:
-    """One call of the book's engine on ``n_images`` images; return (images, seconds)."""
-    start = time.perf_counter()
-    fit(model, data.X[:n_images], data.y[:n_images],
-        TrainConfig(num_epochs=1, batch_size=config.batch_size, lr=config.lr,
-                    precision=config.precision), device=device, progress=False)
-    return n_images, time.perf_counter() - start
+def book_time_to_target(data: TensorData, device: torch.device) -> float | None:
+    """The engine (``nnbook.engine.fit.fit``) with the book's configuration, from scratch."""
+    torch.manual_seed(FASHION_CONFIG.seed)
+    history = fit(FashionCNN(), data.X, data.y, FASHION_CONFIG, X_test=data.X_test,
+                  y_test=data.y_test, device=device, progress=False)
+    for epoch, (acc, t) in enumerate(zip(history.test_accuracy, history.epoch_times), 1):
+        print(f"book epoch {epoch}: {acc:.2%} after {t:.1f} s", flush=True)
+    t91 = history.seconds_to(0.91)
+    print(f"book: {history.precision}, {FASHION_CONFIG}; final {history.test_accuracy[-1]:.2%} "
+          f"after {history.wall_time:.1f} s; 91% reached after "
+          + (f"{t91:.1f} s" if t91 is not None else "never"), flush=True)
+    return history.seconds_to(TARGET)
 
 
 def main() -> None:
@@ -125,6 +95,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--throughput-only", action="store_true",
                         help="skip the (slow) time-to-accuracy runs")
+    parser.add_argument("--ablation", type=float, default=None, metavar="SECONDS",
+                        help="also train every rung of the chapter's ladder for SECONDS each")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -133,46 +105,43 @@ def main() -> None:
     print(f"device: {info.name}; bf16 native: {info.bf16}; torch {info.torch_version}; "
           f"threads: {torch.get_num_threads()}", flush=True)
     data = TensorData.from_images(load_fashion_mnist())
-    with tempfile.TemporaryDirectory() as tmp:
-        seed = SeedPipeline(torchvision_root(Path(tmp)), device)
+    root = torchvision_root()  # the verified copy, in torchvision's layout
+    train_data = datasets.FashionMNIST(root=root, train=True, transform=ToTensor())
+    test_data = datasets.FashionMNIST(root=root, train=False, transform=ToTensor())
+    rungs = ladder(LECTURE_FASHION["config"], FASHION_CONFIG)
+    book_rung = replace(rungs[-1], bf16=rungs[-1].bf16 and bf16_supported(device))
 
-        # 1. Throughput, alternating.
-        torch.manual_seed(0)
-        book_model = FashionCNN()
-        seed.train_images(640)  # warm-up: first calls allocate and pick kernels
-        book_images(data, 1280, FASHION_CONFIG, device, book_model)
-        seed_rates, book_rates = [], []
-        for r in range(args.rounds):
-            n, s = seed.train_images(args.images)
-            seed_rates.append(n / s)
-            n, s = book_images(data, args.images, FASHION_CONFIG, device, book_model)
-            book_rates.append(n / s)
-            print(f"round {r + 1}: seed {seed_rates[-1]:,.0f} images/s, "
-                  f"book {book_rates[-1]:,.0f} images/s", flush=True)
-        seed_rate, book_rate = statistics.median(seed_rates), statistics.median(book_rates)
+    # 1. Throughput, alternating; each pipeline keeps training its own model between rounds.
+    torch.manual_seed(0)
+    seed = Trainer(rungs[0], FashionCNN(), train_data, data, device=device)
+    book = Trainer(book_rung, FashionCNN(), train_data, data, device=device)
+    seed.train(images=640)  # warm-up: first calls allocate and pick kernels
+    book.train(images=1280)
+    seed_rates, book_rates = [], []
+    for r in range(args.rounds):
+        n, s = seed.train(images=args.images)
+        seed_rates.append(n / s)
+        n, s = book.train(images=args.images)
+        book_rates.append(n / s)
+        print(f"round {r + 1}: seed {seed_rates[-1]:,.0f} images/s, "
+              f"book {book_rates[-1]:,.0f} images/s", flush=True)
+    seed_rate, book_rate = statistics.median(seed_rates), statistics.median(book_rates)
+    del seed, book
 
-        # 2. Time to the lecture's accuracy, each from scratch.
-        seed.reset()
-        seed_time, seed_elapsed = None, 0.0
-        for epoch in range(1, 0 if args.throughput_only else args.max_seed_epochs + 1):
-            seed_elapsed += seed.train_images()[1]
-            acc = seed.test_accuracy()
-            print(f"seed epoch {epoch}: {acc:.2%} after {seed_elapsed:.1f} s", flush=True)
-            if acc >= TARGET:
-                seed_time = seed_elapsed
-                break
-    book_time = None
+    # 2. Time to the lecture's accuracy, each from scratch.
+    seed_time = book_time = None
     if not args.throughput_only:
-        torch.manual_seed(FASHION_CONFIG.seed)
-        history = fit(FashionCNN(), data.X, data.y, FASHION_CONFIG, X_test=data.X_test,
-                      y_test=data.y_test, device=device, progress=False)
-        for epoch, (acc, t) in enumerate(zip(history.test_accuracy, history.epoch_times), 1):
-            print(f"book epoch {epoch}: {acc:.2%} after {t:.1f} s", flush=True)
-        book_time = history.seconds_to(TARGET)
-        t91 = history.seconds_to(0.91)
-        print(f"book: {history.precision}, {FASHION_CONFIG}; final {history.test_accuracy[-1]:.2%} "
-              f"after {history.wall_time:.1f} s; 91% reached after "
-              + (f"{t91:.1f} s" if t91 is not None else "never"), flush=True)
+        seed_time = seed_time_to_target(train_data, test_data, device, args.max_seed_epochs)
+        book_time = book_time_to_target(data, device)
+
+    # 3. The chapter's ladder, one rung at a time.
+    if args.ablation:
+        for i, m in enumerate(run_ablation(FashionCNN, train_data, data, rungs,
+                                           AblationConfig(budget_s=args.ablation),
+                                           device=device), 1):
+            outcome = (f"{m.images_per_second:,.0f} images/s, test accuracy "
+                       f"{m.test_accuracy:.2%}" if m.ran else m.note)
+            print(f"rung {i} ({m.name}): {outcome}", flush=True)
 
     def fmt(t):
         if args.throughput_only:
