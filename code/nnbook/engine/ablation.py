@@ -174,35 +174,37 @@ class Trainer:
 
     def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Batches on the device, epoch after epoch, without end."""
-        batch_size = self.variant.batch_size
+        size = self.variant.batch_size
         while True:
             order = torch.randperm(len(self), generator=self.generator)
             if self.variant.from_loader:
-                # The lecture's loader, with the shared order as its sampler. Its own generator
-                # keeps it from drawing on torch's global one, which dropout uses.
-                loader = DataLoader(self.items, batch_size=batch_size, sampler=order.tolist(),
-                                    generator=torch.Generator().manual_seed(0))
-                for X, y in loader:
+                # The lecture's loader, in the shared order. A generator of
+                # its own keeps it off torch's global one, which dropout uses.
+                loader = DataLoader(self.items, batch_size=size,
+                                    sampler=order.tolist(),
+                                    generator=torch.Generator())
+                for X, y in loader:  # each example made alone, then stacked
                     if self.variant.channels_last:
                         X = X.contiguous(memory_format=torch.channels_last)
                     yield X.to(self.device), y.to(self.device)
                 continue
             order = order.to(self.device)
-            for i in range(0, len(order), batch_size):
-                idx = order[i:i + batch_size]
+            for i in range(0, len(order), size):
+                idx = order[i:i + size]  # a batch is a slice: no per-item work
                 yield self.X[idx], self.y[idx]
 
-    def step(self, X: torch.Tensor, y: torch.Tensor, fraction: float) -> torch.Tensor:
-        """One update on the batch ``(X, y)``, at ``fraction`` of the run (for the schedule)."""
-        if self.variant.one_cycle:
+    def step(self, X: torch.Tensor, y: torch.Tensor,
+             fraction: float) -> torch.Tensor:
+        """One update on the batch ``(X, y)``, ``fraction`` into the run."""
+        if self.variant.one_cycle:  # the rate for this point of the run
             lr, beta1 = one_cycle(fraction, self.variant.lr)
             for group in self.optimizer.param_groups:
                 group["lr"], group["betas"] = lr, (beta1, group["betas"][1])
         self.model.train()
         with torch.autocast(self.device.type, dtype=torch.bfloat16,
                             enabled=self.variant.bf16):
-            y_hat = self.model(X)
-        loss = F.cross_entropy(y_hat.float(), y)  # the loss in float32, as the engine does
+            y_hat = self.model(X)  # in bfloat16 where autocast is on
+        loss = F.cross_entropy(y_hat.float(), y)  # the loss in float32
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
