@@ -158,7 +158,7 @@ def test_the_lecture_loop_refuses_what_it_does_not_do(fashion_like, store, cpu):
                                store=store)
 
 
-# --- torchvision's FashionMNIST over the verified files --------------------------------------------
+# --- torchvision's FashionMNIST over the verified files ------------------------------------------
 
 
 def test_torchvision_reads_the_verified_archives_and_the_readers_files_stay(make_tiny):
@@ -198,7 +198,7 @@ def test_without_a_verified_copy_torchvision_gets_no_root(make_tiny):
         datasets.torchvision_root(tiny.spec, download=False)
 
 
-# --- the figure -----------------------------------------------------------------------------------
+# --- the figure ----------------------------------------------------------------------------------
 
 
 def test_the_ablation_figure_draws_every_variant_and_names_a_skipped_one():

@@ -107,7 +107,7 @@ class Measured:
                    variant.channels_last, why)
 
 
-# --- the schedule ----------------------------------------------------------------------------------
+# --- the schedule --------------------------------------------------------------------------------
 
 
 def one_cycle(fraction: float, peak_lr: float, *, pct_start: float = 0.3,
@@ -133,7 +133,7 @@ def one_cycle(fraction: float, peak_lr: float, *, pct_start: float = 0.3,
     return cosine(peak_lr, end_lr, pct), cosine(0.85, 0.95, pct)
 
 
-# --- training one variant ---------------------------------------------------------------------------
+# --- training one variant ------------------------------------------------------------------------
 
 
 def _sync(device: torch.device) -> None:
@@ -280,7 +280,7 @@ def run_ablation(model_fn: Callable[[], nn.Module], items: Dataset, data: Tensor
     return results
 
 
-# --- the cached ablation ----------------------------------------------------------------------------
+# --- the cached ablation -------------------------------------------------------------------------
 
 
 def machine(device: torch.device) -> dict:
