@@ -14,8 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import plotly.graph_objects as go
 import torch
+import torch.fx
+from torch.utils.data import DataLoader, Dataset, Sampler
 
-from nnbook.surfaces import decision_surface, surface_panels, torch_predictor
+from nnbook.surfaces import decision_surface, surface_grid, surface_panels, torch_predictor
 from nnbook.toy_data import blobs
 from nnbook.engine.fit import TrainConfig, accuracy, fit
 
@@ -58,20 +60,118 @@ def count_parameters(layer_sizes: Sequence[int], bias: bool = True) -> int:
     return sum(n_in * n_out + (n_out if bias else 0) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
 
 
-def layer_shapes(layer_sizes: Sequence[int], names: Sequence[str] | None = None,
-                 ) -> list[dict[str, object]]:
-    """One row per weight matrix: its name, shape (n_out, n_in), bias length and parameter count.
+@dataclass(frozen=True)
+class DenseLayer:
+    """One fully connected layer of a model, as the forward pass uses it."""
 
-    With examples as columns, as in A1 = sigma(W X), a matrix of shape (n_out, n_in) maps a
-    layer's n_in activations to the next layer's n_out weighted inputs.
+    name: str  # the Linear module's path in the model: "0" in a Sequential, "fc1" in a Module
+    linear: torch.nn.Linear
+    after: tuple[str, ...]  # what the forward pass applies to its output: ("Sigmoid",), ()
+
+    @property
+    def n_in(self) -> int:
+        return self.linear.in_features
+
+    @property
+    def n_out(self) -> int:
+        return self.linear.out_features
+
+    @property
+    def parameters(self) -> int:
+        """Weights and biases, counted from the tensors themselves."""
+        return sum(p.numel() for p in self.linear.parameters())
+
+
+# What a traced forward pass may do besides its Linear layers, by the name of the function or
+# method it calls: activations are drawn, reshapes change nothing a diagram shows.
+ACTIVATION_CALLS = {"sigmoid": "Sigmoid", "tanh": "Tanh", "relu": "ReLU", "gelu": "GELU",
+                    "softmax": "Softmax", "log_softmax": "LogSoftmax", "silu": "SiLU",
+                    "leaky_relu": "LeakyReLU", "elu": "ELU", "softplus": "Softplus"}
+RESHAPE_CALLS = {"flatten", "view", "reshape", "squeeze", "unsqueeze", "contiguous"}
+RESHAPE_MODULES = (torch.nn.Flatten, torch.nn.Unflatten, torch.nn.Identity)
+
+
+class LeafTracer(torch.fx.Tracer):
+    """Traces a forward pass down to modules without submodules, our own included: a custom
+    activation such as :class:`nnbook.neurons.Step` is one step, not the operations inside it."""
+
+    def is_leaf_module(self, m: torch.nn.Module, module_qualified_name: str) -> bool:
+        return next(m.children(), None) is None
+
+
+def _traced_steps(model: torch.nn.Module) -> list[tuple[str, object]]:
+    """The forward pass as (kind, what) steps in call order: ("linear", (path, module)) or
+    ("then", name). Tracing (torch.fx) sees functional activations such as F.relu too."""
+    if next(model.children(), None) is None:  # a lone layer: trace it as a one-step model
+        model = torch.nn.Sequential(model)
+    steps: list[tuple[str, object]] = []
+    for node in LeafTracer().trace(model).nodes:
+        if node.op in ("placeholder", "output"):
+            continue
+        if node.op == "call_module":
+            module = model.get_submodule(node.target)
+            if isinstance(module, torch.nn.Linear):
+                steps.append(("linear", (node.target, module)))
+            elif any(True for _ in module.parameters()):
+                raise ValueError(f"{node.target} ({type(module).__name__}) has parameters but is "
+                                 "not a Linear layer: only fully connected networks are drawn")
+            elif not isinstance(module, RESHAPE_MODULES):
+                steps.append(("then", type(module).__name__))
+            continue
+        name = node.target if isinstance(node.target, str) else node.target.__name__
+        if node.op in ("call_function", "call_method") and name in ACTIVATION_CALLS:
+            steps.append(("then", ACTIVATION_CALLS[name]))
+        elif node.op not in ("call_function", "call_method") or name not in RESHAPE_CALLS:
+            raise ValueError(f"the forward pass calls {name!r}, which a fully connected "
+                             "network's diagram cannot show")
+    return steps
+
+
+def dense_layers(model: torch.nn.Module) -> list[DenseLayer]:
+    """The Linear layers of ``model`` in the order its forward pass calls them, each with the
+    activations applied to its output.
+
+    Works for an ``nn.Sequential`` and for an ``nn.Module`` whose ``forward`` torch.fx can trace.
+    Raises ValueError when the sizes do not chain (a layer's inputs must be the previous layer's
+    outputs) or when the model holds anything but Linear layers and parameter-free steps.
     """
-    sizes = _check_sizes(layer_sizes)
-    names = list(names) if names is not None else [f"W{l}" for l in range(1, len(sizes))]
-    if len(names) != len(sizes) - 1:
-        raise ValueError(f"need {len(sizes) - 1} names for {len(sizes) - 1} weight matrices")
-    return [{"matrix": name, "shape": (n_out, n_in), "bias": n_out,
-             "parameters": count_parameters((n_in, n_out))}
-            for name, n_in, n_out in zip(names, sizes[:-1], sizes[1:])]
+    layers: list[DenseLayer] = []
+    for kind, what in _traced_steps(model):
+        if kind == "linear":
+            path, linear = what
+            layers.append(DenseLayer(name=path, linear=linear, after=()))
+        elif not layers:
+            raise ValueError(f"{what} comes before the first Linear layer")
+        else:
+            last = layers[-1]
+            layers[-1] = DenseLayer(last.name, last.linear, last.after + (what,))
+    if not layers:
+        raise ValueError("the model has no Linear layer")
+    for before, layer in zip(layers[:-1], layers[1:]):
+        if layer.n_in != before.n_out:
+            raise ValueError(f"layer {layer.name} takes {layer.n_in} inputs, but layer "
+                             f"{before.name} before it gives {before.n_out} outputs")
+    if sum(layer.parameters for layer in layers) != sum(p.numel() for p in model.parameters()):
+        raise ValueError("the model has parameters outside the Linear layers its forward uses")
+    return layers
+
+
+def weight_table(model: torch.nn.Module, names: Sequence[str] | None = None,
+                 ) -> list[dict[str, object]]:
+    """One row per weight matrix of ``model``: its name, shape, bias length and parameter count,
+    all read from the model's tensors.
+
+    PyTorch's ``Linear(n_in, n_out)`` stores an (n_out, n_in) weight: with examples as columns,
+    as in A1 = sigma(W X), that matrix maps a layer's n_in activations to n_out weighted inputs.
+    """
+    layers = dense_layers(model)
+    names = list(names) if names is not None else [f"W{i}" for i in range(1, len(layers) + 1)]
+    if len(names) != len(layers):
+        raise ValueError(f"need {len(layers)} names for {len(layers)} weight matrices")
+    return [{"matrix": name, "shape": tuple(layer.linear.weight.shape),
+             "bias": 0 if layer.linear.bias is None else layer.linear.bias.numel(),
+             "parameters": layer.parameters}
+            for name, layer in zip(names, layers)]
 
 
 def mlp(layer_sizes: Sequence[int], activation: str = "sigmoid", *, seed: int | None = None,
@@ -123,6 +223,17 @@ def unit_predictor(model: torch.nn.Sequential, unit: int, layer: int = 1,
     return predict
 
 
+XOR_LECTURE_LR = 0.5  # the lecture's Adam learning rate for the XOR network
+XOR_BOOK_LR = 0.05  # the book's: the results on the learning_features page say why
+
+
+def xor_config(lr: float = XOR_BOOK_LR, seed: int = 0) -> TrainConfig:
+    """The lecture's training of the XOR network, at learning rate ``lr``: Adam with weight decay
+    0.0001 on minibatches of 10, for 200 epochs."""
+    return TrainConfig(num_epochs=200, batch_size=10, lr=lr, optimizer="adam",
+                       weight_decay=1e-4, seed=seed)
+
+
 @dataclass
 class XORResult:
     """The seeds' XOR network after training, with what the page reports about it."""
@@ -130,11 +241,32 @@ class XORResult:
     model: torch.nn.Sequential
     X: np.ndarray  # the training points and labels, for the surfaces
     y: np.ndarray
+    lr: float
+    seed: int
     train_accuracy: float
     test_accuracy: float
     n_test: int
-    epoch_losses: list[float]
+    epoch_losses: list[float]  # mean training loss of each epoch
+    test_accuracies: list[float]  # test accuracy after each epoch
     wall_time: float
+
+    def late(self, values: list[float]) -> list[float]:
+        """The second half of a per-epoch list: where a run should have settled."""
+        return values[len(values) // 2:]
+
+    @property
+    def lowest_late_accuracy(self) -> float:
+        """The worst test accuracy after any epoch of the second half of training."""
+        return min(self.late(self.test_accuracies))
+
+    @property
+    def highest_late_loss(self) -> float:
+        """The highest mean training loss of any epoch in the second half of training."""
+        return max(self.late(self.epoch_losses))
+
+    def epochs_to(self, target: float) -> int | None:
+        """The first epoch (from 1) after which the test accuracy reached ``target``, if any."""
+        return next((i + 1 for i, a in enumerate(self.test_accuracies) if a >= target), None)
 
 
 def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None, n_per_blob: int = 50,
@@ -144,21 +276,128 @@ def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None, n_p
 
     ``activation`` swaps the hidden units' activation (an exercise trains a ReLU version).
 
-    Cross-entropy on the two outputs, Adam on minibatches of 10, in float64 as in the lecture. The
-    test data are fresh blobs from another seed, so the test accuracy measures generalisation.
-    ``seed`` fixes the initial weights and the minibatch order.
+    Cross-entropy on the two outputs, Adam on minibatches of 10, in float64 as in the lecture
+    (:func:`xor_config`; the book's rate unless ``config`` says otherwise). The test data are
+    fresh blobs from another seed, so the test accuracy measures generalisation; it is measured
+    after every epoch. ``seed`` fixes the initial weights and the minibatch order.
     """
-    config = config if config is not None else TrainConfig(
-        num_epochs=200, batch_size=10, lr=0.05, optimizer="adam", weight_decay=1e-4, seed=seed)
+    config = config if config is not None else xor_config(seed=seed)
     train, test = blobs("xor", n_per_blob, seed=42), blobs("xor", n_test_per_blob, seed=4242)
     X, y = torch.as_tensor(train.X), torch.as_tensor(train.y)
     X_test, y_test = torch.as_tensor(test.X), torch.as_tensor(test.y)
     model = mlp((2, hidden, 2), activation, seed=seed, dtype=torch.float64)
     with few_threads():
-        history = fit(model, X, y, config, loss_fn=torch.nn.functional.cross_entropy, device=device)
-    return XORResult(model=model, X=train.X, y=train.y, train_accuracy=accuracy(model, X, y),
+        history = fit(model, X, y, config, loss_fn=torch.nn.functional.cross_entropy,
+                      X_test=X_test, y_test=y_test, device=device)
+    return XORResult(model=model, X=train.X, y=train.y, lr=config.lr, seed=seed,
+                     train_accuracy=accuracy(model, X, y),
                      test_accuracy=accuracy(model, X_test, y_test), n_test=len(X_test),
-                     epoch_losses=history.epoch_losses, wall_time=history.wall_time)
+                     epoch_losses=history.epoch_losses, test_accuracies=history.test_accuracy,
+                     wall_time=history.wall_time)
+
+
+@dataclass
+class RateSummary:
+    """The XOR network trained at one learning rate from several seeds, in a few numbers."""
+
+    lr: float
+    seeds: int
+    final_median: float  # test accuracy at the end of training: median, worst and best run
+    final_worst: float
+    final_best: float
+    late_low_worst: float  # each run's lowest test accuracy in its second half: the range
+    late_low_best: float  # over the runs
+    late_loss_worst: float  # the highest epoch loss of any run's second half
+    late_loss_best: float  # the lowest of the runs' highest second-half epoch losses
+    epochs_to_95_median: float  # median epoch at which a run first reaches 95% (inf: never)
+    runs_below_95_late: int  # runs whose test accuracy fell below 95% in their second half
+
+
+def summarise_rate(runs: Sequence[XORResult]) -> RateSummary:
+    """What the page says about runs at one learning rate, computed from the runs."""
+    if not runs or len({r.lr for r in runs}) != 1:
+        raise ValueError("pass one or more runs, all at the same learning rate")
+    finals = [r.test_accuracy for r in runs]
+    late_lows = [r.lowest_late_accuracy for r in runs]
+    late_losses = [r.highest_late_loss for r in runs]
+    to_95 = [r.epochs_to(0.95) for r in runs]
+    return RateSummary(
+        lr=runs[0].lr, seeds=len(runs), final_median=float(np.median(finals)),
+        final_worst=min(finals), final_best=max(finals), late_low_worst=min(late_lows),
+        late_low_best=max(late_lows), late_loss_worst=max(late_losses),
+        late_loss_best=min(late_losses),
+        epochs_to_95_median=float(np.median([np.inf if e is None else e for e in to_95])),
+        runs_below_95_late=sum(low < 0.95 for low in late_lows))
+
+
+def compare_rates(rates: Sequence[float] = (XOR_LECTURE_LR, XOR_BOOK_LR), seeds: int = 10,
+                  hidden: int = 4) -> dict[float, list[XORResult]]:
+    """The XOR network trained at each learning rate from seeds 0, 1, ..., ``seeds`` - 1.
+
+    A seed fixes the initial weights and the batch order, so run ``s`` of every rate starts from
+    the same weights and sees the same batches: only the rate differs.
+    """
+    return {lr: [train_xor_network(hidden, config=xor_config(lr, seed), seed=seed)
+                 for seed in range(seeds)]
+            for lr in rates}
+
+
+class EngineOrder(Sampler[int]):
+    """The example order of :func:`nnbook.engine.fit.fit`'s epochs, for a ``DataLoader``.
+
+    The engine shuffles with its own generator seeded by ``config.seed``; a ``DataLoader`` with
+    ``shuffle=True`` draws a seed for every epoch from another generator first, so its order
+    differs. With this sampler the lecture's loop sees the engine's batches, and the two loops
+    can be compared weight for weight.
+    """
+
+    def __init__(self, n: int, seed: int):
+        self.n = n
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(torch.randperm(self.n, generator=self.generator).tolist())
+
+
+def lecture_sgd(model: torch.nn.Module, loss_fn, dataset: Dataset, l2reg: float = 1e-5,
+                lr: float = 1.0, nepochs: int = 200, batch_size: int = 10,
+                sampler: Sampler | None = None) -> None:
+    """The lecture's training loop for the XOR network, as it wrote it, with its defaults.
+
+    ``sampler`` replaces the loader's own shuffling (see :class:`EngineOrder`).
+    """
+    loader = DataLoader(dataset, batch_size=batch_size, shuffle=sampler is None,
+                        sampler=sampler)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=l2reg)
+    for _ in range(nepochs):
+        for x, y in loader:
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            model.zero_grad()
+
+
+def loop_difference(config: TrainConfig, hidden: int = 4) -> float:
+    """The largest difference between the weights of the XOR network trained by the engine and
+    by :func:`lecture_sgd` with the engine's batch order, from the same initial weights.
+
+    Both train on the CPU. Zero means the two loops make the same updates, bit for bit.
+    """
+    train = blobs("xor", 50, seed=42)
+    X, y = torch.as_tensor(train.X), torch.as_tensor(train.y)
+    by_engine = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
+    by_hand = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
+    with few_threads():
+        fit(by_engine, X, y, config, device=torch.device("cpu"))
+        lecture_sgd(by_hand, torch.nn.CrossEntropyLoss(), torch.utils.data.TensorDataset(X, y),
+                    l2reg=config.weight_decay, lr=config.lr, nepochs=config.num_epochs,
+                    batch_size=config.batch_size, sampler=EngineOrder(len(X), config.seed))
+    with torch.no_grad():
+        return max(float((a - b).abs().max())
+                   for a, b in zip(by_engine.parameters(), by_hand.parameters()))
 
 
 def xor_surface(result: XORResult, title: str) -> go.Figure:
@@ -172,3 +411,32 @@ def hidden_unit_surfaces(result: XORResult, title: str) -> go.Figure:
     units = result.model[0].out_features
     fns = {f"hidden unit {u + 1}": unit_predictor(result.model, u) for u in range(units)}
     return surface_panels(fns, result.X, result.y, title=title, colorbar_title="activation")
+
+
+def xor_surfaces(results: dict[str, XORResult], title: str) -> go.Figure:
+    """Several trained XOR networks' P(cross | x) side by side, one panel per named run."""
+    fns = {name: torch_predictor(r.model, output="softmax", column=1)
+           for name, r in results.items()}
+    first = next(iter(results.values()))
+    return surface_panels(fns, first.X, first.y, title=title, colorbar_title="P(cross)")
+
+
+@dataclass
+class SurfaceShape:
+    """Where the XOR network is sure of its answer, over the plane and on the test points."""
+
+    unsure_share: float  # share of the plotted square where low < P(cross | x) < high
+    unsure_test_share: float  # share of the test points where it is that unsure
+
+
+def surface_shape(result: XORResult, low: float = 0.1, high: float = 0.9,
+                  bounds: tuple[float, float] = (-10.0, 10.0), resolution: int = 201,
+                  ) -> SurfaceShape:
+    """Measure the decision surface the page draws: how much of the plane, and how many of the
+    test points, fall where the network's P(cross | x) lies between ``low`` and ``high``."""
+    predict = torch_predictor(result.model, output="softmax", column=1)
+    _, XX = surface_grid(bounds, resolution)
+    p_plane = predict(XX)
+    p_test = predict(blobs("xor", result.n_test // 4, seed=4242).X)
+    return SurfaceShape(unsure_share=float(((p_plane > low) & (p_plane < high)).mean()),
+                        unsure_test_share=float(((p_test > low) & (p_test < high)).mean()))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
+import torch
 from plotly.subplots import make_subplots
 
 from nnbook.plotting import PALETTE, style
@@ -104,6 +105,13 @@ def activation_figure(title: str, z_range: tuple[float, float] = (-6.0, 6.0)) ->
     return style(fig, title=title, height=460)
 
 
+class Step(torch.nn.Module):
+    """The perceptron's activation as a PyTorch module: 1 where z > 0, else 0."""
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return (z > 0).to(z.dtype)
+
+
 @dataclass(frozen=True)
 class Perceptron:
     """A step-function neuron: output 1 if w . x + b > 0, else 0."""
@@ -122,6 +130,17 @@ class Perceptron:
         outputs = self(np.array(BINARY_INPUTS))
         return {x: int(o) for x, o in zip(BINARY_INPUTS, outputs)}
 
+    def as_module(self) -> torch.nn.Sequential:
+        """The same perceptron as a PyTorch model, Linear then :class:`Step`, in float64.
+
+        Drawing it (:func:`nnbook.diagrams.neuron_diagram`) reads the weights from the model."""
+        # skip_init: the weights are set below, so torch's random generator is left alone.
+        linear = torch.nn.utils.skip_init(torch.nn.Linear, len(self.w), 1, dtype=torch.float64)
+        with torch.no_grad():
+            linear.weight.copy_(torch.tensor([self.w], dtype=torch.float64))
+            linear.bias.fill_(self.b)
+        return torch.nn.Sequential(linear, Step())
+
     def truth_string(self) -> str:
         """The four outputs in the order of BINARY_INPUTS, as the quiz writes them: "1,1,1,0"."""
         return ",".join(str(v) for v in self.truth_table().values())
@@ -137,37 +156,3 @@ def xor_from_gates(X) -> np.ndarray:
     X = np.asarray(X, dtype=np.float64)
     hidden = np.column_stack([OR(X), NAND(X)])  # (m, 2): the first layer's outputs
     return AND(hidden)
-
-
-def perceptron_figure(perceptron: Perceptron, title: str) -> go.Figure:
-    """A diagram of a two-input perceptron: weights on the edges, the bias in the node."""
-    if len(perceptron.w) != 2:
-        raise ValueError("the diagram draws two-input perceptrons only")
-    inputs = {"x1": (0.0, 1.0), "x2": (0.0, -1.0)}
-    neuron, output = (2.0, 0.0), (3.6, 0.0)
-    fig = go.Figure()
-    for (name, (x, y)), w in zip(inputs.items(), perceptron.w):
-        fig.add_annotation(x=neuron[0] - 0.32, y=neuron[1] + 0.16 * y, ax=x + 0.25, ay=y,
-                           xref="x", yref="y", axref="x", ayref="y", showarrow=True,
-                           arrowhead=2, arrowwidth=2, arrowcolor=PALETTE[0], text="")
-        fig.add_annotation(x=(x + neuron[0]) / 2, y=y / 2 + 0.22 * np.sign(y), showarrow=False,
-                           text=f"w = {w:g}", font=dict(size=15, color=PALETTE[0]))
-    fig.add_annotation(x=output[0] - 0.25, y=0.0, ax=neuron[0] + 0.32, ay=0.0, xref="x", yref="y",
-                       axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=2,
-                       arrowcolor=PALETTE[3], text="")
-    fig.add_trace(go.Scatter(x=[p[0] for p in inputs.values()], y=[p[1] for p in inputs.values()],
-                             mode="markers+text", text=list(inputs), textfont=dict(size=16),
-                             marker=dict(size=46, color="white", line=dict(width=2, color="#444")),
-                             hoverinfo="skip", showlegend=False))
-    fig.add_trace(go.Scatter(x=[neuron[0]], y=[neuron[1]], mode="markers+text",
-                             text=[f"b = {perceptron.b:g}"], textfont=dict(size=14),
-                             marker=dict(size=80, color="#fde0c5",
-                                         line=dict(width=2, color="#444")),
-                             hovertext=["output 1 if w . x + b > 0, else 0"], hoverinfo="text",
-                             showlegend=False))
-    fig.add_trace(go.Scatter(x=[output[0] + 0.15], y=[0.0], mode="text", text=["output"],
-                             textfont=dict(size=16), textposition="middle right", hoverinfo="skip",
-                             showlegend=False))
-    fig.update_xaxes(visible=False, range=[-0.6, 4.8])
-    fig.update_yaxes(visible=False, range=[-1.6, 1.6])
-    return style(fig, title=title, height=320)

@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from nnbook.networks import (count_parameters, few_threads, hidden_activations, layer_shapes, mlp,
-                             train_xor_network, unit_predictor)
+from nnbook.engine.fit import TrainConfig
+from nnbook.networks import (XORResult, count_parameters, dense_layers, few_threads,
+                             hidden_activations, loop_difference, mlp, summarise_rate,
+                             surface_shape, train_xor_network, unit_predictor, weight_table,
+                             xor_config)
 
 
 @pytest.mark.parametrize("sizes", [(2, 4, 2), (10, 10, 10, 10), (3, 4, 3, 1), (784, 128, 64, 10),
@@ -18,13 +21,46 @@ def test_count_parameters_matches_torch(sizes):
     assert count_parameters(sizes, bias=False) == sum(p.numel() for p in no_bias.parameters())
 
 
-def test_layer_shapes_follow_the_weights():
-    rows = layer_shapes((3, 4, 3, 1), names=("W", "U", "V"))
+def test_weight_table_reads_the_model():
     model = mlp((3, 4, 3, 1))
-    linears = [m for m in model if isinstance(m, torch.nn.Linear)]
-    assert [r["shape"] for r in rows] == [tuple(m.weight.shape) for m in linears]
-    assert [r["parameters"] for r in rows] == [sum(p.numel() for p in m.parameters())
-                                               for m in linears]
+    rows = weight_table(model, names=("W", "U", "V"))
+    assert [r["matrix"] for r in rows] == ["W", "U", "V"]
+    assert [r["shape"] for r in rows] == [(4, 3), (3, 4), (1, 3)]  # (n_out, n_in), by hand
+    assert [r["parameters"] for r in rows] == [16, 15, 4]
+    assert sum(r["parameters"] for r in rows) == sum(p.numel() for p in model.parameters())
+    with pytest.raises(ValueError):
+        weight_table(model, names=("W", "U"))
+
+
+class Functional(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.b = torch.nn.Linear(4, 2)  # registered first, called second
+        self.a = torch.nn.Linear(3, 4)
+
+    def forward(self, x):
+        return torch.sigmoid(self.b(torch.nn.functional.relu(self.a(x))))
+
+
+def test_dense_layers_follow_the_forward_pass():
+    layers = dense_layers(Functional())
+    assert [(l.name, l.n_in, l.n_out, l.after) for l in layers] == [
+        ("a", 3, 4, ("ReLU",)), ("b", 4, 2, ("Sigmoid",))]
+    seq = dense_layers(torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(6, 2),
+                                           torch.nn.Tanh(), torch.nn.Dropout(0.1),
+                                           torch.nn.Linear(2, 1)))
+    assert [l.after for l in seq] == [("Tanh", "Dropout"), ()]
+
+
+@pytest.mark.parametrize("model, message", [
+    (torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Linear(3, 5)), "takes 3 inputs"),
+    (torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4)), "not a Linear"),
+    (torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(3, 4)), "before the first Linear"),
+    (torch.nn.Sequential(torch.nn.Flatten()), "no Linear layer"),
+])
+def test_dense_layers_refuse_what_they_cannot_describe(model, message):
+    with pytest.raises(ValueError, match=message):
+        dense_layers(model)
 
 
 def test_mlp_structure_and_seed():
@@ -62,3 +98,57 @@ def test_xor_network_learns_xor():
     assert result.train_accuracy >= 0.97
     assert result.epoch_losses[-1] < 0.1 * result.epoch_losses[0]
     assert next(result.model.parameters()).dtype == torch.float64
+    assert len(result.test_accuracies) == len(result.epoch_losses) == 200
+    assert result.test_accuracies[-1] == pytest.approx(result.test_accuracy)
+    assert (result.lr, result.seed) == (0.05, 0)
+
+
+def test_the_engine_and_the_lectures_loop_make_the_same_updates():
+    # Same initial weights and the same batches: the engine's loop and the lecture's
+    # DataLoader loop must agree to the last bit, at both rates.
+    for lr in (0.5, 0.05):
+        config = TrainConfig(num_epochs=5, batch_size=10, lr=lr, weight_decay=1e-4, seed=3)
+        assert loop_difference(config) == 0.0
+
+
+def test_the_lectures_rate_is_unsteady_on_seed_0():
+    # What the learning_features page reports: at 0.5 the loss jumps back up late in training.
+    lecture = train_xor_network(config=xor_config(0.5, seed=0), seed=0)
+    book = train_xor_network(config=xor_config(0.05, seed=0), seed=0)
+    assert lecture.highest_late_loss > 5 * book.highest_late_loss
+    assert lecture.lowest_late_accuracy < book.lowest_late_accuracy
+
+
+def fake_run(lr, losses, accuracies):
+    return XORResult(model=mlp((2, 2, 2)), X=np.zeros((1, 2)), y=np.zeros(1), lr=lr, seed=0,
+                     train_accuracy=accuracies[-1], test_accuracy=accuracies[-1], n_test=4,
+                     epoch_losses=losses, test_accuracies=accuracies, wall_time=1.0)
+
+
+def test_summarise_rate_by_hand():
+    runs = [fake_run(0.5, [0.7, 0.2, 0.05, 0.6], [0.5, 0.96, 0.99, 0.7]),
+            fake_run(0.5, [0.6, 0.1, 0.02, 0.01], [0.6, 0.8, 0.97, 0.98]),
+            fake_run(0.5, [0.6, 0.3, 0.2, 0.1], [0.5, 0.6, 0.7, 0.8])]
+    s = summarise_rate(runs)
+    assert (s.lr, s.seeds) == (0.5, 3)
+    assert (s.final_median, s.final_worst, s.final_best) == (0.8, 0.7, 0.98)
+    assert (s.late_low_worst, s.late_low_best) == (0.7, 0.97)  # second halves: [.99,.7], ...
+    assert (s.late_loss_worst, s.late_loss_best) == (0.6, 0.02)
+    assert s.epochs_to_95_median == 3  # epochs 2, 3 and never
+    assert s.runs_below_95_late == 2
+    with pytest.raises(ValueError):
+        summarise_rate(runs + [fake_run(0.05, [0.1], [1.0])])
+
+
+def test_surface_shape_of_surfaces_known_by_hand():
+    unsure = mlp((2, 2, 2), dtype=torch.float64)
+    torch.nn.init.zeros_(unsure[2].weight)
+    torch.nn.init.zeros_(unsure[2].bias)  # equal scores: P(cross) = 0.5 everywhere
+    run = fake_run(0.05, [0.1], [1.0])
+    run.model = unsure
+    shape = surface_shape(run)
+    assert (shape.unsure_share, shape.unsure_test_share) == (1.0, 1.0)
+    with torch.no_grad():
+        unsure[2].bias.copy_(torch.tensor([0.0, 10.0]))  # P(cross) = 0.99995 everywhere
+    shape = surface_shape(run)
+    assert (shape.unsure_share, shape.unsure_test_share) == (0.0, 0.0)

@@ -7,6 +7,7 @@ import torch
 from nnbook import neurons
 from nnbook.neurons import AND, NAND, OR, BINARY_INPUTS, Perceptron, xor_from_gates
 
+
 def test_nand_truth_table():
     # NAND by hand: 0 only when both inputs are 1.
     assert NAND.truth_table() == {(0, 0): 1, (0, 1): 1, (1, 0): 1, (1, 1): 0}
@@ -75,8 +76,11 @@ def test_activation_figure_has_every_curve_and_working_buttons():
     assert fig.layout.title.text == "activations"
 
 
-def test_perceptron_figure_shows_the_weights():
-    fig = neurons.perceptron_figure(NAND, "NAND")
-    texts = [a.text for a in fig.layout.annotations]
-    assert "w = -2" in texts
-    assert any("b = 3" in t for trace in fig.data for t in (trace.text or ()))
+@pytest.mark.parametrize("gate", [NAND, AND, OR], ids=lambda g: g.name)
+def test_perceptron_as_a_pytorch_module(gate):
+    state = torch.random.get_rng_state()
+    module = gate.as_module()
+    assert torch.equal(state, torch.random.get_rng_state())  # no random initialisation used
+    X = torch.tensor(BINARY_INPUTS, dtype=torch.float64)
+    np.testing.assert_array_equal(module(X).squeeze(1).numpy(), gate(np.array(BINARY_INPUTS)))
+    assert module[0].weight.tolist() == [list(gate.w)] and module[0].bias.item() == gate.b
