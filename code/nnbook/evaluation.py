@@ -24,6 +24,16 @@ def confusion_matrix(y: torch.Tensor, y_hat: torch.Tensor, num_classes: int) -> 
         num_classes, num_classes)
 
 
+def class_probabilities(model: torch.nn.Module, X: torch.Tensor) -> torch.Tensor:
+    """The softmax of a classifier's scores for a batch ``X`` (B, ...), in evaluation mode and
+    without a graph, on the model's device and dtype: (B, classes) on the CPU."""
+    parameter = next(model.parameters())
+    model.eval()
+    with torch.no_grad():
+        scores = model(X.to(parameter.device, parameter.dtype))  # (B, classes)
+    return torch.softmax(scores.float(), dim=1).cpu()
+
+
 def per_class_accuracy(cm: torch.Tensor) -> torch.Tensor:
     """The share of each true class that was predicted correctly (the diagonal over row sums)."""
     return cm.diagonal().double() / cm.sum(dim=1).clamp(min=1).double()

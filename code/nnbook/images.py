@@ -38,6 +38,24 @@ def _as_array(image) -> np.ndarray:
     return image.reshape(image.shape[-2:]) if image.ndim > 2 else image  # drop (1, H, W)'s channel
 
 
+def thumbnail(photo: np.ndarray, size: int = 28, *, invert: bool = True) -> torch.Tensor:
+    """A photograph (H, W) or (H, W, 3), with values 0-255 or 0-1, as one input a Fashion-MNIST
+    classifier takes: (1, 1, size, size), grey, in [0, 1]. ``invert`` makes dark things light, as
+    the items of Fashion-MNIST are light on a black ground."""
+    from skimage.color import rgb2gray
+    from skimage.transform import resize
+
+    image = np.asarray(photo, dtype=np.float64)
+    if image.max() > 1:
+        image = image / 255
+    if image.ndim == 3:
+        image = rgb2gray(image)  # (H, W)
+    small = resize(image, (size, size), anti_aliasing=True)  # (size, size)
+    if invert:
+        small = 1 - small
+    return torch.tensor(small, dtype=torch.float32)[None, None]  # (1, 1, size, size)
+
+
 def image_grid(images: Sequence, titles: Sequence[str] | None = None, *, ncols: int = 5,
                suptitle: str, size: float = 1.8, cmap: str = "gray", symmetric: bool = False,
                value_range: tuple[float, float] | None = None) -> ImageFigure:

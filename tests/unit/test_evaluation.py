@@ -4,8 +4,9 @@ import numpy as np
 import torch
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
-from nnbook.evaluation import (batch_loss_figure, confusion_figure, confusion_matrix,
-                               history_figure, per_class_accuracy, per_class_figure, top_confusions)
+from nnbook.evaluation import (batch_loss_figure, class_probabilities, confusion_figure,
+                               confusion_matrix, history_figure, per_class_accuracy,
+                               per_class_figure, top_confusions)
 from nnbook.engine.fit import History
 
 
@@ -38,3 +39,16 @@ def test_figures_hold_the_numbers():
     assert list(curves.data[1].y) == [0.8, 0.9] and list(curves.data[0].x) == [1, 2]
     smooth = batch_loss_figure(h, title="b", smooth=2)
     np.testing.assert_allclose(smooth.data[1].y, [1.5, 0.75, 0.375])
+
+
+def test_class_probabilities_are_the_softmax_of_the_scores_in_evaluation_mode():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Dropout(0.5)).double()
+    X = torch.randn(5, 3)  # float32: converted to the model's dtype
+    model.train()
+    probabilities = class_probabilities(model, X)
+    assert not model.training  # dropout off: the same answer twice
+    torch.testing.assert_close(probabilities, class_probabilities(model, X))
+    expected = torch.softmax(model[0](X.double()), dim=1).float()
+    torch.testing.assert_close(probabilities, expected)
+    torch.testing.assert_close(probabilities.sum(dim=1), torch.ones(5))

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from nnbook.gan import GANHistory, ModeReport, RingTarget, mmd2
-from nnbook.gan_figures import (distance_figure, favoured_modes, sampling_floor,
+from nnbook.gan_figures import (crowding, distance_figure, favoured_modes, sampling_floor,
                                 snapshot_grid, summarise_ring_run)
 
 TARGET = RingTarget(n_modes=8, radius=2.0, std=0.05)
@@ -42,11 +42,24 @@ def test_a_run_that_spreads_then_collapses():
     # By hand: a mode is covered with a fifth of a fair share, 320 / 8 / 5 = 8 samples.
     assert (summary.covered_end, summary.max_covered) == (2, 8)
     assert summary.near_end == summary.max_near == 1.0
+    assert summary.max_mode_share == 280 / 320  # mode 3 at the last snapshot
+    # Crowding ignores the first snapshot (all 320 on one point) and sees mode 3's 280 points.
+    assert summary.crowding_radius == pytest.approx(0.3)
+    assert summary.max_crowding == 280 / 320
     assert summary.favoured == 2  # mode 0 (a tie of eight) at step 100, then mode 3
     assert summary.collapsed
     # Far from every mode scores worse than the whole ring, which scores better than two modes.
     assert summary.mmd_start > summary.mmd_end > mmd2(spread, TARGET.sample(
         1000, torch.Generator().manual_seed(1)))
+
+
+def test_crowding_finds_the_densest_patch_wherever_it_is():
+    patch = torch.tensor([[0.5 + 0.01 * i, 0.5] for i in range(6)])  # 6 points 0.01 apart
+    spread = torch.tensor([[10.0 * i, -10.0] for i in range(4)])  # 4 points far apart
+    points = torch.cat([patch, spread])  # (10, 2); the patch lies on no mode of the ring
+    assert crowding(points, radius=0.06) == 0.6  # the whole row, from any of its points
+    assert crowding(points, radius=0.025) == 0.5  # a point and two neighbours on each side
+    assert crowding(spread, radius=1.0) == 0.25  # each far point has only itself
 
 
 def test_sampling_floor_shrinks_with_the_sample_and_is_far_below_a_wrong_target():

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from nnbook.convolution import KERNELS, apply_filter
-from nnbook.images import filter_panels, image_grid, labelled_samples, misclassified_grid
+from nnbook.images import (filter_panels, image_grid, labelled_samples, misclassified_grid,
+                           thumbnail)
 
 
 def test_image_grid_draws_each_image_with_its_title():
@@ -69,3 +70,19 @@ def test_misclassified_grid_says_when_there_is_no_mistake():
     X, y = torch.rand(4, 28, 28), torch.tensor([0, 1, 0, 1])
     with pytest.raises(ValueError, match="no mistake"):
         misclassified_grid(X, y, y.clone(), ["even", "odd"], suptitle="m")
+
+
+def test_thumbnail_is_a_grey_inverted_input_in_the_unit_range():
+    photo = np.zeros((60, 90, 3), dtype=np.uint8)  # black, RGB, 0-255
+    photo[:, 45:] = 255  # the right half white
+    small = thumbnail(photo, size=28)
+    assert small.shape == (1, 1, 28, 28) and small.dtype == torch.float32
+    # Inverted: the black half becomes 1, the white half 0; the middle column is blended.
+    torch.testing.assert_close(small[0, 0, :, :13], torch.ones(28, 13))
+    torch.testing.assert_close(small[0, 0, :, 15:], torch.zeros(28, 13))
+    kept = thumbnail(photo / 255, size=28, invert=False)  # 0-1 input reads the same
+    torch.testing.assert_close(kept, 1 - small)
+    # Grey is the luminance of the colours: pure green is brighter than pure blue.
+    green, blue = np.zeros((8, 8, 3)), np.zeros((8, 8, 3))
+    green[..., 1], blue[..., 2] = 1.0, 1.0
+    assert thumbnail(green, 4, invert=False).mean() > 3 * thumbnail(blue, 4, invert=False).mean()
