@@ -18,7 +18,7 @@ import torch.fx
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from nnbook.surfaces import decision_surface, surface_grid, surface_panels, torch_predictor
-from nnbook.toy_data import blobs
+from nnbook.toy_data import ToyData, blobs
 from nnbook.engine.fit import TrainConfig, accuracy, fit
 
 ACTIVATIONS: dict[str, Callable[[], torch.nn.Module]] = {
@@ -227,9 +227,17 @@ XOR_LECTURE_LR = 0.5  # the lecture's Adam learning rate for the XOR network
 XOR_BOOK_LR = 0.05  # the book's: the results on the learning_features page say why
 
 
+def xor_data(n_per_blob: int = 50, n_test_per_blob: int = 250,
+             ) -> tuple[ToyData, ToyData]:
+    """The XOR network's training points and, from another seed, its test
+    points: four clouds of ``n_per_blob`` (and ``n_test_per_blob``) each."""
+    return (blobs("xor", n_per_blob, seed=42),
+            blobs("xor", n_test_per_blob, seed=4242))
+
+
 def xor_config(lr: float = XOR_BOOK_LR, seed: int = 0) -> TrainConfig:
-    """The lecture's training of the XOR network, at learning rate ``lr``: Adam with weight decay
-    0.0001 on minibatches of 10, for 200 epochs."""
+    """The lecture's training of the XOR network, at learning rate ``lr``:
+    Adam with weight decay 0.0001 on minibatches of 10, for 200 epochs."""
     return TrainConfig(num_epochs=200, batch_size=10, lr=lr, optimizer="adam",
                        weight_decay=1e-4, seed=seed)
 
@@ -264,36 +272,45 @@ class XORResult:
         """The highest mean training loss of any epoch in the second half of training."""
         return max(self.late(self.epoch_losses))
 
+    @property
+    def late_jumps(self) -> int:
+        """Epochs of the second half whose mean loss is over ten times the run's lowest: how
+        often training undoes what it had reached."""
+        lowest = min(self.epoch_losses)
+        return sum(loss > 10 * lowest for loss in self.late(self.epoch_losses))
+
     def epochs_to(self, target: float) -> int | None:
         """The first epoch (from 1) after which the test accuracy reached ``target``, if any."""
         return next((i + 1 for i, a in enumerate(self.test_accuracies) if a >= target), None)
 
 
-def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None, n_per_blob: int = 50,
-                      n_test_per_blob: int = 250, seed: int = 0, activation: str = "sigmoid",
+def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None,
+                      n_per_blob: int = 50, n_test_per_blob: int = 250,
+                      seed: int = 0, activation: str = "sigmoid",
                       device: torch.device | None = None) -> XORResult:
-    """The seeds' network, 2 inputs, ``hidden`` sigmoid units, 2 outputs, trained on XOR blobs.
+    """The seeds' network, 2 inputs, ``hidden`` units, 2 outputs, on XOR blobs.
 
-    ``activation`` swaps the hidden units' activation (an exercise trains a ReLU version).
-
-    Cross-entropy on the two outputs, Adam on minibatches of 10, in float64 as in the lecture
-    (:func:`xor_config`; the book's rate unless ``config`` says otherwise). The test data are
-    fresh blobs from another seed, so the test accuracy measures generalisation; it is measured
-    after every epoch. ``seed`` fixes the initial weights and the minibatch order.
+    Cross-entropy on the two outputs, Adam on minibatches of 10, in float64 as
+    in the lecture (:func:`xor_config`; the book's rate unless ``config`` says
+    otherwise). The test data are fresh blobs from another seed, so the test
+    accuracy, measured after every epoch, is about generalisation. ``seed``
+    fixes the initial weights and the minibatch order; ``activation`` swaps
+    the hidden units' sigmoid (an exercise trains a ReLU version).
     """
     config = config if config is not None else xor_config(seed=seed)
-    train, test = blobs("xor", n_per_blob, seed=42), blobs("xor", n_test_per_blob, seed=4242)
+    train, test = xor_data(n_per_blob, n_test_per_blob)
     X, y = torch.as_tensor(train.X), torch.as_tensor(train.y)
     X_test, y_test = torch.as_tensor(test.X), torch.as_tensor(test.y)
     model = mlp((2, hidden, 2), activation, seed=seed, dtype=torch.float64)
     with few_threads():
-        history = fit(model, X, y, config, loss_fn=torch.nn.functional.cross_entropy,
-                      X_test=X_test, y_test=y_test, device=device)
-    return XORResult(model=model, X=train.X, y=train.y, lr=config.lr, seed=seed,
-                     train_accuracy=accuracy(model, X, y),
-                     test_accuracy=accuracy(model, X_test, y_test), n_test=len(X_test),
-                     epoch_losses=history.epoch_losses, test_accuracies=history.test_accuracy,
-                     wall_time=history.wall_time)
+        history = fit(model, X, y, config, X_test=X_test, y_test=y_test,
+                      loss_fn=torch.nn.functional.cross_entropy, device=device)
+    return XORResult(
+        model=model, X=train.X, y=train.y, lr=config.lr, seed=seed,
+        train_accuracy=accuracy(model, X, y),
+        test_accuracy=accuracy(model, X_test, y_test), n_test=len(X_test),
+        epoch_losses=history.epoch_losses,
+        test_accuracies=history.test_accuracy, wall_time=history.wall_time)
 
 
 @dataclass
@@ -309,8 +326,10 @@ class RateSummary:
     late_low_best: float  # over the runs
     late_loss_worst: float  # the highest epoch loss of any run's second half
     late_loss_best: float  # the lowest of the runs' highest second-half epoch losses
-    epochs_to_95_median: float  # median epoch at which a run first reaches 95% (inf: never)
+    epochs_to_95_median: float  # the epoch by which the median run first reached 95%
+    #                             (the lower median, so an actual run's epoch; inf: never)
     runs_below_95_late: int  # runs whose test accuracy fell below 95% in their second half
+    late_jumps_median: float  # median over the runs of XORResult.late_jumps
 
 
 def summarise_rate(runs: Sequence[XORResult]) -> RateSummary:
@@ -320,14 +339,15 @@ def summarise_rate(runs: Sequence[XORResult]) -> RateSummary:
     finals = [r.test_accuracy for r in runs]
     late_lows = [r.lowest_late_accuracy for r in runs]
     late_losses = [r.highest_late_loss for r in runs]
-    to_95 = [r.epochs_to(0.95) for r in runs]
+    reached = sorted(np.inf if e is None else e for e in (r.epochs_to(0.95) for r in runs))
     return RateSummary(
         lr=runs[0].lr, seeds=len(runs), final_median=float(np.median(finals)),
         final_worst=min(finals), final_best=max(finals), late_low_worst=min(late_lows),
         late_low_best=max(late_lows), late_loss_worst=max(late_losses),
         late_loss_best=min(late_losses),
-        epochs_to_95_median=float(np.median([np.inf if e is None else e for e in to_95])),
-        runs_below_95_late=sum(low < 0.95 for low in late_lows))
+        epochs_to_95_median=float(reached[(len(runs) - 1) // 2]),
+        runs_below_95_late=sum(low < 0.95 for low in late_lows),
+        late_jumps_median=float(np.median([r.late_jumps for r in runs])))
 
 
 def compare_rates(rates: Sequence[float] = (XOR_LECTURE_LR, XOR_BOOK_LR), seeds: int = 10,
@@ -343,12 +363,12 @@ def compare_rates(rates: Sequence[float] = (XOR_LECTURE_LR, XOR_BOOK_LR), seeds:
 
 
 class EngineOrder(Sampler[int]):
-    """The example order of :func:`nnbook.engine.fit.fit`'s epochs, for a ``DataLoader``.
+    """The example order of :func:`nnbook.engine.fit.fit`, for a DataLoader.
 
-    The engine shuffles with its own generator seeded by ``config.seed``; a ``DataLoader`` with
-    ``shuffle=True`` draws a seed for every epoch from another generator first, so its order
-    differs. With this sampler the lecture's loop sees the engine's batches, and the two loops
-    can be compared weight for weight.
+    The engine shuffles with its own generator seeded by ``config.seed``. A
+    DataLoader with ``shuffle=True`` first draws a seed for each epoch, so its
+    order differs; with this sampler the lecture's loop sees the engine's
+    batches, and the two loops can be compared weight for weight.
     """
 
     def __init__(self, n: int, seed: int):
@@ -359,18 +379,19 @@ class EngineOrder(Sampler[int]):
         return self.n
 
     def __iter__(self) -> Iterator[int]:
-        return iter(torch.randperm(self.n, generator=self.generator).tolist())
+        order = torch.randperm(self.n, generator=self.generator)
+        return iter(order.tolist())
 
 
-def lecture_sgd(model: torch.nn.Module, loss_fn, dataset: Dataset, l2reg: float = 1e-5,
-                lr: float = 1.0, nepochs: int = 200, batch_size: int = 10,
-                sampler: Sampler | None = None) -> None:
-    """The lecture's training loop for the XOR network, as it wrote it, with its defaults.
+def lecture_sgd(model: torch.nn.Module, loss_fn, dataset: Dataset,
+                l2reg: float = 1e-5, lr: float = 1.0, nepochs: int = 200,
+                batch_size: int = 10, sampler: Sampler | None = None) -> None:
+    """The lecture's loop for the XOR network, with its defaults.
 
     ``sampler`` replaces the loader's own shuffling (see :class:`EngineOrder`).
     """
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=sampler is None,
-                        sampler=sampler)
+    loader = DataLoader(dataset, batch_size=batch_size,
+                        shuffle=sampler is None, sampler=sampler)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=l2reg)
     for _ in range(nepochs):
         for x, y in loader:
@@ -386,7 +407,7 @@ def loop_difference(config: TrainConfig, hidden: int = 4) -> float:
 
     Both train on the CPU. Zero means the two loops make the same updates, bit for bit.
     """
-    train = blobs("xor", 50, seed=42)
+    train, _ = xor_data()
     X, y = torch.as_tensor(train.X), torch.as_tensor(train.y)
     by_engine = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
     by_hand = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
@@ -398,12 +419,6 @@ def loop_difference(config: TrainConfig, hidden: int = 4) -> float:
     with torch.no_grad():
         return max(float((a - b).abs().max())
                    for a, b in zip(by_engine.parameters(), by_hand.parameters()))
-
-
-def xor_surface(result: XORResult, title: str) -> go.Figure:
-    """The trained XOR network's P(cross | x) over the plane, with its training data."""
-    return decision_surface(torch_predictor(result.model, output="softmax", column=1), result.X,
-                            result.y, title=title)
 
 
 def hidden_unit_surfaces(result: XORResult, title: str) -> go.Figure:
@@ -437,6 +452,6 @@ def surface_shape(result: XORResult, low: float = 0.1, high: float = 0.9,
     predict = torch_predictor(result.model, output="softmax", column=1)
     _, XX = surface_grid(bounds, resolution)
     p_plane = predict(XX)
-    p_test = predict(blobs("xor", result.n_test // 4, seed=4242).X)
+    p_test = predict(xor_data(n_test_per_blob=result.n_test // 4)[1].X)
     return SurfaceShape(unsure_share=float(((p_plane > low) & (p_plane < high)).mean()),
                         unsure_test_share=float(((p_test > low) & (p_test < high)).mean()))

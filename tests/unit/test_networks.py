@@ -136,6 +136,10 @@ def test_summarise_rate_by_hand():
     assert (s.late_loss_worst, s.late_loss_best) == (0.6, 0.02)
     assert s.epochs_to_95_median == 3  # epochs 2, 3 and never
     assert s.runs_below_95_late == 2
+    # Lowest losses 0.05, 0.01 and 0.1: of the second halves' losses, only the first
+    # run's 0.6 is over ten times its run's lowest.
+    assert [r.late_jumps for r in runs] == [1, 0, 0]
+    assert s.late_jumps_median == 0
     with pytest.raises(ValueError):
         summarise_rate(runs + [fake_run(0.05, [0.1], [1.0])])
 
