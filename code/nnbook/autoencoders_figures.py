@@ -75,6 +75,65 @@ def code_size_figure(sweep: CodeSizeSweep, *, title: str) -> go.Figure:
 # Panels of images
 
 
+# ---------------------------------------------------------------------------------------------
+# Where things are in the map of two-dimensional codes
+#
+# The box is the one code_lattice draws: from the 2% to the 98% quantile of each coordinate, z1
+# left to right and z2 bottom to top. A fraction (0, 0) is its bottom left corner.
+
+CORNERS = {"top left": (0, 1), "top right": (1, 1), "bottom left": (0, 0), "bottom right": (1, 0)}
+
+
+def box_fractions(Z: torch.Tensor, points: torch.Tensor, quantile: float = 0.02) -> torch.Tensor:
+    """Where ``points`` (n, 2) lie in the box of the codes ``Z`` (N, 2), as fractions of its
+    width and height: (0, 0) at the bottom left, (1, 1) at the top right."""
+    lo = torch.quantile(Z.float(), quantile, dim=0)
+    hi = torch.quantile(Z.float(), 1 - quantile, dim=0)
+    return (points.float() - lo) / (hi - lo)  # (n, 2)
+
+
+def place_words(fraction: Sequence[float], margin: float = 0.15) -> str:
+    """A place in the box in words, as a reader of the figure says it: "on the left",
+    "at the top right", "in the middle". A side is named only ``margin`` away from the centre."""
+    fx, fy = float(fraction[0]), float(fraction[1])
+    horizontal = "left" if fx < 0.5 - margin else "right" if fx > 0.5 + margin else ""
+    vertical = "bottom" if fy < 0.5 - margin else "top" if fy > 0.5 + margin else ""
+    if horizontal and vertical:
+        return f"at the {vertical} {horizontal}"
+    if vertical:
+        return f"at the {vertical}"
+    return f"on the {horizontal}" if horizontal else "in the middle"
+
+
+def group_places(Z: torch.Tensor, y: torch.Tensor, classes: Sequence[str],
+                 groups: dict[str, Sequence[str]]) -> dict[str, str]:
+    """For each named group of classes, where the mean code of its images lies, in words."""
+    places = {}
+    for name, members in groups.items():
+        mask = torch.isin(y, torch.tensor([classes.index(m) for m in members]))
+        places[name] = place_words(box_fractions(Z, Z[mask].mean(dim=0, keepdim=True))[0])
+    return places
+
+
+def corner_shares(Z: torch.Tensor, size: float = 0.25) -> dict[str, float]:
+    """The share of the codes ``Z`` in each corner square of the box (``size`` of its width and
+    height on each side): a corner no code reaches is one the decoder was never trained on."""
+    f = box_fractions(Z, Z)
+    shares = {}
+    for name, (right, top) in CORNERS.items():
+        in_x = f[:, 0] > 1 - size if right else f[:, 0] < size
+        in_y = f[:, 1] > 1 - size if top else f[:, 1] < size
+        shares[name] = float((in_x & in_y).float().mean())
+    return shares
+
+
+def nearest_distance(images: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
+    """For each image (n, 1, 28, 28), the mean squared difference per pixel to the most similar
+    image of ``X``: small for an image that looks like a real one, larger for a blend of two."""
+    d2 = torch.cdist(images.flatten(1).float(), X.flatten(1).float()) ** 2  # (n, N)
+    return d2.min(dim=1).values / images[0].numel()
+
+
 def first_of_class(y: torch.Tensor, label: int) -> int:
     """The index of the first example with this label."""
     hits = (y == label).nonzero()

@@ -13,9 +13,11 @@ import torch.nn.functional as F
 from sklearn.decomposition import PCA
 
 from nnbook.autoencoders import ConvAutoencoder, crossfade, decode, interpolate, train_autoencoder
-from nnbook.autoencoders_figures import (CodeSizeSweep, arithmetic_figure, class_analogies,
-                                         code_size_figure, code_size_sweep, first_of_class,
-                                         interpolation_figure, reconstruction_figure)
+from nnbook.autoencoders_figures import (CodeSizeSweep, arithmetic_figure, box_fractions,
+                                         class_analogies, code_size_figure, code_size_sweep,
+                                         corner_shares, first_of_class, group_places,
+                                         interpolation_figure, nearest_distance, place_words,
+                                         reconstruction_figure)
 from nnbook.engine.fit import TensorData, TrainConfig
 
 CONFIG = TrainConfig(num_epochs=1, batch_size=64, lr=3e-3, precision="float32")
@@ -140,3 +142,55 @@ def test_class_analogies_decode_start_plus_minus_and_the_figure_shows_them(model
     np.testing.assert_allclose(panel(fig, 7), results[1].image[0].numpy(), rtol=1e-6)
     assert [ax.get_title() for ax in fig.axes[:4]] == [
         "mean sandal", "+ mean boot", "- mean sneaker", f"= {classes[results[0].landed_in]}?"]
+
+
+def square_of_codes(n: int = 101) -> torch.Tensor:
+    """Codes on every integer point of [0, n - 1]^2: the box runs from 2 to 98 when n = 101."""
+    i, j = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
+    return torch.stack([i.reshape(-1), j.reshape(-1)], dim=1).float()  # (n * n, 2)
+
+
+def test_box_fractions_measure_from_the_bottom_left_of_the_lattices_box():
+    Z = square_of_codes()
+    points = torch.tensor([[50.0, 50.0], [2.0, 98.0], [98.0, 2.0], [26.0, 74.0]])
+    expected = torch.tensor([[0.5, 0.5], [0.0, 1.0], [1.0, 0.0], [0.25, 0.75]])
+    torch.testing.assert_close(box_fractions(Z, points), expected)
+
+
+@pytest.mark.parametrize("fraction, words", [
+    ((0.5, 0.5), "in the middle"), ((0.1, 0.5), "on the left"), ((0.9, 0.6), "on the right"),
+    ((0.5, 0.9), "at the top"), ((0.4, 0.1), "at the bottom"), ((0.9, 0.9), "at the top right"),
+    ((0.2, 0.2), "at the bottom left"), ((0.66, 0.36), "on the right")])
+def test_place_words_names_a_side_only_beyond_the_margin(fraction, words):
+    assert place_words(fraction) == words
+
+
+def test_group_places_describe_where_each_groups_mean_code_lies():
+    Z = square_of_codes()  # the box, all of class 3
+    y = torch.full((len(Z),), 3)
+    groups = torch.tensor([[5.0, 45.0], [10.0, 55.0],  # class 0, left
+                           [95.0, 95.0], [90.0, 85.0],  # class 1, top right
+                           [50.0, 5.0], [45.0, 10.0]])  # class 2, bottom
+    Z, y = torch.cat([Z, groups]), torch.cat([y, torch.tensor([0, 0, 1, 1, 2, 2])])
+    places = group_places(Z, y, ["a", "b", "c", "d"], {"left ones": ["a"], "both": ["a", "b"],
+                                                       "top ones": ["b"], "low": ["c"]})
+    assert places == {"left ones": "on the left", "both": "at the top",  # mean (50, 70)
+                      "top ones": "at the top right", "low": "at the bottom"}
+
+
+def test_corner_shares_count_the_codes_in_each_corner_square():
+    Z = square_of_codes()
+    shares = corner_shares(Z)
+    # The corner squares reach a quarter of the box (96 wide from 2): x < 26 or x > 74.
+    assert shares == pytest.approx({name: (26 / 101) ** 2 for name in shares})
+    emptied = Z[~((Z[:, 0] < 40) & (Z[:, 1] < 40))]  # no code at the bottom left
+    shares = corner_shares(emptied)
+    assert shares["bottom left"] == 0 and min(shares.values()) == 0
+    assert all(shares[c] > 0.05 for c in ("top left", "top right", "bottom right"))
+
+
+def test_nearest_distance_is_the_mean_squared_difference_to_the_closest_image():
+    X = torch.stack([torch.zeros(1, 28, 28), torch.ones(1, 28, 28)])
+    images = torch.stack([torch.zeros(1, 28, 28), torch.full((1, 28, 28), 0.5),
+                          torch.full((1, 28, 28), 0.9)])
+    torch.testing.assert_close(nearest_distance(images, X), torch.tensor([0.0, 0.25, 0.01]))
