@@ -102,6 +102,39 @@ def test_a_cell_that_raises_fails_the_build_with_its_traceback(tinylib, tmp_path
     assert "ZeroDivisionError" in log and "broken()" in log  # the traceback, not just a verdict
 
 
+CLAIM = """\
+:tags: [remove-cell]
+
+from nnbook.book.claims import claim
+
+modes_covered = 2
+claim(modes_covered <= {bound}, "other says the collapsed GAN covers at most {bound} modes",
+      modes_covered)"""
+
+
+def test_a_false_claim_fails_the_build_naming_the_sentence_and_the_value(tinylib, tmp_path):
+    book = tiny_book(tmp_path)
+    (book / "uses.md").write_text(PAGE.format(title="Uses", code="print('fine')"))
+    other = book / "other.md"
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "lib")}
+    out = tmp_path / "out"
+
+    # A claim that holds: the strict build passes and the reader sees nothing of it.
+    other.write_text(PAGE.format(title="Other", code=CLAIM.format(bound=2)))
+    build(book, out, env)
+    assert "covers at most" not in page_text(out, "other")
+
+    # The result no longer supports the sentence: the build fails and says which and why.
+    other.write_text(PAGE.format(title="Other", code=CLAIM.format(bound=1)))
+    touch_later(other)
+    result = run_build(book, out, env)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "ClaimError" in log, log[-3000:]
+    assert "other says the collapsed GAN covers at most 1 modes" in log
+    assert "The value computed in this build is 2." in log
+
+
 def executed(log: str) -> set[str]:
     """The pages a build executed (rather than took from the execution cache), from its log."""
     return set(re.findall(r"(\w+)\.md: Executing notebook", log))
