@@ -72,6 +72,7 @@ return {
   typeset: document.querySelectorAll("article mjx-container").length,
   rawMath: [...document.querySelectorAll("article .math")].filter(m => !m.querySelector("mjx-container")).length,
   brokenImages: [...document.querySelectorAll("article img")].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
+  figureText: [...document.querySelectorAll(".nnbook-plotly svg text")].map(t => t.textContent),
 };
 """
 
@@ -173,6 +174,98 @@ def test_headings_are_in_order(built_book):
         if skips:
             problems[page] = f"heading levels skip: {skips}"
     assert not problems, problems
+
+
+# --- numbers as a person writes them --------------------------------------------------------------
+#
+# A page shows 0.001 or 10⁻³, never 1e-03 (nnbook.book.glue.readable writes them). The rule is about
+# what the book prints and says, not about code: a reader types `lr=1e-3` in Python, so source code
+# is left out (code cells' inputs, listings outside a cell's output, inline code), and so are
+# tracebacks shown on purpose, whose text PyTorch writes. Everything else counts: prose, solutions,
+# printed output, tables, figures' titles and labels. Below 0.001 scientific notation is allowed
+# (readable writes 5.6 × 10⁻¹⁷; a float64 table may show 5.55e-17).
+
+E_NOTATION = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?[eE][-+]\d+\b")
+NOT_PRINTED = (".cell_input", "code.literal", ".highlight-ipythontb", "script", "style",
+               "div[class*='highlight-']")
+
+
+def printed_text(body) -> str:
+    """The text of a page's article as a reader sees it printed, without source code."""
+    body = BeautifulSoup(str(body), "html.parser")
+    for element in body.select(", ".join(NOT_PRINTED)):
+        if element.name == "div" and element.find_parent(class_="cell_output") is not None \
+                and "highlight-ipythontb" not in element.get("class", []):
+            continue  # a cell's printed output is highlighted too: it counts
+        element.decompose()
+    return " ".join(body.get_text(" ").split())
+
+
+def figure_strings(body) -> list[str]:
+    """The words of every plotly figure (titles, axis titles, trace names, annotations, hover
+    text), read from its JSON: strings only, never the data, and never its binary arrays."""
+    strings: list[str] = []
+
+    def walk(value, key=""):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k not in ("bdata", "template"):
+                    walk(v, k)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, key)
+        elif isinstance(value, str):
+            strings.append(value)
+
+    for script in body.select("script.nnbook-plotly-data"):
+        walk(json.loads(script.get_text()))
+    return strings
+
+
+def machine_numbers(text: str) -> list[str]:
+    """Numbers written in e-notation whose size is at least 0.001."""
+    return [m.group() for m in E_NOTATION.finditer(text) if abs(float(m.group())) >= 1e-3]
+
+
+def test_machine_numbers_are_told_from_code_and_small_numbers():
+    assert machine_numbers("a rate of 1e-03, raised to 5e-3, then 2.5E+02") == [
+        "1e-03", "5e-3", "2.5E+02"]
+    assert machine_numbers("5.6e-17 and 4.4e-11 are below a thousandth; 0.001 and 10⁻³ are "
+                           "fine") == []
+    assert machine_numbers("commit 5e32419, file run-1e3") == []  # no sign: not e-notation
+    page = BeautifulSoup(
+        "<article><p>rate <code class='docutils literal'>lr=1e-3</code> of 1e-02</p>"
+        "<div class='cell'><div class='cell_input'><div class='highlight-ipython3'>"
+        "<pre>TrainConfig(lr=3e-3)</pre></div></div><div class='cell_output'>"
+        "<div class='output stream highlight-myst-ansi'><pre>lr 3e-03</pre></div>"
+        "<div class='output traceback highlight-ipythontb'><pre>tensor([1.0e+00])</pre></div>"
+        "</div></div><div class='highlight-default'><pre>h=1e-1</pre></div>"
+        "<script class='nnbook-plotly-data' type='application/json'>"
+        '{"data": [{"name": "lr 1e-01", "y": {"bdata": "5e+12", "dtype": "f8"}}],'
+        ' "layout": {"title": {"text": "steps of 2e-2"}}}</script></article>', "html.parser")
+    assert machine_numbers(printed_text(page)) == ["1e-02", "3e-03"]
+    assert figure_strings(page) == ["lr 1e-01", "f8", "steps of 2e-2"]
+
+
+@pytest.mark.book
+def test_no_page_prints_a_number_of_a_thousandth_or_more_in_e_notation(built_book):
+    found = {}
+    for page in built_book.pages:
+        body = article(soup(built_book, page))
+        numbers = machine_numbers(printed_text(body))
+        numbers += [f"{n} (figure)" for s in figure_strings(body) for n in machine_numbers(s)]
+        if numbers:
+            found[page] = numbers
+    assert not found, f"write these with nnbook.book.glue.readable or glue_number: {found}"
+
+
+@pytest.mark.book
+@pytest.mark.browser
+def test_no_figure_draws_a_number_of_a_thousandth_or_more_in_e_notation(page_reports):
+    """What plotly draws in the browser: tick labels too, which no JSON holds."""
+    found = {page: numbers for page, r in page_reports.items()
+             if (numbers := [n for text in r["figureText"] for n in machine_numbers(text)])}
+    assert not found, found
 
 
 # --- self-check questions, torchviz, search, dark mode -------------------------------------------
