@@ -123,7 +123,7 @@ def train_and_test(train_dataloader, test_dataloader, model, loss_fn,
     return results
 
 
-# --- the lecture's run, kept in the run store -----------------------------------------------------
+# --- the lecture's run, kept in the run store ----------------------------------------------------
 
 
 @dataclass

@@ -96,10 +96,11 @@ def test_images_per_second_come_from_the_clock(tiny, cpu):
     items, data = tiny
     clock = FakeClock(tick=0.25)
     results = run_ablation(Tiny, items, data, ladder(LECTURE, BOOK),
-                           AblationConfig(budget_s=1.0, warmup_steps=1), device=cpu, bf16=True,
-                           clock=clock)
-    # Each variant reads the clock at its start and after every step: four steps reach 1 s.
-    assert clock.reads == 5 * 5
+                           AblationConfig(budget_s=1.0, rounds=2, warmup_steps=1), device=cpu,
+                           bf16=True, clock=clock)
+    # Two turns of 0.5 s each: a turn reads the clock at its start and after every step, so two
+    # steps end it. Four steps in all, in 1 s.
+    assert clock.reads == 5 * 2 * 3
     for result, batch_size in zip(results, (8, 8, 8, 8, 16)):
         assert result.ran and result.seconds == 1.0
         assert result.images == 4 * batch_size
@@ -107,6 +108,38 @@ def test_images_per_second_come_from_the_clock(tiny, cpu):
         assert 0.0 <= result.test_accuracy <= 1.0
     assert [r.precision for r in results] == ["float32"] * 3 + ["bfloat16 autocast"] * 2
     assert [r.channels_last for r in results] == [False, False, True, True, True]
+
+
+def test_the_variants_take_turns(tiny, cpu, monkeypatch):
+    items, data = tiny
+    turns = []
+    real_train = Trainer.train
+
+    def train(self, **kwargs):
+        turns.append((self.variant.name, kwargs.get("seconds")))
+        return real_train(self, **kwargs)
+
+    monkeypatch.setattr(Trainer, "train", train)
+    rungs = ladder(LECTURE, BOOK)[:3]
+    run_ablation(Tiny, items, data, rungs, AblationConfig(budget_s=1.0, rounds=3, warmup_steps=0),
+                 device=cpu, bf16=False, clock=FakeClock(tick=0.25))
+    assert turns == [(v.name, pytest.approx(1 / 3)) for v in rungs] * 3
+
+
+def test_the_one_cycle_rate_follows_the_training_time(tiny, cpu):
+    items, data = tiny
+    rung = ladder(LECTURE, BOOK)[-1]
+    with seeded(0, cpu):
+        t = Trainer(rung, Tiny(), items, data, device=cpu, horizon_s=2.0)
+    rates = []
+    for _ in range(2):  # two calls: the second goes on where the first stopped
+        t.train(seconds=0.5, clock=FakeClock(tick=0.25))
+        rates.append(t.optimizer.param_groups[0]["lr"])
+    # The last step of each call ran 0.25 s and 0.75 s into the 2 s horizon.
+    assert rates == [one_cycle(0.25 / 2.0, rung.lr)[0], one_cycle(0.75 / 2.0, rung.lr)[0]]
+    assert t.seconds == 1.0 and t.images == 4 * rung.batch_size
+    with pytest.raises(ValueError, match="horizon_s"):
+        Trainer(rung, Tiny(), items, data, device=cpu)
 
 
 def test_the_bf16_step_is_skipped_where_the_device_lacks_it(tiny, cpu):
@@ -121,22 +154,44 @@ def test_the_bf16_step_is_skipped_where_the_device_lacks_it(tiny, cpu):
     assert all(r.ran for r in results[:3])
 
 
-def test_the_loader_and_the_tensor_slices_train_alike(tiny, cpu):
+def test_the_loader_and_the_tensor_slices_train_alike_in_turns(tiny, cpu):
     items, data = tiny
-    models = []
+    trainers = []
     for variant in ladder(LECTURE, BOOK)[:2]:
-        with seeded(0, cpu):  # as run_variant does: the same initial weights and dropout
-            trainer = Trainer(variant, Tiny(), items, data, device=cpu, seed=0)
-            trainer.train(images=3 * len(items))
-        models.append(trainer.model)
+        with seeded(0, cpu):  # the same initial weights
+            model = Tiny()
+        trainers.append(Trainer(variant, model, items, data, device=cpu, seed=0))
+    for _ in range(3):  # in turns, as the ablation trains them: each keeps its dropout draws
+        for trainer in trainers:
+            trainer.train(images=len(items))
+    a, b = (t.model.state_dict() for t in trainers)
     # Only the optimizer's implementation differs (a loop over tensors, or multi-tensor calls).
-    for a, b in zip(models[0].state_dict().values(), models[1].state_dict().values()):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5)
+
+
+def test_training_in_turns_equals_training_at_once(tiny, cpu):
+    items, data = tiny
+    whole = ladder(LECTURE, BOOK)[1]
+
+    def fresh() -> Trainer:
+        with seeded(0, cpu):
+            model = Tiny()
+        return Trainer(whole, model, items, data, device=cpu, seed=0)
+
+    at_once, in_turns, other = fresh(), fresh(), fresh()
+    at_once.train(images=3 * len(items))
+    for _ in range(3):
+        in_turns.train(images=len(items))
+        other.train(images=len(items))  # another trainer drawing in between
+    a, b = at_once.model.state_dict(), in_turns.model.state_dict()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=0)
 
 
 def test_a_measurement_is_reproducible(tiny, cpu):
     items, data = tiny
-    config = AblationConfig(budget_s=1.0, warmup_steps=1)
+    config = AblationConfig(budget_s=1.0, rounds=2, warmup_steps=1)
     runs = [run_ablation(Tiny, items, data, ladder(LECTURE, BOOK), config, device=cpu,
                          bf16=False, clock=FakeClock(tick=0.25)) for _ in range(2)]
     assert runs[0] == runs[1]
@@ -146,7 +201,7 @@ def test_the_stored_ladder_is_served_only_on_the_machine_that_measured_it(tiny, 
                                                                          monkeypatch):
     items, data = tiny
     rungs = ladder(LECTURE, BOOK)
-    config = AblationConfig(budget_s=1.0, warmup_steps=0)
+    config = AblationConfig(budget_s=1.0, rounds=1, warmup_steps=0)
     here = {**machine(cpu), "name": "CPU (Test Machine A, 2 cores)"}
     first = cached_ablation(Tiny, items, data, rungs, config, device=cpu, store=store,
                             this_machine=here, clock=FakeClock(tick=0.25))

@@ -14,7 +14,9 @@ the one before (:func:`ladder`):
 
 Each variant trains from the same initial weights, on the same shuffled order of examples, for
 the same budget of seconds (:class:`AblationConfig`), and is then tested on the whole test set:
-what it measures is images per second, and test accuracy after the same training time. Because
+what it measures is images per second, and test accuracy after the same training time. The
+variants take turns, a slice of the budget at a time, so that the machine's load, which moves
+from minute to minute on a shared machine, weighs on all of them alike. Because
 the number of steps a budget allows is not known in advance, the one-cycle schedule runs over
 time (:func:`one_cycle`): at a fraction ``f`` of the budget, the rate is the rate torch's
 ``OneCycleLR`` has at a fraction ``f`` of its steps.
@@ -40,7 +42,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from nnbook.engine.device import bf16_supported, device_name, get_device
-from nnbook.engine.fit import TensorData, TrainConfig, evaluate, make_optimizer, tensor_digest
+from nnbook.engine.fit import (TensorData, TrainConfig, cuda_indices, evaluate, make_optimizer,
+                              tensor_digest)
 from nnbook.engine.runs import (EntryError, RunRecord, RunStore, code_parts, config_dict,
                                 describe_callable, now, seeded)
 
@@ -78,12 +81,14 @@ class AblationConfig:
     """How long each variant trains, and what makes the ladder reproducible."""
 
     budget_s: float = 20.0  # seconds of training per variant (five of them: about 2 minutes)
+    rounds: int = 5  # the variants take turns, budget_s / rounds at a time
     seed: int = 0  # initial weights, order of examples, dropout
     warmup_steps: int = 3  # untimed steps on a throwaway model: first calls pick kernels
 
     def __post_init__(self):
-        if self.budget_s <= 0 or self.warmup_steps < 0:
-            raise ValueError(f"budget_s must be positive and warmup_steps not negative: {self}")
+        if self.budget_s <= 0 or self.rounds < 1 or self.warmup_steps < 0:
+            raise ValueError("budget_s and rounds must be positive and warmup_steps not "
+                             f"negative: {self}")
 
 
 @dataclass(frozen=True)
@@ -142,16 +147,38 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def _rng_state(device: torch.device) -> tuple:
+    """torch's global random state (the CPU's, and the GPU's on CUDA): what dropout draws on."""
+    cuda = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+    return torch.get_rng_state(), cuda
+
+
+def _set_rng_state(state: tuple, device: torch.device) -> None:
+    cpu, cuda = state
+    torch.set_rng_state(cpu)
+    if cuda is not None:
+        torch.cuda.set_rng_state(cuda, device)
+
+
 class Trainer:
-    """One variant's model, optimizer and endless stream of batches, ready to train a while.
+    """One variant's model, optimizer and endless stream of batches, ready to train a while,
+    and again later: it keeps count of the images and seconds it has trained.
 
     Each epoch visits the examples in a new order drawn from ``seed``; the loader-based and the
-    tensor-based variants draw the same orders, so they see the same batches.
+    tensor-based variants draw the same orders, so they see the same batches. Dropout draws on a
+    random state of the trainer's own, seeded by ``seed`` too, so that trainers taking turns do
+    not change each other's draws. A one-cycle schedule spans ``horizon_s`` seconds of training.
     """
 
     def __init__(self, variant: Variant, model: nn.Module, items: Dataset, data: TensorData,
-                 *, device: torch.device, seed: int = 0):
-        self.variant, self.device = variant, device
+                 *, device: torch.device, seed: int = 0, horizon_s: float | None = None):
+        if variant.one_cycle and not horizon_s:
+            raise ValueError(f"{variant.name}: a one-cycle schedule needs horizon_s, the "
+                             "seconds of training it spans")
+        self.variant, self.device, self.horizon_s = variant, device, horizon_s
+        self.images, self.seconds = 0, 0.0  # trained so far
+        with seeded(seed, device):
+            self.rng = _rng_state(device)
         self.model = model.to(device)
         self.items = items
         self.X, self.y = data.X, data.y
@@ -212,43 +239,38 @@ class Trainer:
 
     def train(self, *, seconds: float | None = None, images: int | None = None,
               clock: Clock = time.perf_counter) -> tuple[int, float]:
-        """Train until ``seconds`` have passed on ``clock`` or ``images`` examples were seen
-        (whichever is given, or first); return (images seen, seconds taken). Making a batch is
-        part of the time: that is where a loader spends it."""
+        """Train ``seconds`` more on ``clock``, or ``images`` more examples (whichever comes
+        first, when both are given); return the images and seconds of this call. Making a batch
+        is part of the time: that is where a loader spends it."""
         if seconds is None and images is None:
             raise ValueError("give seconds, images or both")
         seen, elapsed = 0, 0.0
-        _sync(self.device)
-        start = clock()
-        for X, y in self.stream:
-            fraction = elapsed / seconds if seconds is not None else seen / images
-            self.step(X, y, fraction)
-            seen += len(X)
+        with torch.random.fork_rng(devices=cuda_indices(self.device)):
+            _set_rng_state(self.rng, self.device)
             _sync(self.device)
-            elapsed = clock() - start
-            if (seconds is not None and elapsed >= seconds) or (images is not None
-                                                                 and seen >= images):
-                break
+            start = clock()
+            for X, y in self.stream:
+                done = self.seconds + elapsed
+                self.step(X, y, done / self.horizon_s if self.horizon_s else 0.0)
+                seen += len(X)
+                _sync(self.device)
+                elapsed = clock() - start
+                if ((seconds is not None and elapsed >= seconds)
+                        or (images is not None and seen >= images)):
+                    break
+            self.rng = _rng_state(self.device)
+        self.images += seen
+        self.seconds += elapsed
         return seen, elapsed
 
-
-def run_variant(variant: Variant, model_fn: Callable[[], nn.Module], items: Dataset,
-                data: TensorData, config: AblationConfig, *, device: torch.device,
-                clock: Clock = time.perf_counter) -> Measured:
-    """Train a fresh ``model_fn()`` by ``variant`` for the budget, then test it."""
-    if config.warmup_steps:
-        with seeded(config.seed, device):
-            spare = Trainer(variant, model_fn(), items, data, device=device, seed=config.seed)
-            spare.train(images=config.warmup_steps * variant.batch_size)
-        del spare
-    with seeded(config.seed, device):
-        model = model_fn()  # the same initial weights for every variant
-        trainer = Trainer(variant, model, items, data, device=device, seed=config.seed)
-        images, seconds = trainer.train(seconds=config.budget_s, clock=clock)
-    _, accuracy = evaluate(trainer.model, data.X_test, data.y_test)
-    return Measured(variant.name, True, images, seconds, images / seconds if seconds else 0.0,
-                    accuracy, variant.batch_size,
-                    "bfloat16 autocast" if variant.bf16 else "float32", variant.channels_last)
+    def measured(self, X_test: torch.Tensor, y_test: torch.Tensor) -> Measured:
+        """What this trainer has done so far, with its model's accuracy on the test set."""
+        _, accuracy = evaluate(self.model, X_test, y_test)
+        v = self.variant
+        return Measured(v.name, True, self.images, self.seconds,
+                        self.images / self.seconds if self.seconds else 0.0, accuracy,
+                        v.batch_size, "bfloat16 autocast" if v.bf16 else "float32",
+                        v.channels_last)
 
 
 NO_BF16 = "skipped: this device does not compute bfloat16 natively"
@@ -258,26 +280,49 @@ def run_ablation(model_fn: Callable[[], nn.Module], items: Dataset, data: Tensor
                  variants: Sequence[Variant], config: AblationConfig = AblationConfig(), *,
                  device: torch.device | None = None, bf16: bool | None = None,
                  clock: Clock = time.perf_counter) -> list[Measured]:
-    """Every variant measured in turn (see the module's docstring).
+    """Every variant trained for the budget and then tested (see the module's docstring).
 
-    ``bf16`` says whether the device computes bfloat16 natively (default: it is asked). Where it
-    does not, the variant that introduces bfloat16 is skipped, and the later ones train without
-    it, as the engine does.
+    The variants take turns: ``config.rounds`` rounds, each giving every variant an equal slice
+    of its budget, so that a change in the machine's load (another program starting) slows all
+    of them alike instead of one. ``bf16`` says whether the device computes bfloat16 natively
+    (default: it is asked). Where it does not, the variant that introduces bfloat16 is skipped,
+    and the later ones train without it, as the engine does.
     """
     device = device if device is not None else get_device()
     bf16 = bf16_supported(device) if bf16 is None else bf16
     if data.X_test is None or data.y_test is None:
         raise ValueError("the ablation tests every variant: give data with test tensors")
-    results = []
+    trainers: dict[int, Trainer] = {}
+    results: list[Measured | None] = []
     for i, variant in enumerate(variants):
         introduces_bf16 = variant.bf16 and (i == 0 or not variants[i - 1].bf16)
         if introduces_bf16 and not bf16:
             results.append(Measured.skipped(variant, NO_BF16))
             continue
         variant = replace(variant, bf16=variant.bf16 and bf16)
-        results.append(run_variant(variant, model_fn, items, data, config, device=device,
-                                   clock=clock))
+        trainers[i] = trainer(variant, model_fn, items, data, config, device=device)
+        results.append(None)
+    for _ in range(config.rounds):
+        for t in trainers.values():
+            t.train(seconds=config.budget_s / config.rounds, clock=clock)
+    for i, t in trainers.items():
+        results[i] = t.measured(data.X_test, data.y_test)
     return results
+
+
+def trainer(variant: Variant, model_fn: Callable[[], nn.Module], items: Dataset,
+            data: TensorData, config: AblationConfig, *, device: torch.device) -> Trainer:
+    """A trainer of ``variant`` for ``config``'s budget, from ``model_fn()``'s weights under
+    ``config.seed``, after a few untimed steps of a throwaway copy (first calls pick kernels)."""
+    def make() -> Trainer:
+        with seeded(config.seed, device):
+            model = model_fn()  # the same initial weights for every variant
+        return Trainer(variant, model, items, data, device=device, seed=config.seed,
+                       horizon_s=config.budget_s)
+
+    if config.warmup_steps:
+        make().train(images=config.warmup_steps * variant.batch_size)
+    return make()
 
 
 # --- the cached ablation -------------------------------------------------------------------------
