@@ -25,9 +25,10 @@ def store(tmp_path) -> RunStore:
 @pytest.fixture
 def no_training(monkeypatch):
     """Call it to make any further training fail the test: for checking that a run came from the
-    store. Training inside the loop, the cached runs and the GANs are all guarded."""
+    store. The engine's loop, the cached runs, the GANs and the lectures' loop are all guarded."""
     import nnbook.engine.runs as runs
     import nnbook.gan as gan
+    import nnbook.loops as loops
 
     def refuse(*args, **kwargs):
         raise AssertionError("a run was trained where it should have been loaded")
@@ -36,6 +37,8 @@ def no_training(monkeypatch):
         monkeypatch.setattr(runs, "fit", refuse)
         monkeypatch.setattr(fit_module, "train_epoch", refuse)
         monkeypatch.setattr(gan, "train_gan", refuse)
+        monkeypatch.setattr(loops, "train", refuse)  # the lectures' loop
+        monkeypatch.setattr(loops, "test", refuse)
 
     return arm
 
