@@ -215,7 +215,7 @@ def test_the_pages_extra_covers_what_the_pages_import():
     """A launched notebook gets nnbook[pages]: every package a page imports must be in it."""
     declared = declared_packages()
     module_to_package = {"myst_nb": "myst-nb", "skimage": "scikit-image", "sklearn": "scikit-learn",
-                         "IPython": "ipython"}
+                         "IPython": "ipython", "PIL": "pillow"}
     imported = set()
     notebooks = [page_notebook(page, repository(REPO), REPO) for page in toc_pages(REPO)]
     for nb in filter(None, notebooks):
