@@ -43,6 +43,20 @@ def no_training(monkeypatch):
     return arm
 
 
+@pytest.fixture
+def tinylib(tmp_path, monkeypatch):
+    """A package ``tinylib`` on the path, for the fingerprint tests: alpha imports beta; gamma
+    imports nothing."""
+    pkg = tmp_path / "lib" / "tinylib"
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "alpha.py").write_text("from tinylib.beta import MESSAGE\n")
+    (pkg / "beta.py").write_text("MESSAGE = 'first'\n")
+    (pkg / "gamma.py").write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
+    return pkg
+
+
 def synthetic_images(n: int, *, seed: int = 0, n_classes: int = 10) -> tuple[torch.Tensor,
                                                                             torch.Tensor]:
     """``n`` noisy 28x28 images in [0, 1], shape (n, 1, 28, 28), with labels: class ``k`` is a

@@ -34,19 +34,6 @@ kernelspec:
 """
 
 
-@pytest.fixture
-def tinylib(tmp_path, monkeypatch):
-    """A package ``tinylib`` with a chain alpha -> beta, and an unrelated gamma."""
-    pkg = tmp_path / "lib" / "tinylib"
-    pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text("")
-    (pkg / "alpha.py").write_text("from tinylib.beta import MESSAGE\n")
-    (pkg / "beta.py").write_text("MESSAGE = 'first'\n")
-    (pkg / "gamma.py").write_text("from . import beta as _b\nVALUE = 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
-    return pkg
-
-
 def test_plotly_html_is_labelled_and_safe():
     fig = {"data": [{"type": "scatter", "y": [1, 2]}],
            "layout": {"title": {"text": "A <b>title</b>"}, "height": 300}}

@@ -54,19 +54,6 @@ import os
 """
 
 
-@pytest.fixture
-def tinylib(tmp_path, monkeypatch):
-    """A package ``tinylib``: alpha imports beta; gamma imports nothing."""
-    pkg = tmp_path / "lib" / "tinylib"
-    pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text("")
-    (pkg / "alpha.py").write_text("from tinylib.beta import MESSAGE\n")
-    (pkg / "beta.py").write_text("MESSAGE = 'first'\n")
-    (pkg / "gamma.py").write_text("VALUE = 1\n")
-    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
-    return pkg
-
-
 def page_modules(text: str) -> dict:
     names = set().union(*(cell_imports(c, "page.md") for c in code_cells(text)))
     return closure(names, ["tinylib"])
