@@ -17,7 +17,7 @@ import torch
 import torch.fx
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from nnbook.surfaces import decision_surface, surface_grid, surface_panels, torch_predictor
+from nnbook.surfaces import surface_grid, surface_panels, torch_predictor
 from nnbook.toy_data import ToyData, blobs
 from nnbook.engine.fit import TrainConfig, accuracy, fit
 
