@@ -194,3 +194,25 @@ def test_tensor_data_checksum_is_the_content(fashion_slice):
     assert inverted.checksum != d.checksum
     relabelled = TensorData(d.X, d.y.roll(1), d.X_test, d.y_test)
     assert relabelled.checksum != d.checksum
+
+
+def test_label_smoothing_trains_on_the_smoothed_loss_and_tests_on_the_plain_one(cpu):
+    torch.manual_seed(0)
+    X, y = torch.randn(64, 3), torch.randint(0, 4, (64,))
+    model = torch.nn.Linear(3, 4)
+    config = TrainConfig(num_epochs=1, batch_size=64, lr=1e-9, label_smoothing=0.2)
+    history = fit(model, X, y, config, X_test=X, y_test=y, device=cpu, progress=False)
+    with torch.no_grad():
+        logits = model(X)
+    smoothed = float(torch.nn.functional.cross_entropy(logits, y, label_smoothing=0.2))
+    plain = float(torch.nn.functional.cross_entropy(logits, y))
+    assert history.batch_losses[0] == pytest.approx(smoothed, rel=1e-5)
+    assert history.test_loss[0] == pytest.approx(plain, rel=1e-5)
+    assert smoothed != pytest.approx(plain, rel=1e-3)
+
+
+def test_label_smoothing_needs_cross_entropy(cpu):
+    config = TrainConfig(num_epochs=1, label_smoothing=0.1)
+    with pytest.raises(ValueError, match="label_smoothing needs loss_fn=F.cross_entropy"):
+        fit(torch.nn.Linear(2, 2), torch.randn(4, 2), torch.randn(4, 2), config,
+            loss_fn=torch.nn.functional.mse_loss, device=cpu, progress=False)

@@ -74,6 +74,7 @@ class TrainConfig:
     seed: int = 0  # seeds shuffling and dropout (and the initial weights in train_cached)
     precision: str = "auto"  # "auto": bfloat16 autocast for float32 image models where fast;
     #                          "float32": never cast; "bfloat16": always autocast
+    label_smoothing: float = 0.0  # for class labels: the share of the target spread evenly
 
     def __post_init__(self):
         if self.optimizer not in ("adam", "sgd"):
@@ -82,6 +83,8 @@ class TrainConfig:
             raise ValueError(f"schedule must be 'constant' or 'onecycle', not {self.schedule!r}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, not {self.precision!r}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1), not {self.label_smoothing}")
         if self.num_epochs < 1 or self.batch_size < 1 or self.lr <= 0:
             raise ValueError(f"num_epochs, batch_size and lr must be positive: {self}")
 
@@ -257,6 +260,7 @@ def prepare(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: Tr
     optimizer and the schedule."""
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    loss_fn = training_loss(loss_fn, config)
     device = device if device is not None else get_device()
     model.to(device)
     X, y = X.to(device), y.to(device)
@@ -275,6 +279,17 @@ def prepare(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: Tr
                       cast=cast, dtype=next(model.parameters()).dtype, optimizer=optimizer,
                       scheduler=scheduler, channels_last=channels_last,
                       generator=torch.Generator(device="cpu").manual_seed(config.seed))
+
+
+def training_loss(loss_fn: LossFn, config: TrainConfig) -> LossFn:
+    """The loss the optimiser minimises: ``loss_fn``, with the configuration's label smoothing
+    (which only cross-entropy on class labels has; the test loss stays plain)."""
+    if not config.label_smoothing:
+        return loss_fn
+    if loss_fn is not F.cross_entropy:
+        raise ValueError("label_smoothing needs loss_fn=F.cross_entropy (class labels), not "
+                         f"{getattr(loss_fn, '__name__', loss_fn)!r}")
+    return functools.partial(F.cross_entropy, label_smoothing=config.label_smoothing)
 
 
 def train_epoch(state: TrainState, callbacks: Sequence[Callback] = ()) -> tuple[float, list]:
