@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import torch
 import torch.nn.functional as F
 
-from nnbook.networks import count_parameters, few_threads, mlp
+from nnbook.networks import count_parameters, mlp
 from nnbook.plotting import PALETTE, line_figure, style
 from nnbook.engine.fit import TrainConfig, fit, predict
 
@@ -113,8 +113,7 @@ def fit_width(width: int, config: ApproxConfig = ApproxConfig(),
         spread_init(model, interval)
     train = TrainConfig(num_epochs=config.num_epochs, batch_size=len(X), lr=config.lr,
                         optimizer="adam", schedule=config.schedule, seed=config.seed)
-    with few_threads():
-        fit(model, X, y, train, loss_fn=F.mse_loss, device=device)
+    fit(model, X, y, train, loss_fn=F.mse_loss, device=device)
     max_error, rms_error = errors(model, fn, interval)
     return ApproxResult(width, model, count_parameters((1, width, 1)), max_error, rms_error)
 
@@ -247,8 +246,7 @@ def budget_fit(depth: int, config: ApproxConfig = ApproxConfig(num_points=513),
     model = mlp((1, units, 1), "relu", seed=config.seed, dtype=torch.float64)
     train = TrainConfig(num_epochs=config.num_epochs, batch_size=len(X), lr=config.lr,
                         schedule=config.schedule, seed=config.seed)
-    with few_threads():
-        fit(model, X, y, train, loss_fn=F.mse_loss, device=device)
+    fit(model, X, y, train, loss_fn=F.mse_loss, device=device)
     max_error, _ = errors(model, lambda t: sawtooth(t, depth), (0.0, 1.0))
     return units, max_error, model
 

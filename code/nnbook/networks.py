@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from nnbook.surfaces import surface_grid, surface_panels, torch_predictor
 from nnbook.toy_data import ToyData, blobs
 from nnbook.engine.fit import TrainConfig, accuracy, fit
+from nnbook.engine.plan import using_threads
 
 ACTIVATIONS: dict[str, Callable[[], torch.nn.Module]] = {
     "sigmoid": torch.nn.Sigmoid,
@@ -34,14 +35,12 @@ def few_threads(num_threads: int = 1) -> Iterator[None]:
 
     A network with a handful of units does microseconds of arithmetic per step; on a busy CPU,
     waking a second thread for it costs far more than it saves (ten times slower, measured on the
-    book's 2-core build machine). Tiny models therefore train on one thread.
+    book's 2-core build machine). The engine's planner finds that by itself for every run of
+    :func:`~nnbook.engine.fit.fit` (:mod:`nnbook.engine.plan`); this is for the loops that do not
+    go through it, such as the lecture's hand-written loop in :func:`loop_difference`.
     """
-    previous = torch.get_num_threads()
-    torch.set_num_threads(num_threads)
-    try:
+    with using_threads(num_threads):
         yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _check_sizes(layer_sizes: Sequence[int]) -> list[int]:
@@ -302,9 +301,8 @@ def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None,
     X, y = torch.as_tensor(train.X), torch.as_tensor(train.y)
     X_test, y_test = torch.as_tensor(test.X), torch.as_tensor(test.y)
     model = mlp((2, hidden, 2), activation, seed=seed, dtype=torch.float64)
-    with few_threads():
-        history = fit(model, X, y, config, X_test=X_test, y_test=y_test,
-                      loss_fn=torch.nn.functional.cross_entropy, device=device)
+    history = fit(model, X, y, config, X_test=X_test, y_test=y_test,
+                  loss_fn=torch.nn.functional.cross_entropy, device=device)
     return XORResult(
         model=model, X=train.X, y=train.y, lr=config.lr, seed=seed,
         train_accuracy=accuracy(model, X, y),
@@ -411,8 +409,8 @@ def loop_difference(config: TrainConfig, hidden: int = 4) -> float:
     X, y = torch.as_tensor(train.X), torch.as_tensor(train.y)
     by_engine = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
     by_hand = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
-    with few_threads():
-        fit(by_engine, X, y, config, device=torch.device("cpu"))
+    fit(by_engine, X, y, config, device=torch.device("cpu"))  # on the threads it plans
+    with few_threads():  # the lecture's loop has no planner
         lecture_sgd(by_hand, torch.nn.CrossEntropyLoss(), torch.utils.data.TensorDataset(X, y),
                     l2reg=config.weight_decay, lr=config.lr, nepochs=config.num_epochs,
                     batch_size=config.batch_size, sampler=EngineOrder(len(X), config.seed))

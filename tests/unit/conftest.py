@@ -1,5 +1,5 @@
 """A synthetic data set in MNIST's file format, for testing how data sets are found and checked
-without any real data set on the machine."""
+without any real data set on the machine; and a cache folder of the test session's own."""
 
 from __future__ import annotations
 
@@ -87,3 +87,14 @@ def tiny(tmp_path, monkeypatch) -> TinyData:
 def make_tiny(tmp_path, monkeypatch):
     """:func:`tiny_data` under another name (torchvision's classes are found by name)."""
     return lambda name: tiny_data(tmp_path, monkeypatch, name)
+
+
+@pytest.fixture(autouse=True)
+def session_cache(tmp_path_factory, monkeypatch):
+    """Every training run plans (:mod:`nnbook.engine.plan`) and may store runs: both go to a
+    folder of this test session, never the reader's ~/.cache. Plans are shared by the session's
+    tests, as a reader's are shared by the book's pages."""
+    folder = tmp_path_factory.getbasetemp() / "nnbook-cache"
+    monkeypatch.setenv("NNBOOK_CACHE", str(folder))
+    monkeypatch.delenv("NNBOOK_PLAN", raising=False)
+    return folder

@@ -8,7 +8,8 @@ from torch import nn
 
 import nnbook.engine.fit as training
 from nnbook.engine.fit import (Callback, History, TensorData, TrainConfig, accuracy,
-                              autocast_dtype, evaluate, fit, show_progress)
+                              autocast_dtype, evaluate, fit, plan_space, show_progress)
+from nnbook.engine.plan import Plan
 
 CPU = torch.device("cpu")
 
@@ -55,7 +56,9 @@ def test_fit_lowers_the_loss_and_beats_chance(fashion_slice):
     assert history.test_accuracy[-1] > 0.6  # chance is 0.1
     assert len(history.batch_losses) == 3 * 19 and len(history.epoch_times) == 3
     assert history.epoch_times == sorted(history.epoch_times) and history.wall_time > 0
-    assert history.channels_last and history.n_train == 1200
+    plan = Plan.from_dict(history.plan)  # the layout the planner chose, recorded as used
+    assert plan.how in ("measured", "stored") and history.channels_last == plan.channels_last
+    assert history.n_train == 1200
     assert accuracy(model, d.X_test, d.y_test) == pytest.approx(history.test_accuracy[-1], abs=1e-6)
     assert history.seconds_to(0.6) is not None and history.seconds_to(1.01) is None
 
@@ -79,8 +82,7 @@ def test_two_runs_with_the_same_seed_are_identical_on_the_cpu(fashion_slice):
     assert other.batch_losses != histories[0][0]
 
 
-def test_float64_models_are_never_autocast(monkeypatch):
-    monkeypatch.setattr(training, "bf16_supported", lambda device: True)
+def test_float64_models_are_never_autocast():
     torch.manual_seed(0)
     X = torch.randn(64, 2, dtype=torch.float64)
     y = (X[:, 0] * X[:, 1] > 0).long()
@@ -88,28 +90,34 @@ def test_float64_models_are_never_autocast(monkeypatch):
     history = fit(model, X, y, TrainConfig(num_epochs=2, batch_size=16, precision="bfloat16"),
                   device=CPU)
     assert history.precision == "float64" and not history.channels_last
+    assert history.plan["precision"] == "float64"
     assert model[0].weight.dtype == torch.float64
-    image_model = SmallCNN().double()
-    assert autocast_dtype(image_model, torch.zeros(2, 1, 28, 28, dtype=torch.float64), CPU) is None
+    assert autocast_dtype(SmallCNN().double(), Plan(precision="bfloat16")) is None
+    assert autocast_dtype(SmallCNN(), Plan(precision="bfloat16")) is torch.bfloat16
 
 
-def test_autocast_only_for_float32_image_batches_on_bf16_hardware(monkeypatch):
+def test_bfloat16_is_a_candidate_only_for_float32_image_batches(monkeypatch):
     images, flat = torch.zeros(2, 1, 28, 28), torch.zeros(2, 784)
-    monkeypatch.setattr(training, "bf16_supported", lambda device: True)
-    assert autocast_dtype(SmallCNN(), images, CPU) is torch.bfloat16
-    assert autocast_dtype(nn.Linear(784, 10), flat, CPU) is None  # toy dense data: exact float32
-    assert autocast_dtype(SmallCNN(), images, CPU, "float32") is None
-    monkeypatch.setattr(training, "bf16_supported", lambda device: False)
-    assert autocast_dtype(SmallCNN(), images, CPU) is None
-    assert autocast_dtype(nn.Linear(784, 10), flat, CPU, "bfloat16") is torch.bfloat16
+    monkeypatch.setattr(training, "autocast_bf16", lambda device: True)
+    space = plan_space(SmallCNN(), images, CPU)
+    assert space.precisions == ("float32", "bfloat16") and space.layouts == (True, False)
+    flat_space = plan_space(nn.Linear(784, 10), flat, CPU)  # toy dense data: exact float32
+    assert flat_space.precisions == ("float32",) and flat_space.layouts == (False,)
+    assert plan_space(SmallCNN().double(), images.double(), CPU).precisions == ("float64",)
+    requested = plan_space(SmallCNN(), images, CPU, "float32")
+    assert requested.precisions == ("float32",) and requested.requested == ("precision",)
+    assert plan_space(nn.Linear(784, 10), flat, CPU, "bfloat16").precisions == ("bfloat16",)
+    monkeypatch.setattr(training, "autocast_bf16", lambda device: False)
+    assert plan_space(SmallCNN(), images, CPU).precisions == ("float32",)
 
 
-def test_autocast_run_reports_its_precision_and_keeps_float32_weights(monkeypatch, fashion_slice):
-    monkeypatch.setattr(training, "bf16_supported", lambda device: True)
+def test_autocast_run_reports_its_precision_and_keeps_float32_weights(fashion_slice):
     d = fashion_slice
     model = SmallCNN()
-    history = fit(model, d.X[:256], d.y[:256], TrainConfig(num_epochs=1, batch_size=64), device=CPU)
+    history = fit(model, d.X[:256], d.y[:256],
+                  TrainConfig(num_epochs=1, batch_size=64, precision="bfloat16"), device=CPU)
     assert history.precision == "bfloat16 autocast"
+    assert history.plan["precision"] == "bfloat16" and history.plan["requested"] == ["precision"]
     assert all(p.dtype == torch.float32 for p in model.parameters())
     assert all(isinstance(v, float) for v in history.batch_losses)
 

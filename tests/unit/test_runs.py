@@ -15,6 +15,7 @@ import nnbook.engine.runs as runs
 from nnbook.autoencoders import ConvAutoencoder, train_autoencoder
 from nnbook.engine import sources
 from nnbook.engine.fit import TensorData, TrainConfig, predict
+from nnbook.engine.plan import Plan
 from nnbook.engine.runs import RunStore, code_parts, train_cached
 
 
@@ -71,17 +72,25 @@ def test_each_real_input_changes_the_key(store, data, cpu):
         assert not run.from_cache, change
     assert train_cached(Small, data, CONFIG, store=store, device=cpu).from_cache
     assert len(entries(store)) == 1 + len(changed)
-    assert base.key_parts["device"] == "cpu" and base.key_parts["channels_last"] is True
+    assert base.key_parts["device"] == "cpu"
+    assert base.key_parts["plan"] == Plan.from_dict(base.record.plan).key()
 
 
-def test_the_key_holds_the_device_and_precision(store, data, cpu, monkeypatch):
-    monkeypatch.setattr("nnbook.engine.fit.bf16_supported", lambda device: False)
-    run = train_cached(Small, data, CONFIG, store=store, device=cpu)
-    assert run.record.precision == "float32"
-    monkeypatch.setattr("nnbook.engine.fit.bf16_supported", lambda device: True)
+def test_the_key_holds_the_plan_and_the_run_follows_it(store, data, cpu, monkeypatch):
+    plans = iter([Plan("float32", True, threads=1), Plan("bfloat16", True, threads=1),
+                  Plan("bfloat16", False, threads=1), Plan("bfloat16", False, threads=2),
+                  Plan("float32", True, threads=1, how="stored")])
+    monkeypatch.setattr(runs, "plan_for", lambda *args, **kwargs: next(plans))
+    first = train_cached(Small, data, CONFIG, store=store, device=cpu)
+    assert first.record.precision == "float32" and first.record.channels_last
     cast = train_cached(Small, data, CONFIG, store=store, device=cpu)
     assert not cast.from_cache and cast.record.precision == "bfloat16 autocast"
-    assert run.key_parts["precision"] != cast.key_parts["precision"]
+    assert cast.record.plan["precision"] == "bfloat16" and cast.history.plan == cast.record.plan
+    contiguous = train_cached(Small, data, CONFIG, store=store, device=cpu)
+    assert not contiguous.from_cache and not contiguous.record.channels_last
+    assert not train_cached(Small, data, CONFIG, store=store, device=cpu).from_cache  # threads
+    again = train_cached(Small, data, CONFIG, store=store, device=cpu)  # how: not in the key
+    assert again.from_cache and again.key_parts == first.key_parts
 
 
 @pytest.fixture

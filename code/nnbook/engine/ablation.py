@@ -8,8 +8,10 @@ the one before (:func:`ladder`):
 2. the whole data set as one tensor, each batch a slice of it, and the engine's multi-tensor
    Adam update (:func:`nnbook.engine.fit.make_optimizer`);
 3. channels-last memory layout for the images and the model;
-4. bfloat16 autocast, only where the device computes bfloat16 natively
-   (:func:`nnbook.engine.device.bf16_supported`); elsewhere this step is skipped, and says so;
+4. bfloat16 autocast, where torch's autocast supports it on the device (every CPU, and GPUs
+   with bfloat16: :func:`nnbook.engine.device.autocast_bf16`); elsewhere this step is skipped,
+   and says so. Whether it pays is what the rung measures (the engine's planner, which decides
+   for the book's runs, measures the same thing: :mod:`nnbook.engine.plan`);
 5. the book's larger batch and its one-cycle schedule.
 
 Each variant trains from the same initial weights, on the same shuffled order of examples, for
@@ -41,7 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from nnbook.engine.device import bf16_supported, device_name, get_device
+from nnbook.engine.device import autocast_bf16, device_name, get_device
 from nnbook.engine.fit import (TensorData, TrainConfig, cuda_indices, evaluate, make_optimizer,
                               tensor_digest)
 from nnbook.engine.runs import (EntryError, RunRecord, RunStore, code_parts, config_dict,
@@ -273,7 +275,7 @@ class Trainer:
                         v.channels_last)
 
 
-NO_BF16 = "skipped: this device does not compute bfloat16 natively"
+NO_BF16 = "skipped: autocast does not support bfloat16 on this device"
 
 
 def run_ablation(model_fn: Callable[[], nn.Module], items: Dataset, data: TensorData,
@@ -283,13 +285,12 @@ def run_ablation(model_fn: Callable[[], nn.Module], items: Dataset, data: Tensor
     """Every variant trained for the budget and then tested (see the module's docstring).
 
     The variants take turns: ``config.rounds`` rounds, each giving every variant an equal slice
-    of its budget, so that a change in the machine's load (another program starting) slows all
-    of them alike instead of one. ``bf16`` says whether the device computes bfloat16 natively
+    of them alike instead of one. ``bf16`` says whether autocast supports bfloat16 on the device
     (default: it is asked). Where it does not, the variant that introduces bfloat16 is skipped,
     and the later ones train without it, as the engine does.
     """
     device = device if device is not None else get_device()
-    bf16 = bf16_supported(device) if bf16 is None else bf16
+    bf16 = autocast_bf16(device) if bf16 is None else bf16
     if data.X_test is None or data.y_test is None:
         raise ValueError("the ablation tests every variant: give data with test tensors")
     trainers: dict[int, Trainer] = {}
@@ -333,7 +334,7 @@ def machine(device: torch.device) -> dict:
     cpu = torch.device("cpu")
     return {"device": device.type, "name": device_name(device), "cpu": device_name(cpu),
             "cores": os.cpu_count(), "threads": torch.get_num_threads(),
-            "torch": torch.__version__, "bf16": bf16_supported(device)}
+            "torch": torch.__version__, "bf16": autocast_bf16(device)}
 
 
 def dataset_digest(dataset: Dataset) -> str:

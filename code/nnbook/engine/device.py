@@ -1,4 +1,4 @@
-"""Which device and precision the book computes on.
+"""Which device the book computes on, and what it is.
 
 CUDA is used when it is present, the CPU otherwise. ``NNBOOK_DEVICE=cpu`` or ``NNBOOK_DEVICE=cuda``
 overrides the choice; asking for CUDA where there is none is an error, never a silent fallback.
@@ -65,12 +65,22 @@ def cpu_has_bf16() -> bool:
 
 
 def bf16_supported(device: torch.device) -> bool:
-    """Whether bfloat16 autocast is fast on ``device`` (not merely emulated)."""
+    """Whether ``device`` has native bfloat16 arithmetic (not merely emulated): a fact for
+    reports. Whether bfloat16 autocast is *faster* is measured by the planner
+    (:mod:`nnbook.engine.plan`): on an Intel Xeon with AVX-512 BF16 it gained nothing."""
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     if device.type == "cpu":
         return cpu_has_bf16()
     return False
+
+
+def autocast_bf16(device: torch.device) -> bool:
+    """Whether torch's autocast can run bfloat16 on ``device`` at all: always on the CPU, on
+    GPUs that support bfloat16. Where it can, the planner times it."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu"
 
 
 def device_name(device: torch.device) -> str:

@@ -10,14 +10,15 @@ What makes the loop fast, and why:
 - The whole data set lives on the device as one tensor, and each epoch slices shuffled minibatches
   out of it. No per-item Python work (decoding a PIL image, ``ToTensor``, collating) sits in the
   loop, which is where a ``DataLoader`` over a torchvision data set spends most of its time on a CPU.
-- Image batches (4-D inputs, ``(N, C, H, W)``) run in *channels-last* memory layout, which the
-  convolution kernels of oneDNN (CPU) and cuDNN (GPU) prefer.
-- Where the hardware computes bfloat16 natively (a CUDA GPU, or a CPU with AVX-512 BF16 or AMX:
-  :func:`nnbook.engine.device.bf16_supported`), float32 models on image batches run their forward
-  pass under bfloat16 *autocast*: matrix products and convolutions in bfloat16, with float32
-  weights, losses and optimizer state. Elsewhere, and for any model that is not float32 (a float64
-  model on toy data stays exactly float64), nothing is cast. ``TrainConfig(precision=...)``
-  overrides this; :attr:`History.precision` records what was used.
+- How a run computes is *planned* for the machine (:mod:`nnbook.engine.plan`, :func:`plan_for`):
+  the engine times a few steps of each candidate once, stores the fastest and reuses it. The
+  candidates: *channels-last* memory layout for image batches (4-D inputs, ``(N, C, H, W)``),
+  which the convolution kernels of oneDNN and cuDNN often prefer; bfloat16 *autocast* for float32
+  models on image batches (matrix products and convolutions in bfloat16, with float32 weights,
+  losses and optimizer state); ``torch.compile`` for runs long enough to pay back a compile; and
+  the number of CPU threads (one, for a network of a handful of units). A model that is not
+  float32 (a float64 model on toy data) is never cast. ``TrainConfig(precision=...)`` fixes the
+  precision; ``prepare(plan=...)`` fixes everything; :attr:`History.plan` records what was used.
 - ``schedule="onecycle"`` warms the learning rate up and anneals it, which reaches a given accuracy
   in fewer epochs than a constant rate.
 
@@ -40,19 +41,23 @@ at all::
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
 from nnbook.engine import settings
-from nnbook.engine.device import bf16_supported, get_device
+from nnbook.engine.device import autocast_bf16, get_device
+from nnbook.engine.plan import (Clock, Plan, PlanStore, Problem, Space, choose_plan, machine_id,
+                                thread_counts, using_threads)
 
 if TYPE_CHECKING:
     from nnbook.engine.data import ImageData
@@ -72,7 +77,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # L2 penalty, as the optimizer's weight_decay
     schedule: str = "constant"  # "constant" or "onecycle" (warm up, then anneal)
     seed: int = 0  # seeds shuffling and dropout (and the initial weights in train_cached)
-    precision: str = "auto"  # "auto": bfloat16 autocast for float32 image models where fast;
+    precision: str = "auto"  # "auto": the plan's choice, measured on this machine;
     #                          "float32": never cast; "bfloat16": always autocast
     label_smoothing: float = 0.0  # for class labels: the share of the target spread evenly
 
@@ -104,6 +109,7 @@ class History:
     precision: str = "float32"  # "bfloat16 autocast", or the model's own dtype ("float32", ...)
     channels_last: bool = False
     n_train: int = 0  # training examples per epoch
+    plan: dict = field(default_factory=dict)  # the Plan it ran on (Plan.to_dict()); {} if older
 
     @property
     def examples_per_second(self) -> float:
@@ -163,19 +169,68 @@ def _is_class_labels(y: torch.Tensor) -> bool:
     return y.ndim == 1 and not y.is_floating_point() and not y.is_complex()
 
 
-def autocast_dtype(model: torch.nn.Module, X: torch.Tensor, device: torch.device,
-                   precision: str = "auto") -> torch.dtype | None:
-    """The dtype to autocast the forward pass to, or None for no autocast.
+def _model_dtype(model: torch.nn.Module) -> torch.dtype:
+    return next(model.parameters()).dtype
 
-    ``"auto"`` casts only where it is safe and pays: a float32 model, image batches (4-D), and a
-    device that computes bfloat16 natively. A float64 model is never cast.
-    """
-    model_dtype = next(model.parameters()).dtype
-    if precision == "float32" or model_dtype != torch.float32:
-        return None
-    if precision == "bfloat16":
-        return torch.bfloat16
-    return torch.bfloat16 if X.ndim == 4 and bf16_supported(device) else None
+
+def autocast_dtype(model: torch.nn.Module, plan: Plan) -> torch.dtype | None:
+    """The dtype ``plan`` autocasts ``model``'s forward pass to, or None for no autocast: only a
+    float32 model is ever cast (a float64 model stays exactly float64)."""
+    return torch.bfloat16 if plan.autocast and _model_dtype(model) == torch.float32 else None
+
+
+def plan_space(model: torch.nn.Module, X: torch.Tensor, device: torch.device,
+               precision: str = "auto") -> Space:
+    """The candidates for ``model`` on ``X``: bfloat16 autocast only for float32 models on image
+    batches, where autocast supports it on the device (dense toy networks stay exactly float32);
+    the layouts only for images; thread counts only on the CPU."""
+    own = str(_model_dtype(model)).removeprefix("torch.")
+    images = X.ndim == 4
+    requested: tuple[str, ...] = ()
+    if own != "float32":
+        precisions = (own,)
+    elif precision != "auto":
+        precisions, requested = (precision,), ("precision",)
+    elif images and autocast_bf16(device):
+        precisions = ("float32", "bfloat16")
+    else:
+        precisions = ("float32",)
+    available = torch.get_num_threads()
+    threads = thread_counts(available) if device.type == "cpu" else (available,)
+    return Space(precisions, (True, False) if images else (False,), threads,
+                 requested=requested)
+
+
+def plan_for(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainConfig, *,
+             loss_fn: LossFn = F.cross_entropy, device: torch.device | None = None,
+             store: PlanStore | None = None, clock: Clock = time.perf_counter,
+             mode: str | None = None) -> Plan:
+    """The plan for training ``model`` on ``(X, y)`` with ``config`` on ``device``: stored for
+    this machine, else measured on copies of the model and one batch of the data
+    (:func:`nnbook.engine.plan.choose_plan`; ``mode`` defaults to ``$NNBOOK_PLAN``)."""
+    device = device if device is not None else get_device()
+    problem = Problem.of(model, X, batch_size=config.batch_size, device=device,
+                         precision=config.precision, optimizer=config.optimizer)
+    steps = config.num_epochs * -(-len(X) // config.batch_size)
+    trial_config = replace(config, schedule="constant")  # a schedule counts its steps
+    X_batch, y_batch = X[:problem.batch_size], y[:problem.batch_size]
+
+    def make_step(plan: Plan) -> Callable[[], None]:
+        state = prepare(copy.deepcopy(model), X_batch, y_batch, trial_config, loss_fn=loss_fn,
+                        device=device, plan=plan)
+
+        def step() -> None:
+            train_step(state, state.X, state.y)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)  # the GPU works after the call returns
+
+        return step
+
+    # Dropout in the timed steps draws from torch's generator: leave the caller's as it was.
+    with torch.random.fork_rng(devices=cuda_indices(device)):
+        return choose_plan(problem, plan_space(model, X, device, config.precision), make_step,
+                           steps=steps, machine=machine_id(device), store=store, clock=clock,
+                           mode=mode)
 
 
 def show_progress(progress: bool | None = None) -> bool:
@@ -242,7 +297,15 @@ class TrainState:
     scheduler: torch.optim.lr_scheduler.LRScheduler | None
     generator: torch.Generator  # shuffles the examples
     channels_last: bool
+    plan: Plan
+    step_model: torch.nn.Module  # what the training step calls: the model, or its compilation
     batch_loss: torch.Tensor | None = None  # the last batch's loss, on the device
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """The block runs on the plan's thread count; torch's is restored after, also on error."""
+        with using_threads(self.plan.threads):
+            yield
 
     @property
     def steps_per_epoch(self) -> int:
@@ -255,17 +318,22 @@ class TrainState:
 
 
 def prepare(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainConfig, *,
-            loss_fn: LossFn = F.cross_entropy, device: torch.device | None = None) -> TrainState:
-    """Move the model and the data to the device once, pick precision and layout, and make the
-    optimizer and the schedule."""
+            loss_fn: LossFn = F.cross_entropy, device: torch.device | None = None,
+            plan: Plan | None = None) -> TrainState:
+    """Move the model and the data to the device once, apply the plan (default: :func:`plan_for`)
+    for precision, layout and compilation, and make the optimizer and the schedule. The plan's
+    thread count applies within :meth:`TrainState.running`."""
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
-    loss_fn = training_loss(loss_fn, config)
+    smoothed = training_loss(loss_fn, config)  # checked before any planning
     device = device if device is not None else get_device()
     model.to(device)
     X, y = X.to(device), y.to(device)
-    cast = autocast_dtype(model, X, device, config.precision)
-    channels_last = X.ndim == 4
+    if plan is None:  # the planner's trials prepare from the same, unsmoothed, loss_fn
+        plan = plan_for(model, X, y, config, loss_fn=loss_fn, device=device)
+    loss_fn = smoothed
+    cast = autocast_dtype(model, plan)
+    channels_last = plan.channels_last and X.ndim == 4
     if channels_last:
         model.to(memory_format=torch.channels_last)
         X = X.contiguous(memory_format=torch.channels_last)
@@ -276,8 +344,9 @@ def prepare(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: Tr
             optimizer, max_lr=config.lr, epochs=config.num_epochs,
             steps_per_epoch=-(-len(X) // config.batch_size))
     return TrainState(model=model, X=X, y=y, config=config, loss_fn=loss_fn, device=device,
-                      cast=cast, dtype=next(model.parameters()).dtype, optimizer=optimizer,
-                      scheduler=scheduler, channels_last=channels_last,
+                      cast=cast, dtype=_model_dtype(model), optimizer=optimizer,
+                      scheduler=scheduler, channels_last=channels_last, plan=plan,
+                      step_model=torch.compile(model) if plan.compile else model,
                       generator=torch.Generator(device="cpu").manual_seed(config.seed))
 
 
@@ -292,27 +361,36 @@ def training_loss(loss_fn: LossFn, config: TrainConfig) -> LossFn:
     return functools.partial(F.cross_entropy, label_smoothing=config.label_smoothing)
 
 
+def train_step(state: TrainState, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """One optimiser step on the batch ``(X, y)``; returns its loss (0-d, on the device)."""
+    # A compiled model is compiled for full batches: the last, smaller one runs eagerly, where a
+    # new shape would cost a second compile.
+    full = len(X) == state.config.batch_size
+    model = state.step_model if full else state.model
+    with torch.autocast(state.device.type, dtype=state.cast or torch.bfloat16,
+                        enabled=state.cast is not None):
+        y_hat = model(X)
+    # The loss in the model's precision: a bfloat16 sum over a batch loses digits.
+    loss = state.loss_fn(y_hat.to(state.dtype), y)
+    state.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    state.optimizer.step()
+    if state.scheduler is not None:
+        state.scheduler.step()
+    return loss.detach()
+
+
 def train_epoch(state: TrainState, callbacks: Sequence[Callback] = ()) -> tuple[float, list]:
     """One pass over the shuffled training data. Returns the mean loss and the batch losses
     (0-d tensors on the device: reading them would wait for the device at every step)."""
-    model, X, y, config = state.model, state.X, state.y, state.config
-    model.train()
+    X, y, config = state.X, state.y, state.config
+    state.model.train()
     order = torch.randperm(len(X), generator=state.generator).to(state.device)
     total = torch.zeros((), device=state.device, dtype=torch.float64)
     batch_losses = []
     for i in range(0, len(X), config.batch_size):
         idx = order[i:i + config.batch_size]
-        with torch.autocast(state.device.type, dtype=state.cast or torch.bfloat16,
-                            enabled=state.cast is not None):
-            y_hat = model(X[idx])
-        # The loss in the model's precision: a bfloat16 sum over a batch loses digits.
-        loss = state.loss_fn(y_hat.to(state.dtype), y[idx])
-        state.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        state.optimizer.step()
-        if state.scheduler is not None:
-            state.scheduler.step()
-        state.batch_loss = loss.detach()
+        state.batch_loss = train_step(state, X[idx], y[idx])
         total += state.batch_loss.double() * len(idx)
         batch_losses.append(state.batch_loss)
         for callback in callbacks:
@@ -336,17 +414,28 @@ def evaluate(model: torch.nn.Module, X_test: torch.Tensor, y_test: torch.Tensor,
 def fit(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainConfig, *,
         loss_fn: LossFn = F.cross_entropy, X_test: torch.Tensor | None = None,
         y_test: torch.Tensor | None = None, device: torch.device | None = None,
-        progress: bool | None = None, callbacks: Sequence[Callback] = ()) -> History:
+        progress: bool | None = None, callbacks: Sequence[Callback] = (),
+        plan: Plan | None = None) -> History:
     """Train ``model`` in place on ``(X, y)`` and return its history.
 
     ``X`` and ``y`` are whole tensors (the data set); they are moved to the device once. The model
     keeps its dtype: a float64 model trains in float64, never autocast. For an autoencoder pass
     ``y = X`` and a reconstruction loss. With test data, the history gets the test loss after each
-    epoch, and the test accuracy when ``y_test`` holds class labels.
+    epoch, and the test accuracy when ``y_test`` holds class labels. ``plan`` fixes how the run
+    computes (default: the plan for this machine, :func:`plan_for`).
     """
-    state = prepare(model, X, y, config, loss_fn=loss_fn, device=device)
+    state = prepare(model, X, y, config, loss_fn=loss_fn, device=device, plan=plan)
+    with state.running():
+        return _train(state, X_test, y_test, loss_fn, progress, callbacks)
+
+
+def _train(state: TrainState, X_test: torch.Tensor | None, y_test: torch.Tensor | None,
+           loss_fn: LossFn, progress: bool | None, callbacks: Sequence[Callback]) -> History:
+    """The epochs of :func:`fit`, with evaluation and callbacks, on a prepared state."""
+    model, config = state.model, state.config
     history = History(config=asdict(config), device=state.device.type, precision=state.precision,
-                      channels_last=state.channels_last, n_train=len(X))
+                      channels_last=state.channels_last, n_train=len(state.X),
+                      plan=state.plan.to_dict())
     callbacks = list(callbacks)
     if show_progress(progress):
         callbacks.append(ProgressBar(config.num_epochs * state.steps_per_epoch))

@@ -8,7 +8,8 @@ hashes every input that can change its result:
 - the code: the normalised source (comments and docstrings stripped, :mod:`nnbook.engine.sources`)
   of every ``nnbook`` module in the import closure of the model's module and the training
   function's module, plus the source of a model defined outside ``nnbook``;
-- the torch version, the device type, the precision and the memory layout.
+- the torch version, the device type, and the plan (:mod:`nnbook.engine.plan`: precision,
+  memory layout, compilation, threads), which is computed, or read from the plan store, first.
 
 Change any of them and the key changes, so the run is trained again; edit a comment or a
 docstring and nothing retrains.
@@ -43,13 +44,14 @@ import torch
 
 from nnbook.engine import settings, sources
 from nnbook.engine.device import get_device
-from nnbook.engine.fit import (History, LossFn, TensorData, TrainConfig, autocast_dtype,
-                              cuda_indices, fit, predict, tensor_digest)
+from nnbook.engine.fit import (History, LossFn, TensorData, TrainConfig, cuda_indices, fit,
+                              plan_for, predict, tensor_digest)
+from nnbook.engine.plan import ProblemLog
 
 TRAINING_MODULE = "nnbook.engine.fit"  # where fit() lives: its import closure keys every run
-FORMAT = 2  # the layout of a stored entry; bump it when RunRecord changes
+FORMAT = 3  # the layout of a stored entry; bump it when RunRecord changes
 logger = logging.getLogger(__name__)
-_problems: list[str] = []
+_report = ProblemLog(logger)
 
 
 def cache_root() -> Path:
@@ -59,13 +61,7 @@ def cache_root() -> Path:
 
 def reported_problems() -> list[str]:
     """Every problem with a store entry met in this process, oldest first (each once)."""
-    return list(_problems)
-
-
-def _report(message: str) -> None:
-    if message not in _problems:
-        _problems.append(message)
-        logger.warning(message)
+    return list(_report.messages)
 
 
 # --- what goes into a key -----------------------------------------------------------------------
@@ -150,6 +146,7 @@ class RunRecord:
     history: dict  # the run's history, as plain JSON values
     tensors: dict[str, torch.Tensor] = field(default_factory=dict)  # weights, outputs, snapshots
     created: str = ""  # when it was trained, UTC
+    plan: dict = field(default_factory=dict)  # the engine's Plan (Plan.to_dict()); {}: none
 
     def meta(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "tensors"}
@@ -169,7 +166,8 @@ class RunRecord:
 
 
 _FIELD_TYPES = {"name": str, "key": str, "metrics": dict, "wall_time": (int, float), "device": str,
-                "precision": str, "channels_last": bool, "history": dict, "created": str}
+                "precision": str, "channels_last": bool, "history": dict, "created": str,
+                "plan": dict}
 
 
 def decode(blob: Any, key: str) -> RunRecord:
@@ -377,7 +375,7 @@ def train_cached(model_fn: Callable[[], torch.nn.Module], data: TensorData, conf
     with seeded(config.seed, device):
         model = model_fn()
     name = name or type(model).__name__
-    cast = autocast_dtype(model, data.X, device, config.precision)
+    plan = plan_for(model, data.X, data.y, config, loss_fn=loss_fn, device=device)
     key_parts = {
         **code_parts(model_fn, model, loss_fn, training_module=TRAINING_MODULE),
         "model_fn": describe_callable(model_fn),
@@ -386,8 +384,7 @@ def train_cached(model_fn: Callable[[], torch.nn.Module], data: TensorData, conf
         "loss_fn": describe_callable(loss_fn),
         "data": data.checksum,
         "device": device.type,
-        "precision": str(cast),
-        "channels_last": data.X.ndim == 4,
+        "plan": plan.key(),
     }
     expected = expect_state(model)
     n_test = None if data.X_test is None else len(data.X_test)
@@ -410,20 +407,21 @@ def train_cached(model_fn: Callable[[], torch.nn.Module], data: TensorData, conf
 
     def compute(key: str) -> RunRecord:
         history = fit(model, data.X, data.y, config, loss_fn=loss_fn, X_test=data.X_test,
-                      y_test=data.y_test, device=device, progress=progress)
+                      y_test=data.y_test, device=device, progress=progress, plan=plan)
         tensors = state_tensors(model)
         if data.X_test is not None:
             tensors["test_outputs"] = predict(model, data.X_test).float().cpu()
         return RunRecord(name=name, key=key, metrics=_metrics(history),
                          wall_time=history.wall_time, device=history.device,
                          precision=history.precision, channels_last=history.channels_last,
-                         history=asdict(history), tensors=tensors, created=now())
+                         history=asdict(history), tensors=tensors, created=now(),
+                         plan=history.plan)
 
     record, from_cache = store.get_or_compute(name, key_parts, compute, validate)
     if from_cache:
         model.load_state_dict(record.subset("weights"))
         model.to(device)
-        if data.X.ndim == 4:
+        if plan.channels_last and data.X.ndim == 4:
             model.to(memory_format=torch.channels_last)
     model.eval()
     return Run(model=model, history=History.from_dict(record.history),

@@ -6,7 +6,9 @@ call sees it. Each function names the variable it reads; the README's table list
 =====================  ==================================================================
 ``NNBOOK_DEVICE``      ``cpu`` or ``cuda``; unset: CUDA when available
 ``NNBOOK_DATA``        a folder of data sets in torchvision's layout; unset: the data folder
-``NNBOOK_CACHE``       where finished training runs are stored
+``NNBOOK_CACHE``       where finished training runs are stored (and, in ``plans/``, plans)
+``NNBOOK_PLAN``        ``fixed``: no planning, the default plan (reproducible benchmarks);
+                       ``measure``: measure the plan again; unset or ``auto``: stored or measured
 ``NNBOOK_PROGRESS``    ``1`` or ``0``: force the training progress bar on or off
 =====================  ==================================================================
 """
@@ -20,6 +22,8 @@ DEVICE = "NNBOOK_DEVICE"
 DATA = "NNBOOK_DATA"
 CACHE = "NNBOOK_CACHE"
 PROGRESS = "NNBOOK_PROGRESS"
+PLAN = "NNBOOK_PLAN"
+PLAN_MODES = ("auto", "fixed", "measure")
 
 
 def _get(name: str) -> str:
@@ -51,6 +55,22 @@ def run_store_root() -> Path:
     """``$NNBOOK_CACHE``, else ``~/.cache/nnbook/runs``."""
     value = _get(CACHE)
     return Path(value).expanduser() if value else cache_home() / "nnbook" / "runs"
+
+
+def plan_store_root() -> Path:
+    """``$NNBOOK_CACHE/plans``, else ``~/.cache/nnbook/plans``: where the engine keeps the plan it
+    measured for each machine and problem (next to the runs, whose keys hold the plan)."""
+    value = _get(CACHE)
+    return Path(value).expanduser() / "plans" if value else cache_home() / "nnbook" / "plans"
+
+
+def plan_mode() -> str:
+    """``$NNBOOK_PLAN``: "auto" (unset), "fixed" or "measure"; anything else is an error."""
+    value = _get(PLAN).lower() or "auto"
+    if value not in PLAN_MODES:
+        raise ValueError(f"${PLAN} is {_get(PLAN)!r}, but it must be one of "
+                         f"{', '.join(PLAN_MODES)} (or unset, which is auto)")
+    return value
 
 
 def progress_override() -> bool | None:

@@ -1,0 +1,444 @@
+"""How a training run computes on this machine: measured once, stored, reused.
+
+What is fastest depends on the machine, not on a CPU flag: bfloat16 autocast pays on one CPU with
+native bfloat16 instructions and gains nothing on another; a second thread halves a convolutional
+network's step and makes a 2-4-2 network's step ten times slower. So the engine does what FFTW's
+planner and cuDNN's benchmark mode do. For a model, batch size, input shape and device it times a
+few optimiser steps of each candidate :class:`Plan` on a copy of the model (warm-up steps not
+counted) and keeps the fastest (:func:`choose_plan`). The candidates:
+
+- the thread count: 1, torch's current count, and one between on larger machines (timed first,
+  on the default precision and layout);
+- float32, or bfloat16 autocast for float32 models on image batches, crossed with channels-last
+  or contiguous layout for image batches (4-D inputs);
+- ``torch.compile``, tried only for a run long enough that a compile could pay back, and chosen
+  only if ``compile time + steps * compiled step < steps * eager step``.
+
+A later candidate replaces an earlier, simpler one only if it is :data:`MARGIN` faster: timing
+noise on a busy machine should not flip a plan, and a plan is part of a run's key.
+
+The plan is stored per machine (:func:`machine_id`: the CPU's model and cores or the GPU's name,
+and the torch version) and problem (:class:`Problem`) as one JSON file under
+:func:`nnbook.engine.settings.plan_store_root`, and reused with no timing at all. A damaged file is
+reported (the ``nnbook.engine.plan`` logger, :func:`reported_problems`) and measured again.
+``NNBOOK_PLAN=fixed`` turns planning off for reproducible benchmarks (:func:`fixed_plan`);
+``NNBOOK_PLAN=measure`` measures again and replaces the stored plan.
+
+This module knows nothing of training: the caller (:func:`nnbook.engine.fit.plan_for`) gives it a
+function that makes one optimiser step of a candidate, and a clock, which tests replace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nnbook.engine import settings
+from nnbook.engine.device import device_name
+
+FORMAT = 1  # the layout of a stored plan; bump it when the entry changes
+HOWS = ("measured", "stored", "fixed", "requested")
+PRECISIONS = ("bfloat16", "float16", "float32", "float64")  # "bfloat16": autocast to it
+MARGIN = 0.05  # a later candidate must be this much faster than the best so far
+WARMUP_STEPS = 1  # untimed: the first step picks kernels and fills the allocator
+MIN_STEPS, MAX_STEPS = 3, 25  # timed steps per candidate: at least 3, more for tiny steps ...
+MIN_TIMED_S = 0.02  # ... until they add up to this many seconds
+COMPILE_MIN_S = 30.0  # the least a torch.compile of a training step costs, in seconds
+COMPILE_BEST_GAIN = 0.3  # the largest share of an eager step a compile is expected to save
+
+Clock = Callable[[], float]
+StepFactory = Callable[["Plan"], Callable[[], None]]  # a candidate -> one optimiser step of it
+
+
+class ProblemLog:
+    """Problems met in this process (a damaged cache entry, ...), each logged once as a warning
+    on ``logger`` and kept, oldest first, for the build's report."""
+
+    def __init__(self, logger: logging.Logger):
+        self.logger = logger
+        self.messages: list[str] = []
+
+    def __call__(self, message: str) -> None:
+        if message not in self.messages:
+            self.messages.append(message)
+            self.logger.warning(message)
+
+
+_report = ProblemLog(logging.getLogger(__name__))
+
+
+def reported_problems() -> list[str]:
+    """Every problem with a stored plan met in this process, oldest first (each once)."""
+    return list(_report.messages)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one run computes: precision, memory layout, compilation and threads, and where that
+    choice came from (``how``) with the seconds per step of each candidate tried."""
+
+    precision: str = "float32"  # "bfloat16": autocast; else the model's own dtype, never cast
+    channels_last: bool = False  # image batches and weights in channels-last layout
+    compile: bool = False  # the training step runs a torch.compile of the model
+    threads: int = 1  # torch's CPU threads for the run
+    how: str = "requested"  # "measured", "stored", "fixed" or "requested" (by the caller)
+    requested: tuple[str, ...] = ()  # fields the caller fixed (e.g. TrainConfig.precision)
+    batch_size: int = 0  # of the timed steps, for images per second
+    seconds_per_step: Mapping[str, float] = field(default_factory=dict, hash=False)  # per label
+    compile_seconds: float | None = None  # what compiling cost, where it was tried
+
+    def __post_init__(self):
+        object.__setattr__(self, "requested", tuple(self.requested))
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {self.precision!r}")
+        if self.how not in HOWS:
+            raise ValueError(f"how must be one of {HOWS}, not {self.how!r}")
+        if not isinstance(self.threads, int) or isinstance(self.threads, bool) or self.threads < 1:
+            raise ValueError(f"threads must be a positive integer, not {self.threads!r}")
+        if not isinstance(self.channels_last, bool) or not isinstance(self.compile, bool):
+            raise ValueError("channels_last and compile must be booleans")
+
+    @property
+    def autocast(self) -> bool:
+        return self.precision == "bfloat16"
+
+    def key(self) -> dict:
+        """What changes a run's result or speed: part of the run key (not how it was chosen)."""
+        return {"precision": self.precision, "channels_last": self.channels_last,
+                "compile": self.compile, "threads": self.threads}
+
+    def label(self) -> str:
+        """The candidate in a few words: ``bfloat16 autocast, channels-last, 2 threads, eager``."""
+        precision = "bfloat16 autocast" if self.autocast else self.precision
+        if "precision" in self.requested:
+            precision += " (requested)"
+        layout = "channels-last" if self.channels_last else "contiguous"
+        threads = f"{self.threads} thread{'s' if self.threads != 1 else ''}"
+        return f"{precision}, {layout}, {threads}, {'compiled' if self.compile else 'eager'}"
+
+    def describe(self) -> str:
+        """One line for provenance: the plan and where it came from."""
+        source = {"measured": "measured on this machine",
+                  "stored": "measured earlier on this machine",
+                  "fixed": f"fixed ({settings.PLAN}=fixed)",
+                  "requested": "requested by the caller"}[self.how]
+        return f"{self.label()}; {source}"
+
+    def measurements(self) -> list[str]:
+        """Each candidate tried, with its speed: what the choice was made from."""
+        lines = []
+        for label, seconds in self.seconds_per_step.items():
+            speed = (f"{self.batch_size / seconds:,.0f} images/s" if self.batch_size
+                     else f"{seconds * 1e3:.3g} ms/step")
+            lines.append(f"{label}: {speed}")
+        if self.compile_seconds is not None:
+            lines.append(f"compiling took {self.compile_seconds:.1f} s")
+        return lines
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["requested"] = list(self.requested)
+        d["seconds_per_step"] = dict(self.seconds_per_step)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Plan:
+        """A plan from :meth:`to_dict`'s output; ValueError or TypeError if it is not one."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown plan fields: {sorted(unknown)}")
+        plan = cls(**d)
+        if not all(isinstance(k, str) and isinstance(v, (int, float))
+                   for k, v in plan.seconds_per_step.items()):
+            raise ValueError("seconds_per_step must map labels to numbers")
+        return plan
+
+
+def plan_text(run: Any) -> str:
+    """The plan of a :class:`~nnbook.engine.fit.History`, a
+    :class:`~nnbook.engine.runs.RunRecord` or a dict holding a ``plan``, in one line for
+    provenance (``""`` when the run recorded none)."""
+    stored = run.get("plan") if isinstance(run, Mapping) else getattr(run, "plan", None)
+    if not stored:
+        return ""
+    plan = stored if isinstance(stored, Plan) else Plan.from_dict(stored)
+    return plan.describe()
+
+
+# --- what a plan is for ------------------------------------------------------------------------
+
+
+def machine_id(device: torch.device) -> dict:
+    """What a plan depends on beyond the problem: the CPU's model and cores (or the GPU's name)
+    and the torch version."""
+    return {"device": device_name(device), "torch": torch.__version__}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What a plan is for: the model's class and parameter shapes, one batch of inputs, the
+    device, and what the caller fixed."""
+
+    model: str  # the model class's qualified name
+    parameters: str  # a digest of the names, shapes and dtypes of its parameters and buffers
+    input_shape: tuple[int, ...]  # one example's shape (no batch dimension)
+    dtype: str  # of the inputs
+    batch_size: int
+    device: str  # "cpu" or "cuda"
+    precision: str  # what the caller asked for: "auto", "float32" or "bfloat16"
+    optimizer: str
+    threads: int  # the most threads the planner may use: torch's count when it planned
+
+    @classmethod
+    def of(cls, model: torch.nn.Module, X: torch.Tensor, *, batch_size: int,
+           device: torch.device, precision: str = "auto", optimizer: str = "adam") -> Problem:
+        cls_ = type(model)
+        digest = hashlib.sha256()
+        for name, t in (*model.named_parameters(), *model.named_buffers()):
+            digest.update(f"{name}{tuple(t.shape)}{t.dtype};".encode())
+        return cls(f"{cls_.__module__}.{cls_.__qualname__}", digest.hexdigest(),
+                   tuple(X.shape[1:]), str(X.dtype).removeprefix("torch."),
+                   min(batch_size, len(X)), device.type, precision, optimizer,
+                   torch.get_num_threads())
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "input_shape": list(self.input_shape)}
+
+
+@dataclass(frozen=True)
+class Space:
+    """The candidates: the first of each tuple is the default (the fixed plan's choice)."""
+
+    precisions: tuple[str, ...]
+    layouts: tuple[bool, ...]  # channels-last or not
+    threads: tuple[int, ...]  # ascending: fewer threads win a tie
+    can_compile: bool = True
+    requested: tuple[str, ...] = ()
+
+
+def thread_counts(available: int) -> tuple[int, ...]:
+    """The thread counts worth timing: 1, ``available``, and half of it on larger machines."""
+    return tuple(sorted({1, max(available // 2, 1), available}))
+
+
+@contextmanager
+def using_threads(threads: int) -> Iterator[None]:
+    """Run a block with ``threads`` CPU threads, then restore torch's setting (also on error)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def fixed_plan(space: Space) -> Plan:
+    """The plan with planning off: the defaults (float32 or the requested precision,
+    channels-last for images), eager, torch's current thread count."""
+    return Plan(space.precisions[0], space.layouts[0], False, torch.get_num_threads(),
+                how="fixed", requested=space.requested)
+
+
+# --- the store -----------------------------------------------------------------------------------
+
+
+class PlanStore:
+    """Stored plans, one JSON file per machine and problem, under ``root`` (default
+    :func:`nnbook.engine.settings.plan_store_root`)."""
+
+    def __init__(self, root: Path | str | None = None):
+        self.root = Path(root) if root is not None else settings.plan_store_root()
+
+    def path(self, machine: dict, problem: Problem) -> Path:
+        blob = json.dumps({"machine": machine, "problem": problem.to_dict()}, sort_keys=True)
+        return self.root / f"plan-{hashlib.sha256(blob.encode()).hexdigest()[:32]}.json"
+
+    def load(self, machine: dict, problem: Problem) -> dict | None:
+        """The stored entry for ``machine`` and ``problem``, or None when there is none or it is
+        damaged (reported; the caller measures again and replaces it)."""
+        path = self.path(machine, problem)
+        if not path.is_file():
+            return None
+        try:
+            entry = json.loads(path.read_text())
+            check_entry(entry, machine, problem)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError,
+                KeyError, AttributeError) as err:  # unreadable, not JSON, or not a plan
+            _report(f"stored plan {path} is unusable ({type(err).__name__}: {err}); the plan is "
+                    "measured again and the file replaced")
+            return None
+        return entry
+
+    def save(self, machine: dict, problem: Problem, entry: dict) -> Path:
+        """Write ``entry`` atomically: a temporary file in the same folder, then a rename."""
+        path = self.path(machine, problem)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({**entry, "format": FORMAT, "machine": machine,
+                           "problem": problem.to_dict()}, indent=1, sort_keys=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+
+def _seconds(value: Any, what: str, *, zero: bool = False) -> float:
+    """``value`` if it is a positive number of seconds (or zero, where ``zero``)."""
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not (value >= 0 if zero else value > 0)):
+        raise ValueError(f"{what} is not a number of seconds: {value!r}")
+    return float(value)
+
+
+def check_entry(entry: Any, machine: dict, problem: Problem) -> None:
+    """Raise ValueError (or TypeError, KeyError) unless ``entry`` is an intact stored plan for
+    ``machine`` and ``problem``."""
+    if not isinstance(entry, dict) or entry.get("format") != FORMAT:
+        raise ValueError(f"not a plan of format {FORMAT}")
+    if entry.get("machine") != machine or entry.get("problem") != problem.to_dict():
+        raise ValueError("it is the plan of another machine or problem")
+    Plan.from_dict(entry["plan"])
+    _seconds(entry["step_seconds"], "step_seconds")
+    for label, seconds in entry["timings"].items():
+        _seconds(seconds, f"the time of {label!r}")
+    trial = entry.get("compile")
+    if trial is not None and not (isinstance(trial, dict) and isinstance(trial.get("failed"), str)):
+        _seconds(trial["compile_seconds"], "compile_seconds", zero=True)
+        _seconds(trial["step_seconds"], "the compiled step_seconds")
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+
+def time_steps(step: Callable[[], None], clock: Clock, *, warmup: int = WARMUP_STEPS,
+               hopeless: float = float("inf")) -> float:
+    """The median seconds of one ``step()``, after ``warmup`` untimed ones: at least
+    :data:`MIN_STEPS` timed, more for tiny steps, until :data:`MIN_TIMED_S` add up. A candidate
+    whose fastest step is slower than ``hopeless`` seconds cannot win: it stops early."""
+    for _ in range(warmup):
+        step()
+    times: list[float] = []
+    while len(times) < MIN_STEPS or (sum(times) < MIN_TIMED_S and len(times) < MAX_STEPS):
+        start = clock()
+        step()
+        times.append(clock() - start)
+        if min(times) > hopeless:
+            break
+    return statistics.median(times)
+
+
+def _fastest(timed: list[tuple[Plan, float]]) -> tuple[Plan, float]:
+    """The fastest of ``timed`` (in order of preference): a later one wins only by
+    :data:`MARGIN`."""
+    best = timed[0]
+    for candidate in timed[1:]:
+        if candidate[1] < best[1] * (1 - MARGIN):
+            best = candidate
+    return best
+
+
+def measure_eager(space: Space, make_step: StepFactory, clock: Clock) -> dict:
+    """Time the eager candidates: the thread counts first (on the default precision and layout),
+    then precision crossed with layout on the fastest count. Returns a store entry."""
+    timings: dict[Plan, float] = {}
+
+    def timed(plan: Plan) -> tuple[Plan, float]:
+        if plan not in timings:
+            # twice as slow as the best so far: a second step would not change the choice
+            hopeless = 2 * min(timings.values(), default=float("inf"))
+            with using_threads(plan.threads):
+                timings[plan] = time_steps(make_step(plan), clock, hopeless=hopeless)
+        return plan, timings[plan]
+
+    base = Plan(space.precisions[0], space.layouts[0], requested=space.requested)
+    by_threads = [timed(replace(base, threads=n)) for n in space.threads]
+    threads = _fastest(by_threads)[0].threads
+    candidates = [replace(base, precision=p, channels_last=layout, threads=threads)
+                  for p in space.precisions for layout in space.layouts]
+    best, seconds = _fastest([timed(c) for c in candidates])
+    return {"plan": best.to_dict(), "step_seconds": seconds, "compile": None,
+            "timings": {plan.label(): t for plan, t in timings.items()}}
+
+
+def worth_compiling(entry: dict, steps: int, space: Space) -> bool:
+    """Whether a compile could pay back in a run of ``steps`` eager steps: only then is it tried
+    (a compile costs at least :data:`COMPILE_MIN_S` and saves at most
+    :data:`COMPILE_BEST_GAIN` of a step)."""
+    eager_run = steps * entry["step_seconds"]
+    return (space.can_compile and entry.get("compile") is None
+            and eager_run * COMPILE_BEST_GAIN > COMPILE_MIN_S)
+
+
+def measure_compile(entry: dict, make_step: StepFactory, clock: Clock) -> dict:
+    """Compile the eager plan's step and time it: ``compile_seconds`` is what the first steps
+    took beyond their share of the compiled step time."""
+    plan = replace(Plan.from_dict(entry["plan"]), compile=True)
+    try:
+        with using_threads(plan.threads):
+            step = make_step(plan)
+            start = clock()
+            for _ in range(1 + WARMUP_STEPS):  # the first call compiles forward and backward
+                step()
+            first = clock() - start
+            seconds = time_steps(step, clock, warmup=0)
+    except (RuntimeError, OSError) as err:  # torch._dynamo's errors are RuntimeErrors
+        _report(f"torch.compile failed for {plan.label()} ({type(err).__name__}: "
+                f"{str(err)[:200]}); the plan stays eager")
+        return {"failed": f"{type(err).__name__}: {str(err)[:200]}"}
+    return {"compile_seconds": max(first - (1 + WARMUP_STEPS) * seconds, 0.0),
+            "step_seconds": seconds}
+
+
+def plan_from(entry: dict, steps: int, how: str) -> Plan:
+    """The plan an entry gives a run of ``steps`` steps: compiled only where the measured
+    compile time and step time pay back against the eager step."""
+    plan = Plan.from_dict(entry["plan"])
+    timings = dict(entry.get("timings", {}))
+    trial = entry.get("compile") or {}
+    compile_seconds = trial.get("compile_seconds")
+    use_compile = False
+    if compile_seconds is not None:
+        compiled = trial["step_seconds"]
+        timings[replace(plan, compile=True).label()] = compiled
+        use_compile = compile_seconds + steps * compiled < steps * entry["step_seconds"]
+    return replace(plan, compile=use_compile, how=how, seconds_per_step=timings,
+                   compile_seconds=compile_seconds)
+
+
+def choose_plan(problem: Problem, space: Space, make_step: StepFactory, *, steps: int,
+                machine: dict, store: PlanStore | None = None, clock: Clock = time.perf_counter,
+                mode: str | None = None) -> Plan:
+    """The plan for ``problem`` on ``machine``: stored, or measured with ``make_step`` on
+    ``clock`` and stored. ``mode`` (default ``$NNBOOK_PLAN``): "auto", "fixed" or "measure"."""
+    mode = mode if mode is not None else settings.plan_mode()
+    if mode == "fixed":
+        return replace(fixed_plan(space), batch_size=problem.batch_size)
+    store = store if store is not None else PlanStore()
+    entry = store.load(machine, problem) if mode == "auto" else None
+    measured = entry is None
+    if entry is None:
+        entry = measure_eager(space, make_step, clock)
+    if worth_compiling(entry, steps, space):
+        entry["compile"] = measure_compile(entry, make_step, clock)
+        measured = True
+    if measured:
+        store.save(machine, problem, entry)
+    plan = plan_from(entry, steps, "measured" if measured else "stored")
+    return replace(plan, batch_size=problem.batch_size)
