@@ -72,3 +72,41 @@ def test_shape_table_lists_every_step():
     table = shape_table(steps).splitlines()
     assert len(table) == 3 and "[1, 2, 3, 3]" in table[1] and "[1, 18]" in table[2]
     assert table[1].rstrip().endswith("20")
+
+
+@pytest.mark.parametrize("train", [True, False])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_pooling_before_relu_computes_the_lectures_function_and_gradients(train, channels_last):
+    """ReLU is monotone, so max-pooling first gives the same outputs and the same gradients."""
+    torch.manual_seed(0)
+    lecture = FashionCNN(pool_first=False, dropout=0.0)
+    book = FashionCNN(pool_first=True, dropout=0.0)
+    book.load_state_dict(lecture.state_dict())  # same names: only parameterless layers moved
+    assert [type(m) for m in book.layer1] == [nn.Conv2d, nn.BatchNorm2d, nn.MaxPool2d, nn.ReLU]
+    assert [type(m) for m in lecture.layer1] == [nn.Conv2d, nn.BatchNorm2d, nn.ReLU, nn.MaxPool2d]
+    x = torch.randn(16, 1, 28, 28)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+        for m in (lecture, book):
+            m.to(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (16,))
+    outputs, grads = [], []
+    for model in (lecture, book):
+        model.train(train)
+        out = model(x)
+        F.cross_entropy(out, y).backward()
+        outputs.append(out)
+        grads.append({n: p.grad for n, p in model.named_parameters()})
+    torch.testing.assert_close(outputs[1], outputs[0], rtol=0, atol=0)
+    for name in grads[0]:
+        torch.testing.assert_close(grads[1][name], grads[0][name], rtol=0, atol=0, msg=name)
+    if train:  # the running statistics batch norm updates are the same too
+        torch.testing.assert_close(book.state_dict(), lecture.state_dict(), rtol=0, atol=0)
+
+
+def test_pooling_before_a_non_monotone_activation_would_not_be_the_same():
+    """The reorder rests on monotonicity: with x -> -x in place of ReLU it changes the output."""
+    x = torch.randn(2, 3, 8, 8)
+    pooled_first = -F.max_pool2d(x, 2)
+    pooled_after = F.max_pool2d(-x, 2)
+    assert not torch.allclose(pooled_first, pooled_after)
