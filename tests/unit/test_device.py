@@ -56,3 +56,12 @@ def test_describe_reports_the_torch_version(monkeypatch):
     info = dev.describe(torch.device("cpu"))
     assert info.device == "cpu" and info.torch_version == torch.__version__
     assert info.name.startswith("CPU")
+
+
+def test_autocast_bf16_is_what_autocast_supports_not_a_cpu_flag(monkeypatch):
+    monkeypatch.setattr(dev, "cpu_has_bf16", lambda: False)
+    assert dev.autocast_bf16(torch.device("cpu")) is True  # the planner times it; no flag decides
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
+    assert dev.autocast_bf16(torch.device("cuda")) is False
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    assert dev.autocast_bf16(torch.device("cuda")) is True
