@@ -92,7 +92,7 @@ def test_run_summary_reads_a_stored_record(tmp_path):
     run_kernel(tmp_path)
     (path,) = tmp_path.glob("tiny-run-*.pt")
     assert run_summary(load_run(path)) == {"accuracy": 0.75, "test_loss": None, "wall_time": 1.5,
-                                           "device": "cpu", "precision": "float32"}
+                                           "device": "cpu", "precision": "float32", "plan": ""}
     assert load_run(tmp_path / "tiny-run-0123.pt") is None
 
 
@@ -102,3 +102,18 @@ def test_run_summary_reads_a_stored_record(tmp_path):
     ("import numpy as np", False), ("# nnbook is the library", False)])
 def test_bookkeeping_cells_are_recognised(source, hidden):
     assert is_hidden_cell(source) is hidden
+
+
+def test_the_provenance_line_shows_each_runs_plan_not_a_cpu_flag():
+    from nnbook.book.sphinxext.provenance import provenance_node
+    from nnbook.engine.plan import Plan
+
+    plan = Plan(precision="bfloat16", channels_last=True, threads=2, how="stored")
+    record = {"device_name": "CPU (Test, 2 cores)", "dtype": "float32", "bf16": True,
+              "commit": "abc", "run_summaries": {
+                  "a.pt": {"precision": "bfloat16 autocast", "plan": plan.describe()},
+                  "b.pt": {"precision": "float32", "plan": ""}}}
+    text = provenance_node(record).astext()
+    assert "bfloat16 autocast, channels-last, 2 threads, eager" in text
+    assert "measured earlier on this machine" in text
+    assert "supported" not in text  # no more "(bfloat16 supported)" guessed from a flag

@@ -123,7 +123,7 @@ def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     names = set().union(*(cell_imports(cell, page) for cell in cells))
     # The hidden provenance cells run in the kernel too: the modules they import count as well.
     hidden = [provenance.PROVENANCE_SOURCE]
-    if "nnbook.engine.runs" in closure(names, tracked):
+    if {"nnbook.engine.runs", "nnbook.engine.plan"} & set(closure(names, tracked)):
         hidden.append(provenance.RECORDER_SOURCE)
         text = _insert_before_line(text, cells[0].line,
                                    provenance.hidden_cell(provenance.RECORDER_SOURCE))

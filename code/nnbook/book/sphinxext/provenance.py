@@ -40,6 +40,8 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from nnbook.engine.plan import plan_text
+
 logger = logging.getLogger(__name__)
 
 PROVENANCE_MARK = "# nnbook provenance"
@@ -53,9 +55,11 @@ import os as _os
 import sys as _sys
 from nnbook.engine.runs import cache_root as _cache_root
 
-# The run store's problems go to the build log (through the provenance record), not the page.
-_logging.getLogger("nnbook.engine.runs").addHandler(_logging.NullHandler())
-_logging.getLogger("nnbook.engine.runs").propagate = False
+# The run store's and the planner's problems go to the build log (through the provenance
+# record), not the page.
+for _name in ("nnbook.engine.runs", "nnbook.engine.plan"):
+    _logging.getLogger(_name).addHandler(_logging.NullHandler())
+    _logging.getLogger(_name).propagate = False
 
 _nnbook_runs = {{}}
 
@@ -92,10 +96,12 @@ def _nnbook_git(*args):
 
 
 def _nnbook_run_problems():
-    # Only a page that used the run store can have met a damaged entry; importing the store here
-    # would put it in every page's fingerprint.
-    runs = _sys.modules.get("nnbook.engine.runs")
-    return list(getattr(runs, "reported_problems", list)())
+    # Only a page that trained or used the run store can have met a damaged entry or plan;
+    # importing those modules here would put them in every page's fingerprint.
+    problems = []
+    for name in ("nnbook.engine.runs", "nnbook.engine.plan"):
+        problems += getattr(_sys.modules.get(name), "reported_problems", list)()
+    return problems
 
 
 _info = _describe()
@@ -143,8 +149,15 @@ def read_record(glue_file: Path) -> dict | None:
 
 
 def precision_text(record: dict) -> str:
-    dtype = record.get("dtype", "float32")
-    return f"{dtype} (bfloat16 {'supported' if record.get('bf16') else 'not supported'})"
+    """The page's default dtype. How each training run computed (bfloat16 autocast or not,
+    layout, threads) is its plan, measured on the machine, not guessed from a CPU flag."""
+    return record.get("dtype", "float32")
+
+
+def plans_text(record: dict) -> str:
+    """The distinct plans of the training runs a page used, for its provenance line."""
+    plans = sorted({s["plan"] for s in record.get("run_summaries", {}).values() if s.get("plan")})
+    return "; ".join(plans)
 
 
 def commit_text(record: dict) -> str:
@@ -250,10 +263,12 @@ def provenance_node(record: dict) -> nodes.Element:
     device = record.get("device_name") or "an unknown device"
     trained_in = sorted({s["precision"] for s in record.get("run_summaries", {}).values()
                          if s.get("precision")})
+    plans = plans_text(record)
     parts = [
         f"Computed on {device}",
         f"precision {precision_text(record)}" if record.get("dtype") else None,
-        f"training runs in {', '.join(trained_in)}" if trained_in else None,
+        f"training plan {plans}" if plans else
+        (f"training runs in {', '.join(trained_in)}" if trained_in else None),
         f"PyTorch {record['torch']}" if record.get("torch") else None,
         f"commit {commit_text(record)}",
         f"executed {_when(executed_at(record))} in {_seconds(record.get('runtime'))}",
@@ -353,7 +368,8 @@ def run_summary(record) -> dict[str, Any]:
     return {"accuracy": _number(record.metrics.get("test_accuracy")),
             "test_loss": _number(record.metrics.get("test_loss")),
             "wall_time": _number(record.wall_time),
-            "device": record.device, "precision": record.precision}
+            "device": record.device, "precision": record.precision,
+            "plan": plan_text(record)}
 
 
 def reading_order(env, docnames) -> list[str]:
@@ -471,7 +487,8 @@ def report_tables(env, fromdoc: str) -> list[nodes.Node]:
                              "-" if acc is None else f"{acc:.2%}",
                              "-" if loss is None else f"{loss:.4g}",
                              "-" if wall is None else f"{wall:.1f} s",
-                             summary.get("device") or "-", summary.get("precision") or "-"])
+                             summary.get("device") or "-", summary.get("precision") or "-",
+                             summary.get("plan") or "-"])
     heading = nodes.paragraph("", "")
     heading += nodes.strong("", "Training runs")
     out.append(heading)
@@ -486,7 +503,7 @@ def report_tables(env, fromdoc: str) -> list[nodes.Node]:
             f"{totals[NOT_RUN][1]:.0f} s used by pages that came from the execution cache, "
             f"not run in this build ({_runs(totals[NOT_RUN][0])})."))
         out.append(_table(["Page", "Run", "This build", "Test accuracy", "Test loss",
-                           "Training wall time", "Device", "Precision"], run_rows,
+                           "Training wall time", "Device", "Precision", "Plan"], run_rows,
                           classes=["nnbook-runs-table"]))
     else:
         out.append(_text_para("No page of this build used the training cache."))
