@@ -81,7 +81,8 @@ def test_the_fastest_candidate_is_chosen(plans):
     assert plan.key() == {"precision": "bfloat16", "channels_last": False, "compile": False,
                           "threads": 2}
     assert plan.how == "measured" and plan.batch_size == 64
-    assert plan.seconds_per_step["bfloat16 autocast, contiguous, 2 threads, eager"] == pytest.approx(0.4)
+    fastest = plan.seconds_per_step["bfloat16 autocast, contiguous, 2 threads, eager"]
+    assert fastest == pytest.approx(0.4)
     assert plan.seconds_per_step["float32, channels-last, 1 thread, eager"] == 1.0
     assert "bfloat16 autocast, contiguous, 2 threads, eager: 160 images/s" in plan.measurements()
     # threads first on the default precision and layout, then precision x layout: five trials
@@ -334,6 +335,7 @@ def test_plan_text_reads_histories_records_and_dicts():
     assert plan_text({"plan": plan.to_dict()}) == ("float32, channels-last, 2 threads, eager; "
                                                    "measured earlier on this machine")
     assert plan_text({"plan": {}}) == "" and plan_text(object()) == ""
+    assert plan_text({"plan": {"precision": "int8"}}) == "unreadable plan"  # never a crash
     assert Plan.from_dict(plan.to_dict()) == plan
     with pytest.raises(ValueError, match="precision"):
         Plan(precision="int8")

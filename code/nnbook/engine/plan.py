@@ -170,11 +170,15 @@ class Plan:
 def plan_text(run: Any) -> str:
     """The plan of a :class:`~nnbook.engine.fit.History`, a
     :class:`~nnbook.engine.runs.RunRecord` or a dict holding a ``plan``, in one line for
-    provenance (``""`` when the run recorded none)."""
+    provenance (``""`` when the run recorded none; a stored plan that does not read back is
+    shown as such, never raised from a page's build)."""
     stored = run.get("plan") if isinstance(run, Mapping) else getattr(run, "plan", None)
     if not stored:
         return ""
-    plan = stored if isinstance(stored, Plan) else Plan.from_dict(stored)
+    try:
+        plan = stored if isinstance(stored, Plan) else Plan.from_dict(stored)
+    except (TypeError, ValueError):
+        return "unreadable plan"
     return plan.describe()
 
 
