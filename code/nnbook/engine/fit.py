@@ -18,7 +18,8 @@ What makes the loop fast, and why:
   losses and optimizer state); ``torch.compile`` for runs long enough to pay back a compile; and
   the number of CPU threads (one, for a network of a handful of units). A model that is not
   float32 (a float64 model on toy data) is never cast. ``TrainConfig(precision=...)`` fixes the
-  precision; ``prepare(plan=...)`` fixes everything; :attr:`History.plan` records what was used.
+  precision; ``fit(plan=...)`` fixes everything; ``NNBOOK_PLAN=fixed`` turns planning off (for
+  reproducible benchmarks); :attr:`History.plan` records what was used.
 - ``schedule="onecycle"`` warms the learning rate up and anneals it, which reaches a given accuracy
   in fewer epochs than a constant rate.
 
