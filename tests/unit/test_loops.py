@@ -205,3 +205,20 @@ def test_the_ablation_figure_draws_every_variant_and_names_a_skipped_one():
     assert list(speed.y) == [50.0, 150.0, None]
     assert list(accuracy.y) == pytest.approx([80.0, 90.0, None], nan_ok=True)
     assert [a.text for a in fig.layout.annotations].count("skipped") == 2
+
+
+def _measured(images_per_second, ran=True):
+    from nnbook.engine.ablation import Measured
+
+    return Measured("v", ran, 100, 1.0, images_per_second, 0.5 if ran else None, 64,
+                    "bfloat16 autocast", True)
+
+
+def test_the_bfloat16_sentence_follows_the_measurement():
+    from nnbook.loops_figures import bf16_note
+
+    assert "pays" in bf16_note(_measured(3000), _measured(2000))
+    assert "1.50" in bf16_note(_measured(3000), _measured(2000))
+    flat = bf16_note(_measured(2050), _measured(2000))
+    assert "gains little or nothing" in flat and "1.02" in flat
+    assert "skipped" in bf16_note(_measured(0, ran=False), _measured(2000))
