@@ -26,7 +26,9 @@ def check_device() -> Check:
         info = describe(get_device())
     except DeviceError as err:
         return Check("device", False, str(err), "unset NNBOOK_DEVICE or set it to 'cpu'")
-    precision = "bfloat16 autocast available" if info.bf16 else "float32 (no fast bfloat16)"
+    # Whether bfloat16 pays is measured per run by the planner (nnbook.engine.plan); the flag
+    # only says whether the processor has the instructions.
+    precision = ("bfloat16 instructions present" if info.bf16 else "no bfloat16 instructions")
     return Check("device", True,
                  f"{info.device}: {info.name}; {precision}; torch {info.torch_version}")
 
