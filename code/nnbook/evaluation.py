@@ -103,3 +103,15 @@ def batch_loss_figure(history: History, *, title: str, smooth: int = 50) -> go.F
     fig.update_xaxes(title_text="training step (one minibatch)")
     fig.update_yaxes(title_text="cross-entropy loss", type="log")
     return style(fig, title=title)
+
+
+def smoothed_loss_floor(smoothing: float, num_classes: int) -> float:
+    """The least cross-entropy any classifier can reach against label-smoothed targets: their
+    entropy, reached by predicting exactly the smoothed distribution (0 without smoothing)."""
+    if not 0.0 <= smoothing < 1.0 or num_classes < 2:
+        raise ValueError(f"need 0 <= smoothing < 1 and 2 or more classes, not {smoothing}, "
+                         f"{num_classes}")
+    if smoothing == 0.0:
+        return 0.0
+    right, other = 1 - smoothing + smoothing / num_classes, smoothing / num_classes
+    return float(-(right * np.log(right) + (num_classes - 1) * other * np.log(other)))

@@ -210,9 +210,13 @@ LECTURE_MNIST = dict(config=TrainConfig(num_epochs=10, batch_size=10, lr=1e-5),
                      test_accuracy=0.9684, wall_seconds=230.0,  # 3 min 50 s on a GPU
                      n_train=60_000)
 
-# Fashion-MNIST: twice the lecture's batch of 64 keep the CPU's matrix units busy, and the
-# one-cycle schedule lets a higher peak rate converge in a few epochs.
-FASHION_CONFIG = TrainConfig(num_epochs=5, batch_size=128, lr=2e-3, schedule="onecycle", seed=0)
+# Fashion-MNIST: four times the lecture's batch of 64 take a quarter of the steps (each costs the
+# optimiser's update and Python's overhead once), the one-cycle schedule lets a higher peak rate
+# converge in a few epochs, and label smoothing keeps that fast schedule from overconfidence.
+# Measured in float32: 91.57% after 4 epochs, 92.24% after 5 (4 epochs of the same schedule end
+# at 91.91%).
+FASHION_CONFIG = TrainConfig(num_epochs=5, batch_size=256, lr=3e-3, schedule="onecycle", seed=0,
+                             label_smoothing=0.1)
 
 # MNIST: the lecture trained on 60,000 images with batches of 10 and Adam at lr 1e-5 (6,000 steps
 # an epoch). On the 4,000-image sample ten such epochs are too few steps at too small a rate, so

@@ -1,6 +1,7 @@
 """Confusion matrix and per-class accuracy against scikit-learn; figures carry the right data."""
 
 import numpy as np
+import pytest
 import torch
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
@@ -52,3 +53,20 @@ def test_class_probabilities_are_the_softmax_of_the_scores_in_evaluation_mode():
     expected = torch.softmax(model[0](X.double()), dim=1).float()
     torch.testing.assert_close(probabilities, expected)
     torch.testing.assert_close(probabilities.sum(dim=1), torch.ones(5))
+
+
+def test_the_smoothed_loss_floor_is_what_the_best_prediction_pays():
+    import torch.nn.functional as F
+
+    from nnbook.evaluation import smoothed_loss_floor
+
+    y = torch.tensor([3])
+    target = torch.full((1, 10), 0.1 / 10)
+    target[0, 3] += 0.9
+    best = target.log()  # logits whose softmax is the smoothed target
+    expected = float(F.cross_entropy(best, y, label_smoothing=0.1))
+    assert smoothed_loss_floor(0.1, 10) == pytest.approx(expected, rel=1e-6)
+    worse = best.clone()
+    worse[0, 3] += 1.0  # more confident than the target: pays more
+    assert float(F.cross_entropy(worse, y, label_smoothing=0.1)) > expected
+    assert smoothed_loss_floor(0.0, 10) == 0.0
