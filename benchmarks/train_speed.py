@@ -1,15 +1,17 @@
 """How much faster the book's training engine trains FashionCNN than the lecture's pipeline.
 
-Both train the same network (nnbook.models.FashionCNN) in one process on the same machine, with
-the library code the training-loops chapter runs:
+Both train FashionCNN (nnbook.models) in one process on the same machine, with the library code
+the training-loops chapter runs:
 
-- *seed*: the lecture's pipeline. torchvision's FashionMNIST with ``ToTensor`` (one PIL image
-  decoded and converted per item), ``DataLoader(batch_size=64)``, Adam at 1e-3, float32: the
-  first rung of ``nnbook.engine.ablation.ladder`` for throughput, and ``nnbook.loops.train`` /
+- *seed*: the lecture's pipeline and network. torchvision's FashionMNIST with ``ToTensor`` (one
+  PIL image decoded and converted per item), ``DataLoader(batch_size=64)``, Adam at 1e-3,
+  float32, eager, ReLU before pooling (``FashionCNN(pool_first=False)``): the first rung of
+  ``nnbook.engine.ablation.ladder`` for throughput, and ``nnbook.loops.train`` /
   ``nnbook.loops.test`` for the time to the lecture's accuracy.
-- *book*: the last rung of the ladder for throughput (the whole set as one tensor, channels-last,
-  bfloat16 autocast where the hardware has it, the book's batch), and ``nnbook.engine.fit.fit``
-  with the book's configuration (one-cycle schedule) for the time to accuracy.
+- *book*: the engine, ``nnbook.engine.fit``, with the book's configuration (``FASHION_CONFIG``)
+  and the plan the engine's planner chose for this machine (``nnbook.engine.plan``: precision,
+  layout, threads, compilation), on the book's network (pooling before ReLU, the same function):
+  ``prepare`` and ``train_step`` for throughput, ``fit`` for the time to accuracy.
 
 Throughput is measured in alternating rounds (seed, book, seed, book, ...) of the same number of
 images each, so that a change in the machine's load hits both; the median round counts. Then each
@@ -17,14 +19,16 @@ trains from scratch, evaluated on the 10,000 test images after every epoch, unti
 lecture's 89.8% test accuracy (the book's run goes on to the end of its schedule); training time
 excludes evaluation for both.
 
-The last line printed is
+The last two lines printed are
 
+    book: <plan>; final <NN.NN>% after <S> s; 91% reached after <S> s
     fashion-cnn images/s seed=<a> book=<b> ratio=<b/a> time-to-89.8% seed=<s>s book=<s>s
 
 Run it from the repository root on an otherwise idle machine: ``.venv/bin/python
 benchmarks/train_speed.py`` (``--help`` for options; ``--throughput-only`` skips the
 time-to-accuracy runs; ``--ablation SECONDS`` also measures every rung of the chapter's ladder,
-uncached). It takes a few minutes on an idle 2-core CPU.
+uncached; ``NNBOOK_PLAN=fixed`` replaces the planner's choice by the fixed plan: float32,
+channels-last, eager, torch's threads). It takes a few minutes on an idle 2-core CPU.
 """
 
 from __future__ import annotations
@@ -43,8 +47,8 @@ from torchvision.transforms import ToTensor
 from nnbook import loops
 from nnbook.engine.ablation import AblationConfig, Trainer, ladder, run_ablation
 from nnbook.engine.data import load_fashion_mnist, torchvision_root
-from nnbook.engine.device import bf16_supported, describe, get_device
-from nnbook.engine.fit import TensorData, fit
+from nnbook.engine.device import describe, get_device
+from nnbook.engine.fit import TensorData, TrainState, fit, plan_for, prepare, train_step
 from nnbook.models import FASHION_CONFIG, LECTURE_FASHION, FashionCNN
 
 TARGET = LECTURE_FASHION["test_accuracy"]  # the lecture's test accuracy after two epochs
@@ -56,7 +60,7 @@ def seed_time_to_target(train_data, test_data, device: torch.device, max_epochs:
     target; return its training seconds then, or None."""
     config = LECTURE_FASHION["config"]
     torch.manual_seed(config.seed)
-    model = FashionCNN().to(device)
+    model = FashionCNN(pool_first=False).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     train_loader = DataLoader(train_data, batch_size=config.batch_size)
     test_loader = DataLoader(test_data, batch_size=config.batch_size)
@@ -80,10 +84,48 @@ def book_time_to_target(data: TensorData, device: torch.device) -> float | None:
     for epoch, (acc, t) in enumerate(zip(history.test_accuracy, history.epoch_times), 1):
         print(f"book epoch {epoch}: {acc:.2%} after {t:.1f} s", flush=True)
     t91 = history.seconds_to(0.91)
-    print(f"book: {history.precision}, {FASHION_CONFIG}; final {history.test_accuracy[-1]:.2%} "
-          f"after {history.wall_time:.1f} s; 91% reached after "
-          + (f"{t91:.1f} s" if t91 is not None else "never"), flush=True)
+    print(f"book: {history.plan['precision']} plan {plan_label(history.plan)}, {FASHION_CONFIG}; "
+          f"final {history.test_accuracy[-1]:.2%} after {history.wall_time:.1f} s; 91% reached "
+          "after " + (f"{t91:.1f} s" if t91 is not None else "never"), flush=True)
     return history.seconds_to(TARGET)
+
+
+def plan_label(plan: dict) -> str:
+    from nnbook.engine.plan import Plan
+
+    return Plan.from_dict(plan).describe()
+
+
+class BookStepper:
+    """The engine's training step on the whole set as one tensor, in shuffled batches, with the
+    plan for this machine: what ``fit`` runs between its evaluations."""
+
+    def __init__(self, data: TensorData, device: torch.device):
+        model = FashionCNN()
+        plan = plan_for(model, data.X, data.y, FASHION_CONFIG, device=device)
+        print(f"book plan: {plan.describe()}", flush=True)
+        for line in plan.measurements():
+            print(f"  {line}", flush=True)
+        # Constant rate: a schedule changes no step's cost, and rounds have no time horizon.
+        config = replace(FASHION_CONFIG, schedule="constant")
+        self.state: TrainState = prepare(model, data.X, data.y, config, device=device, plan=plan)
+        self.order = torch.randperm(len(data.X), device=self.state.device)
+        self.position = 0
+
+    def train(self, images: int) -> tuple[int, float]:
+        state, batch = self.state, self.state.config.batch_size
+        seen = 0
+        with state.running():
+            start = time.perf_counter()
+            while seen < images:
+                if self.position + batch > len(self.order):
+                    self.position = 0
+                idx = self.order[self.position:self.position + batch]
+                self.position += batch
+                loss = train_step(state, state.X[idx], state.y[idx])
+                seen += len(idx)
+            float(loss)  # wait for the device
+            return seen, time.perf_counter() - start
 
 
 def main() -> None:
@@ -109,14 +151,11 @@ def main() -> None:
     train_data = datasets.FashionMNIST(root=root, train=True, transform=ToTensor())
     test_data = datasets.FashionMNIST(root=root, train=False, transform=ToTensor())
     rungs = ladder(LECTURE_FASHION["config"], FASHION_CONFIG)
-    # The schedule changes no step's cost, and rounds of images have no time horizon for it.
-    book_rung = replace(rungs[-1], bf16=rungs[-1].bf16 and bf16_supported(device),
-                        one_cycle=False)
 
     # 1. Throughput, alternating; each pipeline keeps training its own model between rounds.
     torch.manual_seed(0)
-    seed = Trainer(rungs[0], FashionCNN(), train_data, data, device=device)
-    book = Trainer(book_rung, FashionCNN(), train_data, data, device=device)
+    seed = Trainer(rungs[0], FashionCNN(pool_first=False), train_data, data, device=device)
+    book = BookStepper(data, device)
     seed.train(images=640)  # warm-up: first calls allocate and pick kernels
     book.train(images=1280)
     seed_rates, book_rates = [], []
