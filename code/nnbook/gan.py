@@ -118,22 +118,36 @@ class GANHistory:
     device: str = "cpu"
 
 
-def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real: RealSampler,
-              config: GANConfig, *, device: torch.device | None = None) -> GANHistory:
-    """Train both networks in place, alternating one discriminator and one generator step.
+def train_gan(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    sample_real: RealSampler,
+    config: GANConfig,
+    *,
+    device: torch.device | None = None,
+) -> GANHistory:
+    """Train both networks in place, alternating one discriminator and one
+    generator step.
 
-    The discriminator minimises binary cross-entropy with real samples labelled 1 and generated
-    ones 0; the generator minimises the *non-saturating* loss, cross-entropy with its samples
-    labelled 1, as Goodfellow et al. recommend. Snapshots are taken at step 0 (before training),
-    every ``snapshot_every`` steps and at the end, always from the same noise.
+    The discriminator minimises binary cross-entropy with real samples labelled
+    1 and generated ones 0; the generator minimises the *non-saturating* loss,
+    cross-entropy with its samples labelled 1, as Goodfellow et al. recommend.
+    Snapshots are taken at step 0 (before training), every ``snapshot_every``
+    steps and at the end, always from the same noise.
     """
     device = device if device is not None else get_device()
     generator.to(device).train()
     discriminator.to(device).train()
     rng = torch.Generator(device="cpu").manual_seed(config.seed)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1, 0.999))
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(config.beta1, 0.999))
-    fixed_z = torch.randn(config.n_snapshot, config.latent_dim, generator=rng).to(device)
+    opt_g = torch.optim.Adam(
+        generator.parameters(), lr=config.lr_g, betas=(config.beta1, 0.999)
+    )
+    opt_d = torch.optim.Adam(
+        discriminator.parameters(), lr=config.lr_d, betas=(config.beta1, 0.999)
+    )
+    fixed_z = torch.randn(
+        config.n_snapshot, config.latent_dim, generator=rng
+    ).to(device)
     ones = torch.ones(config.batch_size, device=device)
     zeros = torch.zeros(config.batch_size, device=device)
     history = GANHistory(config=asdict(config), device=device.type)
@@ -150,11 +164,17 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real: RealS
     snapshot(0)
     for step in range(1, config.steps + 1):
         real = sample_real(config.batch_size, rng).to(device)
-        z = torch.randn(config.batch_size, config.latent_dim, generator=rng).to(device)
+        z = torch.randn(config.batch_size, config.latent_dim, generator=rng).to(
+            device
+        )
         fake = generator(z)
-        # Discriminator: tell real (1) from generated (0). detach: this step leaves G alone.
-        d_loss = (F.binary_cross_entropy_with_logits(discriminator(real), ones)
-                  + F.binary_cross_entropy_with_logits(discriminator(fake.detach()), zeros))
+        # Discriminator: tell real (1) from generated (0).
+        # detach: this step leaves G alone.
+        d_loss = F.binary_cross_entropy_with_logits(
+            discriminator(real), ones
+        ) + F.binary_cross_entropy_with_logits(
+            discriminator(fake.detach()), zeros
+        )
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()

@@ -52,12 +52,17 @@ def _check_sizes(layer_sizes: Sequence[int]) -> list[int]:
 
 
 def count_parameters(layer_sizes: Sequence[int], bias: bool = True) -> int:
-    """The number of weights (and biases) of a fully connected network with these layer sizes.
+    """The number of weights (and biases) of a fully connected network with
+    these layer sizes.
 
-    Each pair of consecutive layers contributes n_in * n_out weights and n_out biases.
+    Each pair of consecutive layers contributes n_in * n_out weights and n_out
+    biases.
     """
     sizes = _check_sizes(layer_sizes)
-    return sum(n_in * n_out + (n_out if bias else 0) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    return sum(
+        n_in * n_out + (n_out if bias else 0)
+        for n_in, n_out in zip(sizes[:-1], sizes[1:])
+    )
 
 
 @dataclass(frozen=True)
