@@ -65,6 +65,21 @@ def scatter_figure(X: np.ndarray, y: np.ndarray, *, title: str | None = None,
     return style(fig, title=title, square=True)
 
 
+def log_axis(values: np.ndarray) -> dict:
+    """Settings for a logarithmic axis labelled at powers of ten only, over whole decades.
+
+    Plotly's own log ticks also label 2 and 5 inside each decade ("5 2 0.1 5 2 0.01"), and over
+    less than a decade they fall back to labels such as 0.015; whole decades around the positive
+    ``values`` give at least two plain labels.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        raise ValueError("a logarithmic axis needs at least one positive value")
+    low, high = np.floor(np.log10(v.min())), np.ceil(np.log10(v.max()))
+    return dict(type="log", range=[low, max(high, low + 1)], dtick=1, exponentformat="power")
+
+
 def line_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, title: str | None = None,
                 x_title: str = "", y_title: str = "", log_y: bool = False,
                 height: int = 380) -> go.Figure:
@@ -74,5 +89,9 @@ def line_figure(curves: dict[str, tuple[np.ndarray, np.ndarray]], *, title: str 
         fig.add_trace(go.Scatter(x=np.asarray(x), y=np.asarray(v), mode="lines", name=name,
                                  line=dict(color=PALETTE[i % len(PALETTE)], width=2)))
     fig.update_xaxes(title_text=x_title)
-    fig.update_yaxes(title_text=y_title, type="log" if log_y else "linear")
+    if log_y:
+        values = np.concatenate([np.ravel(v) for _, v in curves.values()])
+        fig.update_yaxes(title_text=y_title, **log_axis(values))
+    else:
+        fig.update_yaxes(title_text=y_title, type="linear")
     return style(fig, title=title, height=height)
