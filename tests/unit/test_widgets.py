@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
 from nnbook.book import widgets
 from node_js import node_eval
 

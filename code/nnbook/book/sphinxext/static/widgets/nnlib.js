@@ -5,7 +5,7 @@
 (function (global) {
   "use strict";
 
-  // --- payload arrays: {dtype, shape, base64}, little-endian, C order -----------------------------
+  // --- payload arrays: {dtype, shape, base64}, little-endian, C order ---------------------------
 
   function base64Bytes(text) {
     if (typeof Buffer !== "undefined") {
@@ -178,7 +178,9 @@
   // x (any shape, read flat as N numbers); weight (M, N); bias (M).
   function linear(x, weight, bias) {
     var M = weight.shape[0], N = weight.shape[1];
-    if (x.data.length !== N) throw new Error("nnlib.linear: " + x.data.length + " inputs, not " + N);
+    if (x.data.length !== N) {
+      throw new Error("nnlib.linear: " + x.data.length + " inputs, not " + N);
+    }
     var out = tensor([M]);
     for (var m = 0; m < M; m++) {
       var sum = bias ? bias.data[m] : 0;
@@ -235,17 +237,19 @@
   }
 
   // Draws an (h, w) image of values in [0, 1] on a canvas, one canvas pixel per image pixel
-  // (CSS scales it up, with image-rendering: pixelated).
-  function drawGrey(canvas, values, h, w) {
+  // (CSS scales it up, with image-rendering: pixelated). In the theme's ink on its paper, or,
+  // ``asData``, white on black in either theme, as the book's figures show a network's images.
+  function drawGrey(canvas, values, h, w, asData) {
     canvas.width = w;
     canvas.height = h;
     var context = canvas.getContext("2d");
     var image = context.createImageData(w, h);
-    var colours = palette();
+    var colours = asData ? { ink: [255, 255, 255], paper: [0, 0, 0] } : palette();
     for (var i = 0; i < h * w; i++) {
       var v = Math.min(1, Math.max(0, values[i]));
       for (var k = 0; k < 3; k++) {
-        image.data[4 * i + k] = Math.round(colours.paper[k] + v * (colours.ink[k] - colours.paper[k]));
+        var paper = colours.paper[k];
+        image.data[4 * i + k] = Math.round(paper + v * (colours.ink[k] - paper));
       }
       image.data[4 * i + 3] = 255;
     }
