@@ -84,6 +84,7 @@ system-deps:
 test-deps:
 	$(call require,command -v chromedriver,chromium chromium-driver,Chromium and chromedriver (browser tests),Install them: 'brew install --cask chromium chromedriver' on macOS.)
 	$(call require,command -v chromium,chromium chromium-driver,Chromium (browser tests),Install it: 'brew install --cask chromium' on macOS.)
+	$(call require,command -v shellcheck,shellcheck,ShellCheck (actionlint checks the workflows' run: scripts with it),Install it: 'brew install shellcheck' on macOS.)
 	$(call require,command -v pdftotext,poppler-utils,pdftotext (reads the PDF back in the test),Install poppler: 'brew install poppler' on macOS.)
 
 # kaleido draws the plotly figures as PNGs with a headless Chrome: use the system's Chromium.
