@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -167,3 +172,61 @@ def test_the_gpu_job_builds_on_cuda_on_the_users_runner_and_only_when_one_is_nam
     assert job["if"] == f"vars.{variable} != ''"  # skipped, not queued forever, when unset
     assert job["env"]["NNBOOK_DEVICE"] == "cuda"
     assert "make book" in [s.get("run") for s in job["steps"]]
+
+
+# --- make serve -----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str, deadline: float) -> str:
+    """The page at ``url``, retried until the server is up or ``deadline`` has passed."""
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                return response.read().decode()
+        except (urllib.error.URLError, ConnectionError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@needs_make
+def test_make_serve_prints_the_url_and_serves_the_site(tmp_path):
+    (tmp_path / "index.html").write_text("<title>nnbook serve test</title>")
+    port = free_port()
+    server = subprocess.Popen([MAKE, "-s", "-C", str(REPO), "serve", f"SITE={tmp_path}",
+                               f"PORT={port}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        assert url in server.stdout.readline()  # the URL comes first
+        assert "nnbook serve test" in fetch(url + "index.html", time.monotonic() + 20)
+        # Bound to 127.0.0.1 alone: another address of this machine, even a loopback one, is
+        # refused, so nothing outside the machine reaches the server either.
+        with pytest.raises(ConnectionRefusedError):
+            socket.create_connection(("127.0.0.2", port), timeout=5).close()
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=10)
+        server.stdout.close()
+
+
+@needs_make
+def test_make_serve_without_a_site_says_to_build_it(tmp_path):
+    result = subprocess.run([MAKE, "-s", "-C", str(REPO), "serve", f"SITE={tmp_path}",
+                             f"PORT={free_port()}"], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "make book" in result.stdout + result.stderr
+
+
+@needs_make
+def test_make_serve_serves_the_built_site_by_default():
+    # What `make book` writes is what `make serve` serves.
+    assert make_variable("SITE") == "_build/html"
+    help_text = subprocess.run([MAKE, "-s", "-C", str(REPO), "help"], capture_output=True,
+                               text=True, check=True).stdout
+    assert "make serve" in help_text
