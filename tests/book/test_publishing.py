@@ -174,6 +174,15 @@ def test_the_gpu_job_builds_on_cuda_on_the_users_runner_and_only_when_one_is_nam
     assert "make book" in [s.get("run") for s in job["steps"]]
 
 
+def test_the_readme_says_how_to_publish_a_fork():
+    readme = (REPO / "README.md").read_text()
+    section = readme.split("## Publish your fork", 1)[1].split("\n## ", 1)[0]
+    for step in ("Fork", "Settings > Pages", "GitHub Actions", "main"):
+        assert step in section, step
+    for mention in ("make serve", "artifact", gpu_runner_variable()):
+        assert mention in section, mention
+
+
 # --- make serve -----------------------------------------------------------------------------------
 
 def free_port() -> int:
