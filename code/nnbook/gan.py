@@ -26,7 +26,7 @@ from nnbook.engine.device import get_device
 from nnbook.engine.fit import tensor_digest
 from nnbook.engine.runs import (EntryError, RunRecord, RunStore, check_tensors, code_parts,
                                config_dict, expect_state, now, seeded, state_tensors)
-from nnbook.plotting import PALETTE, style
+from nnbook.plotting import PALETTE, snapshot_slider, style
 
 RealSampler = Callable[[int, torch.Generator], torch.Tensor]
 
@@ -399,18 +399,13 @@ def snapshot_figure(history: GANHistory, target: RingTarget, *, title: str, max_
                                  y=c[1] + 3 * target.std * np.sin(theta), mode="lines",
                                  line=dict(color=PALETTE[3], width=1), hoverinfo="skip",
                                  showlegend=bool((c == centres[0]).all()), name="target modes (3 std)"))
-    n_fixed = len(fig.data)
-    for i, (step, points) in enumerate(zip(history.snapshot_steps, snaps)):
-        fig.add_trace(go.Scatter(x=points[:, 0].round(3), y=points[:, 1].round(3), mode="markers",
-                                 name="generated", visible=i == 0,
-                                 marker=dict(size=4, color=PALETTE[0], opacity=0.6),
-                                 hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<extra>step " + str(step) + "</extra>"))
-    steps = []
-    for i, step in enumerate(history.snapshot_steps):
-        visible = [True] * n_fixed + [j == i for j in range(len(snaps))]
-        steps.append(dict(method="restyle", args=[{"visible": visible}], label=str(step)))
-    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="training step: "),
-                                    pad=dict(t=40))])
+    snapshots = [[go.Scatter(x=points[:, 0].round(3), y=points[:, 1].round(3),
+                             hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<extra>step " + str(step) + "</extra>")]
+                 for step, points in zip(history.snapshot_steps, snaps)]
+    fig.add_trace(go.Scatter(mode="markers", name="generated",
+                             marker=dict(size=4, color=PALETTE[0], opacity=0.6)))
+    snapshot_slider(fig, snapshots, [str(step) for step in history.snapshot_steps],
+                    traces=[len(fig.data) - 1], prefix="training step: ")
     fig.update_xaxes(title_text="x1", range=[-lim, lim])
     fig.update_yaxes(title_text="x2", range=[-lim, lim])
     return style(fig, title=title, square=True, height=620)
