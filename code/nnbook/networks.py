@@ -17,9 +17,10 @@ import torch
 import torch.fx
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from nnbook.plotting import class_scatter, snapshot_slider, style
 from nnbook.surfaces import surface_grid, surface_panels, torch_predictor
 from nnbook.toy_data import ToyData, blobs
-from nnbook.engine.fit import TrainConfig, accuracy, fit
+from nnbook.engine.fit import Callback, TrainConfig, accuracy, fit, make_optimizer
 
 ACTIVATIONS: dict[str, Callable[[], torch.nn.Module]] = {
     "sigmoid": torch.nn.Sigmoid,
@@ -247,6 +248,43 @@ def xor_config(lr: float = XOR_BOOK_LR, seed: int = 0) -> TrainConfig:
                        weight_decay=1e-4, seed=seed)
 
 
+def playground_setup(config: TrainConfig | None = None, hidden: int = 4,
+                     hidden_sizes: Sequence[int] = range(1, 9), epochs: int | None = None,
+                     ) -> dict:
+    """What the page's XOR playground needs to retrace the book's runs in JavaScript.
+
+    The training points and labels; for each size H in ``hidden_sizes``, the initial weights of
+    ``mlp((2, H, 2), seed=config.seed)`` in float64, where :func:`train_xor_network` starts; the
+    optimiser's settings as the engine's own optimiser holds them; and the engine's order of the
+    examples for the first ``epochs`` epochs (default: all of ``config``'s), one row per epoch.
+    ``hidden`` and ``config.lr`` are the playground's first settings. Arrays are NumPy arrays,
+    for :func:`nnbook.book.widgets.show_widget` to export.
+    """
+    config = config if config is not None else xor_config()
+    if config.optimizer != "adam" or config.schedule != "constant":
+        raise ValueError("the playground trains with Adam at a constant rate, as the book does")
+    epochs = config.num_epochs if epochs is None else epochs
+    train, _ = xor_data()
+    if len(train.X) > 256:
+        raise ValueError("the example order is exported one byte per index: at most 256 points")
+    weights = {}
+    for size in hidden_sizes:
+        first, _, last = mlp((2, size, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
+        weights[str(size)] = {"W1": first.weight.detach().numpy(),  # (H, 2)
+                              "b1": first.bias.detach().numpy(),
+                              "W2": last.weight.detach().numpy(),  # (2, H)
+                              "b2": last.bias.detach().numpy()}
+    group = make_optimizer(mlp((2, hidden, 2)), config).param_groups[0]  # the engine's settings
+    sampler = EngineOrder(len(train.X), config.seed)  # the engine's shuffle, epoch after epoch
+    orders = np.array([list(sampler) for _ in range(epochs)], dtype=np.uint8)  # (epochs, n)
+    return {
+        "X": np.asarray(train.X, dtype=np.float64), "y": np.asarray(train.y, dtype=np.uint8),
+        "weights": weights, "orders": orders, "hidden": hidden, "seed": config.seed,
+        "lr": config.lr, "weight_decay": group["weight_decay"], "batch_size": config.batch_size,
+        "betas": list(group["betas"]), "eps": group["eps"],
+    }
+
+
 @dataclass
 class XORResult:
     """The seeds' XOR network after training, with what the page reports about it."""
@@ -439,6 +477,86 @@ def xor_surfaces(results: dict[str, XORResult], title: str) -> go.Figure:
            for name, r in results.items()}
     first = next(iter(results.values()))
     return surface_panels(fns, first.X, first.y, title=title, colorbar_title="P(cross)")
+
+
+class SurfaceRecorder(Callback):
+    """Keeps the network's P(cross | x) on the points ``XX`` after every epoch of a run: the
+    frames of a replay of its training."""
+
+    def __init__(self, model: torch.nn.Module, XX: np.ndarray):
+        self.predict = torch_predictor(model, output="softmax", column=1)
+        self.XX = XX
+        self.frames = [self.predict(XX)]  # before the first step: the initial weights
+
+    def on_epoch_end(self, state, history) -> None:
+        self.frames.append(self.predict(self.XX))
+
+
+@dataclass
+class Replay:
+    """A run of the XOR network with its decision surface after every epoch."""
+
+    u: np.ndarray  # the grid's axis (resolution,)
+    frames: np.ndarray  # (epochs + 1, resolution, resolution): P(cross) before training, then
+    #                     after each epoch, Z[i, j] at (u[j], u[i]) as surface_values has it
+    epoch_losses: list[float]
+    test_accuracies: list[float]
+    X: np.ndarray  # the training points and labels
+    y: np.ndarray
+    lr: float
+
+
+def replay_run(config: TrainConfig | None = None, hidden: int = 4, resolution: int = 31,
+               bounds: tuple[float, float] = (-10.0, 10.0)) -> Replay:
+    """Train the XOR network as :func:`train_xor_network` does (the same data, initial weights
+    and batches) and keep its decision surface on a ``resolution`` grid after every epoch."""
+    config = config if config is not None else xor_config()
+    train, test = xor_data()
+    model = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
+    u, XX = surface_grid(bounds, resolution)
+    recorder = SurfaceRecorder(model, XX)
+    with few_threads():
+        history = fit(model, torch.as_tensor(train.X), torch.as_tensor(train.y), config,
+                      X_test=torch.as_tensor(test.X), y_test=torch.as_tensor(test.y),
+                      device=torch.device("cpu"), callbacks=[recorder], progress=False)
+    frames = np.stack(recorder.frames).reshape(-1, resolution, resolution)
+    return Replay(u=u, frames=frames, epoch_losses=history.epoch_losses,
+                  test_accuracies=history.test_accuracy, X=train.X, y=train.y, lr=config.lr)
+
+
+def replay_figure(replay: Replay, title: str, active: int | None = None) -> go.Figure:
+    """The decision surface of ``replay``, one frame per epoch (0: before training) on a slider,
+    with the epoch's loss and test accuracy in the title. ``active`` is the epoch shown first
+    (default: the last, which the PDF shows).
+
+    Each surface is stored as whole percentages, one byte per grid point (plotly sends NumPy
+    arrays as typed arrays), so that 200 epochs of a 31 x 31 grid stay near 300 KB.
+    """
+    percent = np.rint(replay.frames * 100).astype(np.uint8)  # (epochs + 1, res, res)
+    lo, step = float(replay.u[0]), float(replay.u[1] - replay.u[0])
+    fig = go.Figure(go.Contour(
+        x0=lo, dx=step, y0=lo, dy=step, zmin=0, zmax=100, colorscale="RdBu_r", opacity=0.75,
+        contours=dict(start=0, end=100, size=10), line=dict(smoothing=1.0), name="model",
+        colorbar=dict(title=dict(text="P(cross), %")),
+        hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<br>P(cross)=%{z}%<extra></extra>"))
+    for trace in class_scatter(replay.X, replay.y):
+        trace.marker.size = 5
+        fig.add_trace(trace)
+    epochs = len(replay.frames) - 1
+    titles = [f"{title}, before training"] + [
+        f"{title}, epoch {e + 1}: loss {loss:.3g}, test accuracy {acc:.1%}"
+        for e, (loss, acc) in enumerate(zip(replay.epoch_losses, replay.test_accuracies))]
+    snapshot_slider(fig, [[go.Contour(z=Z)] for Z in percent],
+                    [str(e) for e in range(epochs + 1)], traces=[0], prefix="epoch: ",
+                    titles=titles, active=epochs if active is None else active)
+    bounds = [replay.u[0], replay.u[-1]]
+    fig.update_xaxes(title_text="x1", range=bounds, constrain="domain")
+    fig.update_yaxes(title_text="x2", range=bounds, constrain="domain")
+    style(fig, square=True, height=600)
+    # Above the plot, where it meets neither the colour bar nor the slider below.
+    fig.update_layout(legend=dict(orientation="h", x=0, y=1.01, yanchor="bottom"),
+                      margin=dict(t=100))
+    return fig
 
 
 @dataclass

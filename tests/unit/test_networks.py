@@ -6,9 +6,10 @@ import torch
 
 from nnbook.engine.fit import TrainConfig
 from nnbook.networks import (XORResult, count_parameters, dense_layers, few_threads,
-                             hidden_activations, loop_difference, mlp, summarise_rate,
-                             surface_shape, train_xor_network, unit_predictor, weight_table,
-                             xor_config)
+                             hidden_activations, loop_difference, mlp, replay_figure,
+                             replay_run, summarise_rate, surface_shape, train_xor_network,
+                             unit_predictor, weight_table, xor_config)
+from nnbook.surfaces import surface_values, torch_predictor
 
 
 @pytest.mark.parametrize("sizes", [(2, 4, 2), (10, 10, 10, 10), (3, 4, 3, 1), (784, 128, 64, 10),
@@ -156,3 +157,39 @@ def test_surface_shape_of_surfaces_known_by_hand():
         unsure[2].bias.copy_(torch.tensor([0.0, 10.0]))  # P(cross) = 0.99995 everywhere
     shape = surface_shape(run)
     assert (shape.unsure_share, shape.unsure_test_share) == (0.0, 0.0)
+
+
+def short_config(lr=0.05, epochs=3):
+    return TrainConfig(num_epochs=epochs, batch_size=10, lr=lr, optimizer="adam",
+                       weight_decay=1e-4, seed=0)
+
+
+def test_the_replay_is_the_book_run_epoch_by_epoch():
+    config = short_config()
+    replay = replay_run(config, resolution=11)
+    assert replay.frames.shape == (4, 11, 11)  # before training, then after each epoch
+    start = mlp((2, 4, 2), "sigmoid", seed=0, dtype=torch.float64)
+    _, Z0 = surface_values(torch_predictor(start), resolution=11)
+    np.testing.assert_array_equal(replay.frames[0], Z0)
+    run = train_xor_network(config=config, seed=0)  # the same run, by the page's function
+    _, Z_end = surface_values(torch_predictor(run.model), resolution=11)
+    np.testing.assert_array_equal(replay.frames[-1], Z_end)
+    assert replay.epoch_losses == run.epoch_losses
+    assert replay.test_accuracies == run.test_accuracies
+    assert not np.allclose(replay.frames[1], replay.frames[0])  # training moved the surface
+
+
+def test_replay_figure_one_frame_per_epoch():
+    replay = replay_run(short_config(), resolution=7)
+    fig = replay_figure(replay, title="XOR")
+    assert [s.label for s in fig.layout.sliders[0].steps] == ["0", "1", "2", "3"]
+    assert len(fig.frames) == 4 and len(fig.data) == 3  # the surface, then the two classes
+    for e, frame in enumerate(fig.frames):
+        assert frame.traces == (0,)
+        np.testing.assert_array_equal(frame.data[0].z, np.rint(100 * replay.frames[e]))
+    assert fig.frames[0].layout.title.text == "XOR, before training"
+    assert "epoch 3" in fig.frames[3].layout.title.text
+    assert f"{replay.test_accuracies[-1]:.1%}" in fig.frames[3].layout.title.text
+    np.testing.assert_array_equal(fig.data[0].z, fig.frames[3].data[0].z)  # the last epoch first
+    assert fig.layout.sliders[0].active == 3
+    assert replay_figure(replay, title="XOR", active=0).layout.title.text == "XOR, before training"
