@@ -6,7 +6,8 @@ A page's hidden cell (tagged ``remove-input``) calls :func:`show_widget`::
                 fallback_png=png_bytes, fallback_sentence="On the site, you can draw a digit.",
                 label="Draw a digit for MyNet to read")
 
-The cell's output is one mimebundle:
+It returns a :class:`ShownWidget` (``.size``: the bytes the page carries; ``.data``: the payload
+decoded), which displays nothing more. The cell's output is one mimebundle:
 
 * ``application/vnd.nnbook.widget+json`` (:data:`MIME`): ``{"kind", "label", "data",
   "fallback"}``, where ``data`` is the payload with every array replaced by ``{"dtype", "shape",
@@ -147,22 +148,38 @@ def widget_bundle(kind: str, payload: dict, fallback_png, fallback_sentence: str
     }
 
 
+@dataclass(frozen=True)
+class ShownWidget:
+    """A widget :func:`show_widget` displayed: its bundle, for the page to measure or check.
+    It displays nothing itself, so a cell that ends with ``show_widget(...)`` shows the widget
+    once, not the bundle's text after it."""
+
+    bundle: dict
+
+    @property
+    def size(self) -> int:
+        """Bytes the widget's data adds to the HTML page."""
+        return bundle_size(self.bundle)
+
+    @property
+    def data(self) -> dict:
+        """The payload as exported, its arrays decoded to NumPy."""
+        return decode_payload(self.bundle[MIME]["data"])
+
+    def _ipython_display_(self) -> None:
+        pass  # displayed already, by show_widget
+
+
 def show_widget(kind: str, payload: dict, fallback_png, fallback_sentence: str, *,
-                label: str | None = None) -> dict:
+                label: str | None = None) -> ShownWidget:
     """Display a live widget in the page: ``kind`` names the JS widget (``data-widget``),
     ``payload`` its data, ``fallback_png`` (PNG bytes or a matplotlib figure) and
-    ``fallback_sentence`` stand in for it in the PDF; ``label`` is its accessible name.
-    Returns the bundle, whose size :func:`bundle_size` measures."""
+    ``fallback_sentence`` stand in for it in the PDF; ``label`` is its accessible name."""
     from IPython.display import display
 
     bundle = widget_bundle(kind, payload, fallback_png, fallback_sentence, label=label)
     display(bundle, raw=True)
-    return bundle
-
-
-def widget_data(bundle: dict) -> dict:
-    """The payload of a bundle :func:`show_widget` returned, its arrays decoded to NumPy."""
-    return decode_payload(bundle[MIME]["data"])
+    return ShownWidget(bundle)
 
 
 def bundle_size(bundle: dict) -> int:
@@ -290,7 +307,7 @@ DIGIT_PAD_SENTENCE = ("On the book's website, a pad here lets you draw a digit a
                       "read it; the figure shows test digits with MyNet's readings.")
 
 
-def show_digit_pad(model, data) -> dict:
+def show_digit_pad(model, data) -> ShownWidget:
     """The digit pad for MyNet trained on ``data`` (an ImageData), in a page's hidden cell."""
     from nnbook.images import image_grid
 
@@ -342,7 +359,7 @@ LATENT_SENTENCE = ("On the book's website, the plane of codes here is live: movi
                    "show the walk between them; the figure shows a lattice of decoded codes.")
 
 
-def show_latent_explorer(model, Z_test, y_test, classes) -> dict:
+def show_latent_explorer(model, Z_test, y_test, classes) -> ShownWidget:
     """The latent explorer for an autoencoder with a two-number code, in a page's hidden cell."""
     import torch
 

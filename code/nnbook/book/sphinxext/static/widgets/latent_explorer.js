@@ -76,7 +76,8 @@
         NNLib.el("span", { "class": "nnbook-widget-caption", text: "Decoded image" }), image,
         output, legend]),
     ]));
-    root.appendChild(NNLib.el("div", { "class": "nnbook-widget-panel" }, [walkLabel, strip]));
+    root.appendChild(NNLib.el("div", { "class": "nnbook-widget-panel", style: "max-width:none" },
+                              [walkLabel, strip]));
 
     function toPixel(z) {
       return [(z[0] - bounds[0]) / (bounds[1] - bounds[0]) * plane.width,
