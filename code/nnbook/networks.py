@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,10 +18,14 @@ import torch
 import torch.fx
 from torch.utils.data import DataLoader, Dataset, Sampler
 
+from nnbook.images import ImageFigure, image_grid
 from nnbook.plotting import class_scatter, snapshot_slider, style
-from nnbook.surfaces import surface_grid, surface_panels, torch_predictor
+from nnbook.surfaces import (surface_grid, surface_panels, surface_values,
+                             torch_predictor)
 from nnbook.toy_data import ToyData, blobs
-from nnbook.engine.fit import Callback, TrainConfig, accuracy, fit, make_optimizer
+from nnbook.engine.fit import (Callback, TensorData, TrainConfig, accuracy, fit,
+                               make_optimizer)
+from nnbook.engine.runs import RunStore, train_cached
 
 ACTIVATIONS: dict[str, Callable[[], torch.nn.Module]] = {
     "sigmoid": torch.nn.Sigmoid,
@@ -330,7 +335,8 @@ class XORResult:
 def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None,
                       n_per_blob: int = 50, n_test_per_blob: int = 250,
                       seed: int = 0, activation: str = "sigmoid",
-                      device: torch.device | None = None) -> XORResult:
+                      device: torch.device | None = None,
+                      store: RunStore | None = None) -> XORResult:
     """The seeds' network, 2 inputs, ``hidden`` units, 2 outputs, on XOR blobs.
 
     Cross-entropy on the two outputs, Adam on minibatches of 10, in float64 as
@@ -338,21 +344,24 @@ def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None,
     otherwise). The test data are fresh blobs from another seed, so the test
     accuracy, measured after every epoch, is about generalisation. ``seed``
     fixes the initial weights and the minibatch order; ``activation`` swaps
-    the hidden units' sigmoid (an exercise trains a ReLU version).
+    the hidden units' sigmoid (an exercise trains a ReLU version). The run
+    store keeps the run: trained once, it is loaded on the next build.
     """
     config = config if config is not None else xor_config(seed=seed)
     train, test = xor_data(n_per_blob, n_test_per_blob)
-    X, y = torch.as_tensor(train.X), torch.as_tensor(train.y)
-    X_test, y_test = torch.as_tensor(test.X), torch.as_tensor(test.y)
-    model = mlp((2, hidden, 2), activation, seed=seed, dtype=torch.float64)
+    data = TensorData(torch.as_tensor(train.X), torch.as_tensor(train.y),
+                      torch.as_tensor(test.X), torch.as_tensor(test.y))
+    network = partial(mlp, (2, hidden, 2), activation, seed=seed,
+                      dtype=torch.float64)
     with few_threads():
-        history = fit(model, X, y, config, X_test=X_test, y_test=y_test,
-                      loss_fn=torch.nn.functional.cross_entropy, device=device)
+        run = train_cached(network, data, config, device=device, store=store,
+                           name=f"xor-{hidden}-{activation}")
+    model, history = run.model, run.history
     return XORResult(
         model=model, X=train.X, y=train.y, lr=config.lr, seed=seed,
-        train_accuracy=accuracy(model, X, y),
-        test_accuracy=accuracy(model, X_test, y_test), n_test=len(X_test),
-        epoch_losses=history.epoch_losses,
+        train_accuracy=accuracy(model, data.X, data.y),
+        test_accuracy=accuracy(model, data.X_test, data.y_test),
+        n_test=len(data.X_test), epoch_losses=history.epoch_losses,
         test_accuracies=history.test_accuracy, wall_time=history.wall_time)
 
 
@@ -394,13 +403,14 @@ def summarise_rate(runs: Sequence[XORResult]) -> RateSummary:
 
 
 def compare_rates(rates: Sequence[float] = (XOR_LECTURE_LR, XOR_BOOK_LR), seeds: int = 10,
-                  hidden: int = 4) -> dict[float, list[XORResult]]:
+                  hidden: int = 4, store: RunStore | None = None,
+                  ) -> dict[float, list[XORResult]]:
     """The XOR network trained at each learning rate from seeds 0, 1, ..., ``seeds`` - 1.
 
     A seed fixes the initial weights and the batch order, so run ``s`` of every rate starts from
     the same weights and sees the same batches: only the rate differs.
     """
-    return {lr: [train_xor_network(hidden, config=xor_config(lr, seed), seed=seed)
+    return {lr: [train_xor_network(hidden, config=xor_config(lr, seed), seed=seed, store=store)
                  for seed in range(seeds)]
             for lr in rates}
 
@@ -507,9 +517,11 @@ class Replay:
 
 
 def replay_run(config: TrainConfig | None = None, hidden: int = 4, resolution: int = 31,
-               bounds: tuple[float, float] = (-10.0, 10.0)) -> Replay:
-    """Train the XOR network as :func:`train_xor_network` does (the same data, initial weights
-    and batches) and keep its decision surface on a ``resolution`` grid after every epoch."""
+               bounds: tuple[float, float] = (-10.0, 10.0),
+               device: torch.device | None = None) -> Replay:
+    """Train the XOR network as :func:`train_xor_network` does (the same data, initial weights,
+    batches and device) and keep its decision surface on a ``resolution`` grid after every
+    epoch."""
     config = config if config is not None else xor_config()
     train, test = xor_data()
     model = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
@@ -518,7 +530,7 @@ def replay_run(config: TrainConfig | None = None, hidden: int = 4, resolution: i
     with few_threads():
         history = fit(model, torch.as_tensor(train.X), torch.as_tensor(train.y), config,
                       X_test=torch.as_tensor(test.X), y_test=torch.as_tensor(test.y),
-                      device=torch.device("cpu"), callbacks=[recorder], progress=False)
+                      device=device, callbacks=[recorder], progress=False)
     frames = np.stack(recorder.frames).reshape(-1, resolution, resolution)
     return Replay(u=u, frames=frames, epoch_losses=history.epoch_losses,
                   test_accuracies=history.test_accuracy, X=train.X, y=train.y, lr=config.lr)
@@ -557,6 +569,17 @@ def replay_figure(replay: Replay, title: str, active: int | None = None) -> go.F
     fig.update_layout(legend=dict(orientation="h", x=0, y=1.01, yanchor="bottom"),
                       margin=dict(t=100))
     return fig
+
+
+def playground_still(result: XORResult, resolution: int = 100) -> ImageFigure:
+    """The trained network's P(cross | x) and its hidden units' activations as images: what the
+    XOR playground shows, still, for the PDF (red 1, blue 0; x1 to the right, x2 up)."""
+    model = result.model
+    fns = {"P(cross | x)": torch_predictor(model, output="softmax", column=1)}
+    fns |= {f"unit {u + 1}": unit_predictor(model, u) for u in range(model[0].out_features)}
+    images = [surface_values(fn, resolution=resolution)[1][::-1] for fn in fns.values()]
+    return image_grid(images, list(fns), ncols=len(images), size=1.6, cmap="RdBu_r",
+                      value_range=(0, 1), suptitle="The playground after training, still")
 
 
 @dataclass
