@@ -274,8 +274,9 @@
   }
 
   function themeColours() {
-    return window.NNLib.isDark() ? { text: "#ced6dd", edge: "#14181e", frame: "#8a99ad", alpha: 0.8 }
-                : { text: "#222832", edge: "#ffffff", frame: "#5a6270", alpha: 0.75 };
+    return window.NNLib.isDark()
+      ? { text: "#ced6dd", edge: "#14181e", frame: "#8a99ad", alpha: 0.8 }
+      : { text: "#222832", edge: "#ffffff", frame: "#5a6270", alpha: 0.75 };
   }
 
   /** Paint ``value(x1, x2)`` (in [0, 1]) over ``canvas``, with the points on top. */
@@ -379,7 +380,7 @@
     const classGroup = el("fieldset", { class: "xor-classes" },
                           [el("legend", { text: "A click adds a" }), ...classes.map(c => c.wrap)]);
     const plane = el("canvas", {
-      class: "xor-plane", tabindex: "0", role: "img",
+      class: "xor-plane", tabindex: "0", role: "application",
       "aria-label": "The network's probability of a cross over the plane, red for a cross and " +
         "blue for a circle, with the training points. Click, or move the square with the " +
         "arrow keys and press Enter, to add a point of the chosen class.",
@@ -511,7 +512,11 @@
       settings.lr = RATES[Number(rate.input.value)];
       saveSettings(); restart();
     });
-    buttons.step.addEventListener("click", () => { setRunning(false); trainStep(trainer); draw(); });
+    buttons.step.addEventListener("click", () => {
+      setRunning(false);
+      trainStep(trainer);
+      draw();
+    });
     buttons.run.addEventListener("click", () => setRunning(!running));
     buttons.reset.addEventListener("click", () => restart());
     buttons.clear.addEventListener("click", () => { points = []; restart(); });
@@ -524,7 +529,8 @@
                       ArrowDown: [0, -0.5] };
       if (moves[event.key]) {
         cursor = cursor || [0, 0];
-        cursor = cursor.map((v, k) => Math.min(BOUNDS[1], Math.max(BOUNDS[0], v + moves[event.key][k])));
+        const move = moves[event.key];
+        cursor = cursor.map((v, k) => Math.min(BOUNDS[1], Math.max(BOUNDS[0], v + move[k])));
         event.preventDefault();
         draw();
       } else if (event.key === "Enter" || event.key === " ") {
