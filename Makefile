@@ -12,14 +12,19 @@ JB_STRICT := -W -n --keep-going
 FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 # The PDF has its own output folder, so its execution cache is separate from the site's.
 PDF_OUT := _build/pdf
+# What `make serve` serves, and on which port of 127.0.0.1 (make serve PORT=8080).
+SITE ?= _build/html
+PORT ?= 8000
 TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
 	tex-gyre fonts-freefont-otf latexmk
 
 # Targets named like folders (book/) must be phony, or make would call them up to date.
-.PHONY: help book notebooks test test-unit doctor clean setup system-deps test-deps pdf test-pdf pdf-deps
+.PHONY: help book notebooks test test-unit doctor clean setup system-deps test-deps pdf test-pdf pdf-deps \
+	serve
 
 help:
 	@echo "make book   build the site into _build/html (executes every changed page)"
+	@echo "make serve  serve the built site on http://127.0.0.1:$(PORT)/ (PORT=... for another port)"
 	@echo "make test   run all tests: library, strict book build, cache, browser, PDF"
 	@echo "make test-unit  only the library's tests (tests/unit): no data set, no book build"
 	@echo "make pdf    build the whole book as a PDF through LaTeX into $(PDF_OUT)/_build/latex/book.pdf"
@@ -31,6 +36,13 @@ help:
 book: setup notebooks
 	$(BIN)/jupyter-book build . $(JB_STRICT)
 	@echo "The site is in _build/html/index.html"
+
+# The built site on this machine only (127.0.0.1), as GitHub Pages would serve it. It needs no
+# set-up: the standard library's web server, and nothing is built.
+serve:
+	@test -f $(SITE)/index.html || { echo "No site in $(SITE): run 'make book' first."; exit 1; }
+	@echo "Serving $(SITE) on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	@exec $(PYTHON) -m http.server --bind 127.0.0.1 --directory $(SITE) $(PORT)
 
 # The PDF tests build the book through XeLaTeX too, so make test installs TeX Live first.
 test: setup test-deps pdf-deps
@@ -84,6 +96,7 @@ system-deps:
 test-deps:
 	$(call require,command -v chromedriver,chromium chromium-driver,Chromium and chromedriver (browser tests),Install them: 'brew install --cask chromium chromedriver' on macOS.)
 	$(call require,command -v chromium,chromium chromium-driver,Chromium (browser tests),Install it: 'brew install --cask chromium' on macOS.)
+	$(call require,command -v shellcheck,shellcheck,ShellCheck (actionlint checks the workflows' run: scripts with it),Install it: 'brew install shellcheck' on macOS.)
 	$(call require,command -v pdftotext,poppler-utils,pdftotext (reads the PDF back in the test),Install poppler: 'brew install poppler' on macOS.)
 
 # kaleido draws the plotly figures as PNGs with a headless Chrome: use the system's Chromium.

@@ -99,23 +99,37 @@ def spread_init(model: torch.nn.Sequential, interval: tuple[float, float] = INTE
         hidden.bias.copy_((-signs * slope * centres).to(hidden.bias.dtype))
 
 
-def fit_width(width: int, config: ApproxConfig = ApproxConfig(),
-              fn: Callable[[np.ndarray], np.ndarray] = target,
-              interval: tuple[float, float] = INTERVAL, spread: bool = True,
-              device: torch.device | None = None) -> ApproxResult:
-    """Fit a 1 -> width -> 1 sigmoid network to ``fn`` by least squares with nnbook's ``fit``.
+def fit_width(
+    width: int,
+    config: ApproxConfig = ApproxConfig(),
+    fn: Callable[[np.ndarray], np.ndarray] = target,
+    interval: tuple[float, float] = INTERVAL,
+    spread: bool = True,
+    device: torch.device | None = None,
+) -> ApproxResult:
+    """Fit a 1 -> width -> 1 sigmoid network to ``fn`` by least squares with
+    nnbook's ``fit``.
 
-    ``spread=False`` keeps PyTorch's default initialisation instead of :func:`spread_init`.
+    ``spread=False`` keeps PyTorch's default initialisation instead of
+    :func:`spread_init`.
     """
     X, y = training_data(config, fn, interval)
     model = mlp((1, width, 1), "sigmoid", seed=config.seed, dtype=torch.float64)
     if spread:
         spread_init(model, interval)
-    train = TrainConfig(num_epochs=config.num_epochs, batch_size=len(X), lr=config.lr,
-                        optimizer="adam", schedule=config.schedule, seed=config.seed)
+    train = TrainConfig(
+        num_epochs=config.num_epochs,
+        batch_size=len(X),
+        lr=config.lr,
+        optimizer="adam",
+        schedule=config.schedule,
+        seed=config.seed,
+    )
     fit(model, X, y, train, loss_fn=F.mse_loss, device=device)
     max_error, rms_error = errors(model, fn, interval)
-    return ApproxResult(width, model, count_parameters((1, width, 1)), max_error, rms_error)
+    return ApproxResult(
+        width, model, count_parameters((1, width, 1)), max_error, rms_error
+    )
 
 
 def width_sweep(widths: Sequence[int] = (1, 2, 4, 8, 16), config: ApproxConfig = ApproxConfig(),

@@ -269,7 +269,8 @@ def silu(x: torch.Tensor) -> torch.Tensor:
 
 
 def silu_derivative(x: torch.Tensor) -> torch.Tensor:
-    """By the product rule: s + x s (1 - s) = s (1 + x (1 - s)), s = sigmoid(x)."""
+    """By the product rule, with s = sigmoid(x):
+    s + x s (1 - s) = s (1 + x (1 - s))."""
     s = torch.sigmoid(x)
     return s * (1 + x * (1 - s))
 
@@ -308,8 +309,13 @@ def gradient_descent(theta0: float, lr: float, num_steps: int, *, zero_grad: boo
     return np.array(trajectory)
 
 
-def microbatch_gradients(model: nn.Module, loss_fn: LossFn, X: torch.Tensor,
-                         y: torch.Tensor, num_chunks: int) -> list[torch.Tensor]:
+def microbatch_gradients(
+    model: nn.Module,
+    loss_fn: LossFn,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    num_chunks: int,
+) -> list[torch.Tensor]:
     """Gradients of the mean loss over (X, y), accumulated over micro-batches.
 
     Each chunk's mean loss is weighted by its share of the rows, so the sum

@@ -25,25 +25,36 @@ from nnbook.engine.runs import Run, RunStore, train_cached
 
 
 class ConvAutoencoder(nn.Module):
-    """Two stride-2 convolutions down to a ``code_size`` vector, and their mirror image back up."""
+    """Two stride-2 convolutions down to a ``code_size`` vector, and their
+    mirror image back up."""
 
-    def __init__(self, code_size: int = 32, channels: tuple[int, int] = (16, 32)):
+    def __init__(
+        self, code_size: int = 32, channels: tuple[int, int] = (16, 32)
+    ):
         super().__init__()
         if code_size < 1:
             raise ValueError(f"code_size must be at least 1, not {code_size}")
         c1, c2 = channels
         self.code_size = code_size
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, c1, 3, stride=2, padding=1), nn.ReLU(),  # (B, c1, 14, 14)
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.ReLU(),  # (B, c2, 7, 7)
+            nn.Conv2d(1, c1, 3, stride=2, padding=1),  # (B, c1, 14, 14)
+            nn.ReLU(),
+            nn.Conv2d(c1, c2, 3, stride=2, padding=1),  # (B, c2, 7, 7)
+            nn.ReLU(),
             nn.Flatten(),  # (B, c2*7*7)
-            nn.Linear(c2 * 7 * 7, code_size),  # (B, code_size): the code, no activation
+            nn.Linear(c2 * 7 * 7, code_size),  # (B, code_size): no activation
         )
         self.decoder = nn.Sequential(
-            nn.Linear(code_size, c2 * 7 * 7), nn.ReLU(),
+            nn.Linear(code_size, c2 * 7 * 7),
+            nn.ReLU(),
             nn.Unflatten(1, (c2, 7, 7)),  # (B, c2, 7, 7)
-            nn.ConvTranspose2d(c2, c1, 3, stride=2, padding=1, output_padding=1), nn.ReLU(),  # (B, c1, 14, 14)
-            nn.ConvTranspose2d(c1, 1, 3, stride=2, padding=1, output_padding=1),  # (B, 1, 28, 28)
+            nn.ConvTranspose2d(
+                c2, c1, 3, stride=2, padding=1, output_padding=1
+            ),  # (B, c1, 14, 14)
+            nn.ReLU(),
+            nn.ConvTranspose2d(
+                c1, 1, 3, stride=2, padding=1, output_padding=1
+            ),  # (B, 1, 28, 28)
             nn.Sigmoid(),  # pixel intensities in [0, 1]
         )
 
@@ -163,9 +174,12 @@ def code_lattice(Z: torch.Tensor, n: int = 12, quantile: float = 0.02) -> tuple[
     return u1.numpy(), u2.numpy(), codes
 
 
-def interpolate(model: ConvAutoencoder, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 9) -> torch.Tensor:
-    """Decode ``steps`` evenly spaced points on the straight line between the codes of two images
-    (each (1, 28, 28)). The first and last images are the decodings of ``x_a`` and ``x_b``."""
+def interpolate(
+    model: ConvAutoencoder, x_a: torch.Tensor, x_b: torch.Tensor, steps: int = 9
+) -> torch.Tensor:
+    """Decode ``steps`` evenly spaced points on the straight line between the
+    codes of two images (each (1, 28, 28)). The first and last images are the
+    decodings of ``x_a`` and ``x_b``."""
     if steps < 2:
         raise ValueError(f"steps must be at least 2, not {steps}")
     Z = encode(model, torch.stack([x_a, x_b]))  # (2, code_size)

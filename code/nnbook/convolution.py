@@ -31,29 +31,50 @@ def conv_output_size(n: int, kernel_size: int, padding: int = 0, stride: int = 1
     return (n + 2 * padding - kernel_size) // stride + 1
 
 
-def convolve2d(image: torch.Tensor, kernel: torch.Tensor, *, padding: int = 0,
-               stride: int = 1) -> torch.Tensor:
-    """Apply ``kernel`` (k, k) to ``image`` (H, W): the sum of products at every position.
+def convolve2d(
+    image: torch.Tensor,
+    kernel: torch.Tensor,
+    *,
+    padding: int = 0,
+    stride: int = 1,
+) -> torch.Tensor:
+    """Apply ``kernel`` (k, k) to ``image`` (H, W): the sum of products at every
+    position.
 
-    Zero padding of ``padding`` pixels is added on every side first; ``padding = k // 2`` keeps
-    the size. Written as a sum over the k*k kernel entries of shifted copies of the image, which
-    is the definition read the other way round and needs no loop over pixels.
+    Zero padding of ``padding`` pixels is added on every side first;
+    ``padding = k // 2`` keeps the size. Written as a sum over the k*k kernel
+    entries of shifted copies of the image, which is the definition read the
+    other way round and needs no loop over pixels.
     """
-    if image.ndim != 2 or kernel.ndim != 2 or kernel.shape[0] != kernel.shape[1]:
-        raise ValueError(f"expected an (H, W) image and a square (k, k) kernel, got "
-                         f"{tuple(image.shape)} and {tuple(kernel.shape)}")
+    if (
+        image.ndim != 2
+        or kernel.ndim != 2
+        or kernel.shape[0] != kernel.shape[1]
+    ):
+        raise ValueError(
+            f"expected an (H, W) image and a square (k, k) kernel, got "
+            f"{tuple(image.shape)} and {tuple(kernel.shape)}"
+        )
     k = kernel.shape[0]
     x = torch.nn.functional.pad(image, (padding,) * 4)  # (H + 2p, W + 2p)
     out_h = conv_output_size(image.shape[0], k, padding, stride)
     out_w = conv_output_size(image.shape[1], k, padding, stride)
     if out_h < 1 or out_w < 1:
-        raise ValueError(f"a {k}x{k} kernel does not fit in a {tuple(image.shape)} image "
-                         f"with padding {padding}")
-    out = torch.zeros(out_h, out_w, dtype=torch.promote_types(image.dtype, kernel.dtype))
+        raise ValueError(
+            f"a {k}x{k} kernel does not fit in a {tuple(image.shape)} image "
+            f"with padding {padding}"
+        )
+    out = torch.zeros(
+        out_h, out_w, dtype=torch.promote_types(image.dtype, kernel.dtype)
+    )
     for i in range(k):
         for j in range(k):
-            # Pixel (r, c) of the output sees input pixel (r*stride + i, c*stride + j).
-            window = x[i:i + stride * (out_h - 1) + 1:stride, j:j + stride * (out_w - 1) + 1:stride]
+            # Pixel (r, c) of the output sees input pixel
+            # (r*stride + i, c*stride + j).
+            window = x[
+                i : i + stride * (out_h - 1) + 1 : stride,
+                j : j + stride * (out_w - 1) + 1 : stride,
+            ]
             out += kernel[i, j] * window
     return out
 

@@ -83,7 +83,8 @@ class ClassConditionalDensity:
 
 
 def fit_gaussian(X: np.ndarray) -> GaussianMixture2:
-    """The maximum-likelihood Gaussian: the sample mean and the (biased, 1/n) sample covariance."""
+    """The maximum-likelihood Gaussian: the sample mean and the (biased, 1/n)
+    sample covariance."""
     X = np.asarray(X, dtype=np.float64)
     mu = X.mean(axis=0)
     cov = (X - mu).T @ (X - mu) / len(X)

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import torch
 from plotly.subplots import make_subplots
 
-from nnbook.plotting import PALETTE, style
+from nnbook.plotting import PALETTE, log_axis, style
 from nnbook.engine.fit import History
 
 
@@ -101,7 +101,7 @@ def batch_loss_figure(history: History, *, title: str, smooth: int = 50) -> go.F
                    line=dict(color=PALETTE[1], width=2)),
     ])
     fig.update_xaxes(title_text="training step (one minibatch)")
-    fig.update_yaxes(title_text="cross-entropy loss", type="log")
+    fig.update_yaxes(title_text="cross-entropy loss", **log_axis(losses))
     return style(fig, title=title)
 
 

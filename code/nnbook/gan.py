@@ -26,7 +26,7 @@ from nnbook.engine.device import get_device
 from nnbook.engine.fit import tensor_digest
 from nnbook.engine.runs import (EntryError, RunRecord, RunStore, check_tensors, code_parts,
                                config_dict, expect_state, now, seeded, state_tensors)
-from nnbook.plotting import PALETTE, style
+from nnbook.plotting import PALETTE, snapshot_slider, style
 
 RealSampler = Callable[[int, torch.Generator], torch.Tensor]
 
@@ -118,22 +118,36 @@ class GANHistory:
     device: str = "cpu"
 
 
-def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real: RealSampler,
-              config: GANConfig, *, device: torch.device | None = None) -> GANHistory:
-    """Train both networks in place, alternating one discriminator and one generator step.
+def train_gan(
+    generator: nn.Module,
+    discriminator: nn.Module,
+    sample_real: RealSampler,
+    config: GANConfig,
+    *,
+    device: torch.device | None = None,
+) -> GANHistory:
+    """Train both networks in place, alternating one discriminator and one
+    generator step.
 
-    The discriminator minimises binary cross-entropy with real samples labelled 1 and generated
-    ones 0; the generator minimises the *non-saturating* loss, cross-entropy with its samples
-    labelled 1, as Goodfellow et al. recommend. Snapshots are taken at step 0 (before training),
-    every ``snapshot_every`` steps and at the end, always from the same noise.
+    The discriminator minimises binary cross-entropy with real samples labelled
+    1 and generated ones 0; the generator minimises the *non-saturating* loss,
+    cross-entropy with its samples labelled 1, as Goodfellow et al. recommend.
+    Snapshots are taken at step 0 (before training), every ``snapshot_every``
+    steps and at the end, always from the same noise.
     """
     device = device if device is not None else get_device()
     generator.to(device).train()
     discriminator.to(device).train()
     rng = torch.Generator(device="cpu").manual_seed(config.seed)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=config.lr_g, betas=(config.beta1, 0.999))
-    opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.lr_d, betas=(config.beta1, 0.999))
-    fixed_z = torch.randn(config.n_snapshot, config.latent_dim, generator=rng).to(device)
+    opt_g = torch.optim.Adam(
+        generator.parameters(), lr=config.lr_g, betas=(config.beta1, 0.999)
+    )
+    opt_d = torch.optim.Adam(
+        discriminator.parameters(), lr=config.lr_d, betas=(config.beta1, 0.999)
+    )
+    fixed_z = torch.randn(
+        config.n_snapshot, config.latent_dim, generator=rng
+    ).to(device)
     ones = torch.ones(config.batch_size, device=device)
     zeros = torch.zeros(config.batch_size, device=device)
     history = GANHistory(config=asdict(config), device=device.type)
@@ -150,11 +164,17 @@ def train_gan(generator: nn.Module, discriminator: nn.Module, sample_real: RealS
     snapshot(0)
     for step in range(1, config.steps + 1):
         real = sample_real(config.batch_size, rng).to(device)
-        z = torch.randn(config.batch_size, config.latent_dim, generator=rng).to(device)
+        z = torch.randn(config.batch_size, config.latent_dim, generator=rng).to(
+            device
+        )
         fake = generator(z)
-        # Discriminator: tell real (1) from generated (0). detach: this step leaves G alone.
-        d_loss = (F.binary_cross_entropy_with_logits(discriminator(real), ones)
-                  + F.binary_cross_entropy_with_logits(discriminator(fake.detach()), zeros))
+        # Discriminator: tell real (1) from generated (0).
+        # detach: this step leaves G alone.
+        d_loss = F.binary_cross_entropy_with_logits(
+            discriminator(real), ones
+        ) + F.binary_cross_entropy_with_logits(
+            discriminator(fake.detach()), zeros
+        )
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
@@ -379,18 +399,13 @@ def snapshot_figure(history: GANHistory, target: RingTarget, *, title: str, max_
                                  y=c[1] + 3 * target.std * np.sin(theta), mode="lines",
                                  line=dict(color=PALETTE[3], width=1), hoverinfo="skip",
                                  showlegend=bool((c == centres[0]).all()), name="target modes (3 std)"))
-    n_fixed = len(fig.data)
-    for i, (step, points) in enumerate(zip(history.snapshot_steps, snaps)):
-        fig.add_trace(go.Scatter(x=points[:, 0].round(3), y=points[:, 1].round(3), mode="markers",
-                                 name="generated", visible=i == 0,
-                                 marker=dict(size=4, color=PALETTE[0], opacity=0.6),
-                                 hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<extra>step " + str(step) + "</extra>"))
-    steps = []
-    for i, step in enumerate(history.snapshot_steps):
-        visible = [True] * n_fixed + [j == i for j in range(len(snaps))]
-        steps.append(dict(method="restyle", args=[{"visible": visible}], label=str(step)))
-    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="training step: "),
-                                    pad=dict(t=40))])
+    snapshots = [[go.Scatter(x=points[:, 0].round(3), y=points[:, 1].round(3),
+                             hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<extra>step " + str(step) + "</extra>")]
+                 for step, points in zip(history.snapshot_steps, snaps)]
+    fig.add_trace(go.Scatter(mode="markers", name="generated",
+                             marker=dict(size=4, color=PALETTE[0], opacity=0.6)))
+    snapshot_slider(fig, snapshots, [str(step) for step in history.snapshot_steps],
+                    traces=[len(fig.data) - 1], prefix="training step: ")
     fig.update_xaxes(title_text="x1", range=[-lim, lim])
     fig.update_yaxes(title_text="x2", range=[-lim, lim])
     return style(fig, title=title, square=True, height=620)

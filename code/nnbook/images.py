@@ -134,3 +134,60 @@ def filter_panels(image, results: dict[str, tuple], *, suptitle: str,
     fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+# --- a drawn digit as MNIST's digits were made ----------------------------------------------------
+#
+# MNIST's digits were size-normalised to fit a 20 x 20 box, keeping their aspect ratio, with
+# anti-aliasing, then placed in a 28 x 28 field so that their centre of mass sits at its centre
+# (LeCun et al., 1998). The digit pad on the mnist_mynet page does the same in JS
+# (_static/widgets/digit_pad.js, mnistLike), step for step, and a test compares the two.
+
+MNIST_SIZE = 28  # the field
+MNIST_BOX = 20  # the box the digit's longer side is scaled to
+
+
+def _round_half_up(x: float) -> int:
+    """Rounding as JS's Math.round does it (Python's round sends halves to even)."""
+    return int(np.floor(x + 0.5))
+
+
+def area_weights(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in): how much of each input cell each output cell averages, when ``n_in`` cells
+    are resampled to ``n_out`` cells of equal length covering the same interval (a box filter:
+    each output is the mean of the input over its span, partial cells counting in part)."""
+    span = n_in / n_out
+    weights = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        start, stop = i * span, (i + 1) * span
+        for k in range(int(np.floor(start)), min(n_in, int(np.ceil(stop)))):
+            overlap = min(stop, k + 1) - max(start, k)
+            if overlap > 0:
+                weights[i, k] = overlap / span
+    return weights
+
+
+def mnist_like(drawing) -> np.ndarray:
+    """A drawing (H, W) of ink in [0, 1] as an MNIST digit (28, 28) in [0, 1]: its bounding box
+    scaled to fit 20 x 20 (aspect ratio kept, area-averaged), then shifted by whole pixels so that
+    its centre of mass is at the centre of the field. A blank drawing stays blank."""
+    drawing = np.asarray(drawing, dtype=np.float64)
+    out = np.zeros((MNIST_SIZE, MNIST_SIZE))
+    rows, cols = np.nonzero(drawing > 0)
+    if len(rows) == 0:
+        return out
+    box = drawing[rows.min():rows.max() + 1, cols.min():cols.max() + 1]  # (bh, bw)
+    bh, bw = box.shape
+    scale = MNIST_BOX / max(bh, bw)
+    oh, ow = max(1, _round_half_up(bh * scale)), max(1, _round_half_up(bw * scale))
+    small = area_weights(bh, oh) @ box @ area_weights(bw, ow).T  # (oh, ow)
+    mass = small.sum()
+    cy = (small.sum(axis=1) * np.arange(oh)).sum() / mass
+    cx = (small.sum(axis=0) * np.arange(ow)).sum() / mass
+    centre = (MNIST_SIZE - 1) / 2  # 13.5: between the two middle pixels
+    top, left = _round_half_up(centre - cy), _round_half_up(centre - cx)
+    # A lopsided digit may be pushed partly out of the field; what falls outside is lost.
+    r0, c0 = max(0, top), max(0, left)
+    r1, c1 = min(MNIST_SIZE, top + oh), min(MNIST_SIZE, left + ow)
+    out[r0:r1, c0:c1] = small[r0 - top:r1 - top, c0 - left:c1 - left]
+    return np.clip(out, 0.0, 1.0)

@@ -37,7 +37,8 @@ class LogisticModel:
         return (self.predict_proba(X) > 0.5).astype(np.int64)
 
     def transition_width(self, low: float = 0.1, high: float = 0.9) -> float:
-        """How far apart, across the boundary, P(y = 1 | x) is ``low`` and ``high``.
+        """How far apart, across the boundary, P(y = 1 | x) is ``low`` and
+        ``high``.
 
         Along the boundary's normal the score w.x + b grows by ||w|| per unit
         of distance, and P = p where the score is logit(p) = log(p / (1 - p)):
@@ -90,12 +91,17 @@ def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float((y_true == y_pred).mean())
 
 
-def log_loss_gradient(w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray,
-                      l2: float = 0.0) -> tuple[np.ndarray, float]:
-    """The gradient of the penalised mean log-loss, in closed form (an exercise's solution).
+def log_loss_gradient(
+    w: np.ndarray, b: float, X: np.ndarray, y: np.ndarray, l2: float = 0.0
+) -> tuple[np.ndarray, float]:
+    """The gradient of the penalised mean log-loss, in closed form (an
+    exercise's solution).
 
-    With p = sigmoid(X w + b): dL/dw = X^T (p - y) / n + l2 w and dL/db = mean(p - y).
+    With p = sigmoid(X w + b):
+    dL/dw = X^T (p - y) / n + l2 w and dL/db = mean(p - y).
     """
     X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64)
-    residual = 1.0 / (1.0 + np.exp(-(X @ w + b))) - y  # (n,): predicted minus observed
+    residual = (
+        1.0 / (1.0 + np.exp(-(X @ w + b))) - y
+    )  # (n,): predicted minus observed
     return X.T @ residual / len(X) + l2 * np.asarray(w), float(residual.mean())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,10 +18,15 @@ import torch
 import torch.fx
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from nnbook.surfaces import surface_grid, surface_panels, torch_predictor
+from nnbook.images import ImageFigure, image_grid
+from nnbook.plotting import class_scatter, snapshot_slider, style
+from nnbook.surfaces import (surface_grid, surface_panels, surface_values,
+                             torch_predictor)
 from nnbook.toy_data import ToyData, blobs
-from nnbook.engine.fit import TrainConfig, accuracy, fit
+from nnbook.engine.fit import (Callback, TensorData, TrainConfig, accuracy, fit,
+                               make_optimizer)
 from nnbook.engine.plan import using_threads
+from nnbook.engine.runs import RunStore, train_cached
 
 ACTIVATIONS: dict[str, Callable[[], torch.nn.Module]] = {
     "sigmoid": torch.nn.Sigmoid,
@@ -51,12 +57,17 @@ def _check_sizes(layer_sizes: Sequence[int]) -> list[int]:
 
 
 def count_parameters(layer_sizes: Sequence[int], bias: bool = True) -> int:
-    """The number of weights (and biases) of a fully connected network with these layer sizes.
+    """The number of weights (and biases) of a fully connected network with
+    these layer sizes.
 
-    Each pair of consecutive layers contributes n_in * n_out weights and n_out biases.
+    Each pair of consecutive layers contributes n_in * n_out weights and n_out
+    biases.
     """
     sizes = _check_sizes(layer_sizes)
-    return sum(n_in * n_out + (n_out if bias else 0) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    return sum(
+        n_in * n_out + (n_out if bias else 0)
+        for n_in, n_out in zip(sizes[:-1], sizes[1:])
+    )
 
 
 @dataclass(frozen=True)
@@ -241,6 +252,43 @@ def xor_config(lr: float = XOR_BOOK_LR, seed: int = 0) -> TrainConfig:
                        weight_decay=1e-4, seed=seed)
 
 
+def playground_setup(config: TrainConfig | None = None, hidden: int = 4,
+                     hidden_sizes: Sequence[int] = range(1, 9), epochs: int | None = None,
+                     ) -> dict:
+    """What the page's XOR playground needs to retrace the book's runs in JavaScript.
+
+    The training points and labels; for each size H in ``hidden_sizes``, the initial weights of
+    ``mlp((2, H, 2), seed=config.seed)`` in float64, where :func:`train_xor_network` starts; the
+    optimiser's settings as the engine's own optimiser holds them; and the engine's order of the
+    examples for the first ``epochs`` epochs (default: all of ``config``'s), one row per epoch.
+    ``hidden`` and ``config.lr`` are the playground's first settings. Arrays are NumPy arrays,
+    for :func:`nnbook.book.widgets.show_widget` to export.
+    """
+    config = config if config is not None else xor_config()
+    if config.optimizer != "adam" or config.schedule != "constant":
+        raise ValueError("the playground trains with Adam at a constant rate, as the book does")
+    epochs = config.num_epochs if epochs is None else epochs
+    train, _ = xor_data()
+    if len(train.X) > 256:
+        raise ValueError("the example order is exported one byte per index: at most 256 points")
+    weights = {}
+    for size in hidden_sizes:
+        first, _, last = mlp((2, size, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
+        weights[str(size)] = {"W1": first.weight.detach().numpy(),  # (H, 2)
+                              "b1": first.bias.detach().numpy(),
+                              "W2": last.weight.detach().numpy(),  # (2, H)
+                              "b2": last.bias.detach().numpy()}
+    group = make_optimizer(mlp((2, hidden, 2)), config).param_groups[0]  # the engine's settings
+    sampler = EngineOrder(len(train.X), config.seed)  # the engine's shuffle, epoch after epoch
+    orders = np.array([list(sampler) for _ in range(epochs)], dtype=np.uint8)  # (epochs, n)
+    return {
+        "X": np.asarray(train.X, dtype=np.float64), "y": np.asarray(train.y, dtype=np.uint8),
+        "weights": weights, "orders": orders, "hidden": hidden, "seed": config.seed,
+        "lr": config.lr, "weight_decay": group["weight_decay"], "batch_size": config.batch_size,
+        "betas": list(group["betas"]), "eps": group["eps"],
+    }
+
+
 @dataclass
 class XORResult:
     """The seeds' XOR network after training, with what the page reports about it."""
@@ -286,7 +334,8 @@ class XORResult:
 def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None,
                       n_per_blob: int = 50, n_test_per_blob: int = 250,
                       seed: int = 0, activation: str = "sigmoid",
-                      device: torch.device | None = None) -> XORResult:
+                      device: torch.device | None = None,
+                      store: RunStore | None = None) -> XORResult:
     """The seeds' network, 2 inputs, ``hidden`` units, 2 outputs, on XOR blobs.
 
     Cross-entropy on the two outputs, Adam on minibatches of 10, in float64 as
@@ -294,20 +343,23 @@ def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None,
     otherwise). The test data are fresh blobs from another seed, so the test
     accuracy, measured after every epoch, is about generalisation. ``seed``
     fixes the initial weights and the minibatch order; ``activation`` swaps
-    the hidden units' sigmoid (an exercise trains a ReLU version).
+    the hidden units' sigmoid (an exercise trains a ReLU version). The run
+    store keeps the run: trained once, it is loaded on the next build.
     """
     config = config if config is not None else xor_config(seed=seed)
     train, test = xor_data(n_per_blob, n_test_per_blob)
-    X, y = torch.as_tensor(train.X), torch.as_tensor(train.y)
-    X_test, y_test = torch.as_tensor(test.X), torch.as_tensor(test.y)
-    model = mlp((2, hidden, 2), activation, seed=seed, dtype=torch.float64)
-    history = fit(model, X, y, config, X_test=X_test, y_test=y_test,
-                  loss_fn=torch.nn.functional.cross_entropy, device=device)
+    data = TensorData(torch.as_tensor(train.X), torch.as_tensor(train.y),
+                      torch.as_tensor(test.X), torch.as_tensor(test.y))
+    network = partial(mlp, (2, hidden, 2), activation, seed=seed,
+                      dtype=torch.float64)
+    run = train_cached(network, data, config, device=device, store=store,
+                       name=f"xor-{hidden}-{activation}")
+    model, history = run.model, run.history
     return XORResult(
         model=model, X=train.X, y=train.y, lr=config.lr, seed=seed,
-        train_accuracy=accuracy(model, X, y),
-        test_accuracy=accuracy(model, X_test, y_test), n_test=len(X_test),
-        epoch_losses=history.epoch_losses,
+        train_accuracy=accuracy(model, data.X, data.y),
+        test_accuracy=accuracy(model, data.X_test, data.y_test),
+        n_test=len(data.X_test), epoch_losses=history.epoch_losses,
         test_accuracies=history.test_accuracy, wall_time=history.wall_time)
 
 
@@ -349,13 +401,14 @@ def summarise_rate(runs: Sequence[XORResult]) -> RateSummary:
 
 
 def compare_rates(rates: Sequence[float] = (XOR_LECTURE_LR, XOR_BOOK_LR), seeds: int = 10,
-                  hidden: int = 4) -> dict[float, list[XORResult]]:
+                  hidden: int = 4, store: RunStore | None = None,
+                  ) -> dict[float, list[XORResult]]:
     """The XOR network trained at each learning rate from seeds 0, 1, ..., ``seeds`` - 1.
 
     A seed fixes the initial weights and the batch order, so run ``s`` of every rate starts from
     the same weights and sees the same batches: only the rate differs.
     """
-    return {lr: [train_xor_network(hidden, config=xor_config(lr, seed), seed=seed)
+    return {lr: [train_xor_network(hidden, config=xor_config(lr, seed), seed=seed, store=store)
                  for seed in range(seeds)]
             for lr in rates}
 
@@ -432,6 +485,98 @@ def xor_surfaces(results: dict[str, XORResult], title: str) -> go.Figure:
            for name, r in results.items()}
     first = next(iter(results.values()))
     return surface_panels(fns, first.X, first.y, title=title, colorbar_title="P(cross)")
+
+
+class SurfaceRecorder(Callback):
+    """Keeps the network's P(cross | x) on the points ``XX`` after every epoch of a run: the
+    frames of a replay of its training."""
+
+    def __init__(self, model: torch.nn.Module, XX: np.ndarray):
+        self.predict = torch_predictor(model, output="softmax", column=1)
+        self.XX = XX
+        self.frames = [self.predict(XX)]  # before the first step: the initial weights
+
+    def on_epoch_end(self, state, history) -> None:
+        self.frames.append(self.predict(self.XX))
+
+
+@dataclass
+class Replay:
+    """A run of the XOR network with its decision surface after every epoch."""
+
+    u: np.ndarray  # the grid's axis (resolution,)
+    frames: np.ndarray  # (epochs + 1, resolution, resolution): P(cross) before training, then
+    #                     after each epoch, Z[i, j] at (u[j], u[i]) as surface_values has it
+    epoch_losses: list[float]
+    test_accuracies: list[float]
+    X: np.ndarray  # the training points and labels
+    y: np.ndarray
+    lr: float
+
+
+def replay_run(config: TrainConfig | None = None, hidden: int = 4, resolution: int = 31,
+               bounds: tuple[float, float] = (-10.0, 10.0),
+               device: torch.device | None = None) -> Replay:
+    """Train the XOR network as :func:`train_xor_network` does (the same data, initial weights,
+    batches and device) and keep its decision surface on a ``resolution`` grid after every
+    epoch."""
+    config = config if config is not None else xor_config()
+    train, test = xor_data()
+    model = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
+    u, XX = surface_grid(bounds, resolution)
+    recorder = SurfaceRecorder(model, XX)
+    history = fit(model, torch.as_tensor(train.X), torch.as_tensor(train.y), config,
+                  X_test=torch.as_tensor(test.X), y_test=torch.as_tensor(test.y),
+                  device=device, callbacks=[recorder], progress=False)
+    frames = np.stack(recorder.frames).reshape(-1, resolution, resolution)
+    return Replay(u=u, frames=frames, epoch_losses=history.epoch_losses,
+                  test_accuracies=history.test_accuracy, X=train.X, y=train.y, lr=config.lr)
+
+
+def replay_figure(replay: Replay, title: str, active: int | None = None) -> go.Figure:
+    """The decision surface of ``replay``, one frame per epoch (0: before training) on a slider,
+    with the epoch's loss and test accuracy in the title. ``active`` is the epoch shown first
+    (default: the last, which the PDF shows).
+
+    Each surface is stored as whole percentages, one byte per grid point (plotly sends NumPy
+    arrays as typed arrays), so that 200 epochs of a 31 x 31 grid stay near 300 KB.
+    """
+    percent = np.rint(replay.frames * 100).astype(np.uint8)  # (epochs + 1, res, res)
+    lo, step = float(replay.u[0]), float(replay.u[1] - replay.u[0])
+    fig = go.Figure(go.Contour(
+        x0=lo, dx=step, y0=lo, dy=step, zmin=0, zmax=100, colorscale="RdBu_r", opacity=0.75,
+        contours=dict(start=0, end=100, size=10), line=dict(smoothing=1.0), name="model",
+        colorbar=dict(title=dict(text="P(cross), %")),
+        hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<br>P(cross)=%{z}%<extra></extra>"))
+    for trace in class_scatter(replay.X, replay.y):
+        trace.marker.size = 5
+        fig.add_trace(trace)
+    epochs = len(replay.frames) - 1
+    titles = [f"{title}, before training"] + [
+        f"{title}, epoch {e + 1}: loss {loss:.3g}, test accuracy {acc:.1%}"
+        for e, (loss, acc) in enumerate(zip(replay.epoch_losses, replay.test_accuracies))]
+    snapshot_slider(fig, [[go.Contour(z=Z)] for Z in percent],
+                    [str(e) for e in range(epochs + 1)], traces=[0], prefix="epoch: ",
+                    titles=titles, active=epochs if active is None else active)
+    bounds = [replay.u[0], replay.u[-1]]
+    fig.update_xaxes(title_text="x1", range=bounds, constrain="domain")
+    fig.update_yaxes(title_text="x2", range=bounds, constrain="domain")
+    style(fig, square=True, height=600)
+    # Above the plot, where it meets neither the colour bar nor the slider below.
+    fig.update_layout(legend=dict(orientation="h", x=0, y=1.01, yanchor="bottom"),
+                      margin=dict(t=100))
+    return fig
+
+
+def playground_still(result: XORResult, resolution: int = 100) -> ImageFigure:
+    """The trained network's P(cross | x) and its hidden units' activations as images: what the
+    XOR playground shows, still, for the PDF (red 1, blue 0; x1 to the right, x2 up)."""
+    model = result.model
+    fns = {"P(cross | x)": torch_predictor(model, output="softmax", column=1)}
+    fns |= {f"unit {u + 1}": unit_predictor(model, u) for u in range(model[0].out_features)}
+    images = [surface_values(fn, resolution=resolution)[1][::-1] for fn in fns.values()]
+    return image_grid(images, list(fns), ncols=len(images), size=1.6, cmap="RdBu_r",
+                      value_range=(0, 1), suptitle="The playground after training, still")
 
 
 @dataclass

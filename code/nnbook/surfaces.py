@@ -90,9 +90,11 @@ def decision_surface(predict_fn: PredictFn, X: np.ndarray | None = None, y: np.n
             raise ValueError("pass the labels y together with the points X")
         traces += class_scatter(X, y, names)
     fig = go.Figure(traces)
-    fig.update_xaxes(title_text="x1", range=list(bounds))
-    fig.update_yaxes(title_text="x2", range=list(bounds))
-    return style(fig, title=title, square=True, height=460)
+    # constrain="domain": to stay square the plot narrows; the axes keep to ``bounds``, which
+    # the contour fills, instead of widening past it and leaving bands without colour.
+    fig.update_xaxes(title_text="x1", range=list(bounds), constrain="domain")
+    fig.update_yaxes(title_text="x2", range=list(bounds), constrain="domain")
+    return legend_below(style(fig, title=title, square=True, height=460))
 
 
 def surface_panels(predict_fns: dict[str, PredictFn], X: np.ndarray, y: np.ndarray, *,
@@ -121,7 +123,15 @@ def surface_panels(predict_fns: dict[str, PredictFn], X: np.ndarray, y: np.ndarr
             fig.add_trace(trace, row=row + 1, col=col + 1)
     fig.update_xaxes(range=list(bounds), title_text="x1")
     fig.update_yaxes(range=list(bounds), title_text="x2")
-    style(fig, title=title, height=360 * rows + 40)
-    # Below the panels, so the legend does not cover the colour bar.
-    fig.update_layout(legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.12))
+    return legend_below(style(fig, title=title, height=360 * rows + 40))
+
+
+def legend_below(fig: go.Figure) -> go.Figure:
+    """Lay the legend out in one row at the foot of the figure, under the x axis's title.
+
+    Beside the plot, plotly's default place, the legend meets the colour bar and its title.
+    """
+    fig.update_layout(legend=dict(orientation="h", x=0.5, xanchor="center", yref="container",
+                                  y=0, yanchor="bottom"),
+                      margin=dict(b=80))
     return fig

@@ -40,21 +40,25 @@ def blobs(labelling: str = "separable", n_per_blob: int = 50, seed: int = 42) ->
 
 
 def quadrant_features(X: np.ndarray) -> np.ndarray:
-    """One-hot encode the quadrant of each point: the hand-engineered features for XOR.
+    """One-hot encode the quadrant of each point: the hand-engineered features
+    for XOR.
 
-    Columns are quadrants I to IV (counter-clockwise from x1 > 0, x2 > 0). Points on an axis
-    belong to no quadrant and get an all-zero row.
+    Columns are quadrants I to IV (counter-clockwise from x1 > 0, x2 > 0).
+    Points on an axis belong to no quadrant and get an all-zero row.
     """
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"X must have shape (n, 2), got {X.shape}")
     right, up = X[:, 0] > 0, X[:, 1] > 0
     left, down = X[:, 0] < 0, X[:, 1] < 0
-    return np.column_stack([right & up, left & up, left & down, right & down]).astype(np.float64)
+    return np.column_stack(
+        [right & up, left & up, left & down, right & down]
+    ).astype(np.float64)
 
 
 def product_feature(X: np.ndarray) -> np.ndarray:
-    """The single feature x1 * x2, negative exactly where the signs differ (an exercise's solution).
+    """The single feature x1 * x2, negative exactly where the signs differ
+    (an exercise's solution).
 
     One column, shape (n, 1): enough for logistic regression to solve XOR.
     """

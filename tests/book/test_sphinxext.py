@@ -2,6 +2,7 @@
 fresh, and the build errors that stop a build before any page executes. (The fingerprints'
 pure functions are tested in tests/unit/test_fingerprints.py.)"""
 
+import json
 import os
 import re
 import subprocess
@@ -43,6 +44,16 @@ def test_plotly_html_is_labelled_and_safe():
     fig["layout"]["title"]["text"] = "</script><script>alert(1)</script>"
     assert "</script><script>" not in figure_html(fig, "p").split("application/json")[1][:-9]
 
+
+
+def test_plotly_html_keeps_a_replays_frames():
+    # A replay's slider animates to frames (nnbook.plotting.snapshot_slider): without them in
+    # the page, the slider would move and the figure stay still.
+    frames = [{"name": "0", "data": [{"y": [3, 4]}], "traces": [0]}]
+    fig = {"data": [{"type": "scatter", "y": [1, 2]}], "layout": {}, "frames": frames}
+    payload = figure_html(fig, "p").split('data-target="p">')[1].removesuffix("</script>")
+    assert json.loads(payload)["frames"] == frames
+    assert "frames" not in figure_html({"data": [], "layout": {}}, "q")
 
 def run_build(book: Path, out: Path, env: dict) -> subprocess.CompletedProcess:
     jb = Path(sys.executable).with_name("jupyter-book")

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -101,11 +102,12 @@ def test_snapshot_figure_has_one_slider_step_per_snapshot():
     steps = fig.layout.sliders[0].steps
     assert [s.label for s in steps] == ["0", "5", "10", "15", "20"]
     n_fixed = TARGET.n_modes
-    for i, step in enumerate(steps):
-        visible = step.args[0]["visible"]
-        assert visible[:n_fixed] == [True] * n_fixed  # the target is always drawn
-        assert [j for j, v in enumerate(visible[n_fixed:]) if v] == [i]  # one snapshot at a time
-    assert len(fig.data) == n_fixed + 5
+    assert len(fig.data) == n_fixed + 1  # the target's circles, then one trace of samples
+    for i, (step, frame) in enumerate(zip(steps, fig.frames)):
+        assert list(step.args[0]) == [frame.name]  # each position shows its own frame
+        assert frame.traces == (n_fixed,)  # which replaces the samples, never the target
+        np.testing.assert_allclose(frame.data[0].x, history.snapshots[i, :, 0].numpy(), atol=1e-3)
+    np.testing.assert_allclose(fig.data[n_fixed].x, history.snapshots[0, :, 0].numpy(), atol=1e-3)
 
 
 def test_image_models_shapes_and_sampler():

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from nnbook.engine.fit import TrainConfig
+from nnbook.engine.fit import TrainConfig, fit
 from nnbook.networks import (XORResult, count_parameters, dense_layers, few_threads,
-                             hidden_activations, loop_difference, mlp, summarise_rate,
-                             surface_shape, train_xor_network, unit_predictor, weight_table,
-                             xor_config)
+                             hidden_activations, loop_difference, mlp, replay_figure,
+                             replay_run, summarise_rate, surface_shape, train_xor_network,
+                             unit_predictor, weight_table, xor_config, xor_data)
+from nnbook.surfaces import surface_values, torch_predictor
 
 
 @pytest.mark.parametrize("sizes", [(2, 4, 2), (10, 10, 10, 10), (3, 4, 3, 1), (784, 128, 64, 10),
@@ -92,8 +93,8 @@ def test_few_threads_restores():
     assert torch.get_num_threads() == before
 
 
-def test_xor_network_learns_xor():
-    result = train_xor_network(seed=0)
+def test_xor_network_learns_xor(store):
+    result = train_xor_network(seed=0, store=store)
     assert result.test_accuracy >= 0.97
     assert result.train_accuracy >= 0.97
     assert result.epoch_losses[-1] < 0.1 * result.epoch_losses[0]
@@ -111,10 +112,10 @@ def test_the_engine_and_the_lectures_loop_make_the_same_updates():
         assert loop_difference(config) == 0.0
 
 
-def test_the_lectures_rate_is_unsteady_on_seed_0():
+def test_the_lectures_rate_is_unsteady_on_seed_0(store):
     # What the learning_features page reports: at 0.5 the loss jumps back up late in training.
-    lecture = train_xor_network(config=xor_config(0.5, seed=0), seed=0)
-    book = train_xor_network(config=xor_config(0.05, seed=0), seed=0)
+    lecture = train_xor_network(config=xor_config(0.5, seed=0), seed=0, store=store)
+    book = train_xor_network(config=xor_config(0.05, seed=0), seed=0, store=store)
     assert lecture.highest_late_loss > 5 * book.highest_late_loss
     assert lecture.lowest_late_accuracy < book.lowest_late_accuracy
 
@@ -156,3 +157,63 @@ def test_surface_shape_of_surfaces_known_by_hand():
         unsure[2].bias.copy_(torch.tensor([0.0, 10.0]))  # P(cross) = 0.99995 everywhere
     shape = surface_shape(run)
     assert (shape.unsure_share, shape.unsure_test_share) == (0.0, 0.0)
+
+
+def short_config(lr=0.05, epochs=3):
+    return TrainConfig(num_epochs=epochs, batch_size=10, lr=lr, optimizer="adam",
+                       weight_decay=1e-4, seed=0)
+
+
+def test_the_replay_is_the_book_run_epoch_by_epoch(store):
+    config = short_config()
+    replay = replay_run(config, resolution=11)
+    assert replay.frames.shape == (4, 11, 11)  # before training, then after each epoch
+    start = mlp((2, 4, 2), "sigmoid", seed=0, dtype=torch.float64)
+    _, Z0 = surface_values(torch_predictor(start), resolution=11)
+    np.testing.assert_array_equal(replay.frames[0], Z0)
+    run = train_xor_network(config=config, seed=0, store=store)  # the page's function
+    _, Z_end = surface_values(torch_predictor(run.model), resolution=11)
+    np.testing.assert_array_equal(replay.frames[-1], Z_end)
+    assert replay.epoch_losses == run.epoch_losses
+    assert replay.test_accuracies == run.test_accuracies
+    assert not np.allclose(replay.frames[1], replay.frames[0])  # training moved the surface
+
+
+def test_replay_figure_one_frame_per_epoch():
+    replay = replay_run(short_config(), resolution=7)
+    fig = replay_figure(replay, title="XOR")
+    assert [s.label for s in fig.layout.sliders[0].steps] == ["0", "1", "2", "3"]
+    assert len(fig.frames) == 4 and len(fig.data) == 3  # the surface, then the two classes
+    for e, frame in enumerate(fig.frames):
+        assert frame.traces == (0,)
+        np.testing.assert_array_equal(frame.data[0].z, np.rint(100 * replay.frames[e]))
+    assert fig.frames[0].layout.title.text == "XOR, before training"
+    assert "epoch 3" in fig.frames[3].layout.title.text
+    assert f"{replay.test_accuracies[-1]:.1%}" in fig.frames[3].layout.title.text
+    np.testing.assert_array_equal(fig.data[0].z, fig.frames[3].data[0].z)  # the last epoch first
+    assert fig.layout.sliders[0].active == 3
+    assert replay_figure(replay, title="XOR", active=0).layout.title.text == "XOR, before training"
+
+
+def test_the_run_store_keeps_xor_runs_as_they_were_trained(store, no_training):
+    # The page's 28 runs come from the run store: a stored run must be the run the engine makes
+    # (same weights, losses and accuracies to the bit), and a second call must not train.
+    config = short_config(lr=0.5, epochs=4)
+    first = train_xor_network(hidden=3, config=config, seed=0, store=store)
+    train, test = xor_data()
+    model = mlp((2, 3, 2), "sigmoid", seed=0, dtype=torch.float64)
+    history = fit(model, torch.as_tensor(train.X), torch.as_tensor(train.y), config,
+                  X_test=torch.as_tensor(test.X), y_test=torch.as_tensor(test.y))
+    assert first.epoch_losses == history.epoch_losses
+    assert first.test_accuracies == history.test_accuracy
+    for a, b in zip(first.model.parameters(), model.parameters()):
+        assert torch.equal(a, b)
+    no_training()
+    again = train_xor_network(hidden=3, config=config, seed=0, store=store)
+    assert again.epoch_losses == first.epoch_losses
+    assert (again.train_accuracy, again.test_accuracy) == (first.train_accuracy,
+                                                           first.test_accuracy)
+    for a, b in zip(again.model.parameters(), model.parameters()):
+        assert torch.equal(a, b)
+    with pytest.raises(AssertionError, match="trained where"):  # another seed is another run
+        train_xor_network(hidden=3, config=config, seed=1, store=store)

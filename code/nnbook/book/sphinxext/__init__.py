@@ -18,6 +18,8 @@
 * **Provenance and the execution report.** Each executed page gets two hidden cells that record,
   in its kernel, the device, precision, torch version, commit and the training runs it used; see
   :mod:`nnbook.book.sphinxext.provenance`.
+* **Live widgets.** Every script and style sheet in ``static/widgets/`` is added to each page;
+  :mod:`nnbook.book.widgets` renders the widgets' outputs.
 * **Clean pages.** Repeated inline scripts are dropped (a second ``const THEBE_JS_URL`` is a
   console error), bibliography entries get the ARIA role a list needs, and the theme's light or
   dark mode defaults to the reader's system setting.
@@ -166,9 +168,21 @@ def _on_builder_inited(app: Sphinx) -> None:
     app.add_css_file("nnbook.css")
     app.add_js_file("plotly.min.js")
     app.add_js_file("nnbook.js", defer="defer")
+    _add_widget_assets(app)
     _plotly_js()
     if app.config.nnbook_mathjax_dir:
         _mathjax_dir(app)
+
+
+def _add_widget_assets(app: Sphinx) -> None:
+    """Every file of ``static/widgets/`` on every page (:mod:`nnbook.book.widgets`): nnlib.js
+    first, since the widgets' files register with it as they load; all deferred."""
+    folder = STATIC / "widgets"
+    scripts = sorted(folder.glob("*.js"), key=lambda path: (path.name != "nnlib.js", path.name))
+    for path in scripts:
+        app.add_js_file(f"widgets/{path.name}", defer="defer")
+    for path in sorted(folder.glob("*.css")):
+        app.add_css_file(f"widgets/{path.name}")
 
 
 def _sync_tree(src: Path, dest: Path) -> None:

@@ -29,8 +29,10 @@ def figure_title(fig: dict) -> str:
 
 def figure_html(fig: dict, div_id: str) -> str:
     label = html.escape(figure_title(fig), quote=True)
-    payload = json.dumps({"data": fig.get("data", []), "layout": fig.get("layout", {}),
-                          "config": CONFIG}).replace("</", "<\\/")
+    drawn = {"data": fig.get("data", []), "layout": fig.get("layout", {}), "config": CONFIG}
+    if fig.get("frames"):  # a replay's snapshots (nnbook.plotting.snapshot_slider)
+        drawn["frames"] = fig["frames"]
+    payload = json.dumps(drawn).replace("</", "<\\/")
     height = fig.get("layout", {}).get("height") or 450
     return (
         f'<div class="nnbook-plotly" id="{div_id}" role="img" aria-label="{label}" '

@@ -53,7 +53,9 @@
       // Without script the figure is a named picture (role img); drawn, it holds controls
       // (zoom, pan, legend toggles), and a picture may not contain controls: it becomes a figure.
       target.setAttribute("role", "figure");
-      window.Plotly.newPlot(target, fig.data, fig.layout, fig.config).then(function () {
+      // frames: a replay's snapshots, which its slider animates to (nnbook.plotting)
+      window.Plotly.newPlot(target, { data: fig.data, layout: fig.layout, config: fig.config,
+                                      frames: fig.frames || [] }).then(function () {
         applyTheme(target);
       });
     });

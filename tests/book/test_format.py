@@ -1,0 +1,162 @@
+"""Code on the pages fits the text column: every page's code cells are as ``ruff format`` writes
+them at 80 characters, and every line of library code a page literal-includes is at most 80
+characters long."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from book_helpers import REPO
+from nnbook.__main__ import main as cli
+from nnbook.book.format import LINE_LENGTH, code_cells, format_page, format_pages
+
+BADLY_FORMATTED = """---
+kernelspec:
+  name: python3
+---
+
+# A page
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+
+result = some_function(first_argument_is_long, second_argument_is_long, third=333)
+```
+
+```{code-cell} ipython3
+---
+mystnb:
+  image:
+    alt: "A figure"
+---
+x = {'a':1,
+     'b':2}
+```
+
+```{code-cell} ipython3
+%xmode   Minimal
+```
+"""
+
+
+def write_page(root: Path, text: str) -> Path:
+    (root / "book").mkdir()
+    page = root / "book" / "page.md"
+    page.write_text(text, encoding="utf-8")
+    return page
+
+
+def test_a_badly_formatted_page_fails_the_check_and_is_then_formatted(tmp_path):
+    page = write_page(tmp_path, BADLY_FORMATTED)
+    assert cli(["format", "--check", "--root", str(tmp_path)]) == 1
+    assert page.read_text(encoding="utf-8") == BADLY_FORMATTED, "--check wrote the page"
+
+    assert cli(["format", "--root", str(tmp_path)]) == 0
+    text = page.read_text(encoding="utf-8")
+    assert ("result = some_function(\n"
+            "    first_argument_is_long, second_argument_is_long, third=333\n)") in text
+    assert 'x = {"a": 1, "b": 2}\n```' in text
+    # The MyST options, the text around the cells and the IPython magic are untouched.
+    assert text.startswith(BADLY_FORMATTED.split("result =")[0])
+    assert ':tags: [remove-cell]\n\nresult' in text
+    assert '---\nmystnb:\n  image:\n    alt: "A figure"\n---\nx = ' in text
+    assert "%xmode   Minimal" in text
+    assert cli(["format", "--check", "--root", str(tmp_path)]) == 0
+    assert format_page(text) == text
+
+
+def test_code_cells_are_found_after_their_options_and_before_their_fence():
+    lines = BADLY_FORMATTED.split("\n")
+    bodies = [lines[c.start:c.end] for c in code_cells(lines)]
+    assert bodies == [
+        ["result = some_function(first_argument_is_long, second_argument_is_long, third=333)"],
+        ["x = {'a':1,", "     'b':2}"],
+        ["%xmode   Minimal"],
+    ]
+
+
+def test_every_pages_code_cells_are_formatted_to_the_column():
+    unformatted = format_pages(REPO, check=True)
+    assert not unformatted, (f"code cells not formatted to {LINE_LENGTH} characters in "
+                             f"{[str(p.relative_to(REPO)) for p in unformatted]}: "
+                             "run `.venv/bin/python -m nnbook format`")
+
+
+# --- library code shown with {literalinclude} ------------------------------------------------------
+
+INCLUDE = re.compile(r"^(`{3,}|~{3,})\{literalinclude\}\s+(?P<path>\S+)\n(?P<options>(?::.*\n)*)",
+                     re.MULTILINE)
+
+
+def pyobject_lines(source: str, name: str) -> tuple[int, int]:
+    """First and last line (1-based) of a module's function or class ``name`` (``A.b`` nests),
+    decorators included, as Sphinx's :pyobject: shows it."""
+    body = ast.parse(source).body
+    node = None
+    for part in name.split("."):
+        node = next(n for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef,
+                                                      ast.AsyncFunctionDef)) and n.name == part)
+        body = node.body
+    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    return first, node.end_lineno
+
+
+def included_lines(page: Path, path: str, options: dict[str, str]) -> list[tuple[int, str]]:
+    """The (line number, text) pairs a literalinclude shows, for :pyobject:, :lines:,
+    :start-at: and :end-at:."""
+    module = (page.parent / path).resolve()
+    lines = module.read_text(encoding="utf-8").split("\n")
+    first, last = 1, len(lines)
+    if "pyobject" in options:
+        first, last = pyobject_lines("\n".join(lines), options["pyobject"])
+    if "lines" in options:
+        start, _, end = options["lines"].partition("-")
+        first, last = int(start), int(end or start)
+    if "start-at" in options:
+        first = next(i for i, line in enumerate(lines, 1)
+                     if i >= first and options["start-at"] in line)
+    if "end-at" in options:
+        last = next(i for i, line in enumerate(lines, 1)
+                    if i >= first and options["end-at"] in line)
+    return [(i, lines[i - 1]) for i in range(first, last + 1)]
+
+
+def literal_includes() -> list[tuple[Path, str, dict[str, str]]]:
+    found = []
+    for page in sorted((REPO / "book").glob("*.md")):
+        for match in INCLUDE.finditer(page.read_text(encoding="utf-8")):
+            options = dict(re.match(r":([\w-]+):\s*(.*)", line).groups()
+                           for line in match["options"].splitlines())
+            found.append((page, match["path"], options))
+    return found
+
+
+def test_included_lines_follow_pyobject_and_ranges(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("import x\n\n\n@dataclass\nclass A:\n    def b(self):\n        return 1\n\n"
+                      "\ndef c():\n    pass\n", encoding="utf-8")
+    page = tmp_path / "page.md"
+    assert [n for n, _ in included_lines(page, "m.py", {"pyobject": "A"})] == [4, 5, 6, 7]
+    assert [n for n, _ in included_lines(page, "m.py", {"pyobject": "A.b"})] == [6, 7]
+    assert [n for n, _ in included_lines(page, "m.py", {"lines": "10-11"})] == [10, 11]
+    assert [t for _, t in included_lines(page, "m.py", {"start-at": "def b",
+                                                         "end-at": "return"})] == [
+        "    def b(self):", "        return 1"]
+
+
+def test_literal_included_library_code_fits_the_column():
+    includes = literal_includes()
+    assert len(includes) > 30, "the pages' literalincludes were not found"
+    long = {}
+    for page, path, options in includes:
+        shown = options.get("pyobject") or f"{options}"
+        for number, line in included_lines(page, path, options):
+            if len(line) > LINE_LENGTH:
+                key = f"{Path(path).name} {shown} (on {page.name})"
+                long.setdefault(key, []).append(f"line {number}: {len(line)} characters")
+    assert not long, (f"literal-included lines longer than {LINE_LENGTH} characters:\n"
+                      + "\n".join(f"{k}: {v}" for k, v in long.items()))
