@@ -26,17 +26,21 @@ from nnbook.engine.runs import Run, RunStore, train_cached
 
 
 class FashionCNN(nn.Module):
-    """Two convolution blocks (conv, batch norm, 2x2 max pool, ReLU) and three linear layers.
+    """Two convolution blocks (conv, batch norm, 2x2 max pool, ReLU) and three
+    linear layers.
 
-    The lecture's blocks apply ReLU before pooling. ReLU is monotone, so the largest of four
-    rectified numbers is the rectified largest: pooling first computes the same function and the
-    same gradients, with ReLU over a quarter of the numbers. ``pool_first=False`` builds the
-    lecture's order. The lecture used ``nn.Dropout2d`` on the flat ``(B, 600)`` activations, where
-    PyTorch treats the batch as channels and so drops whole examples; ``nn.Dropout`` drops single
-    units, which is what dropout between linear layers means. Neither has parameters.
+    The lecture's blocks apply ReLU before pooling. ReLU is monotone, so the
+    largest of four rectified numbers is the rectified largest: pooling first
+    computes the same function and the same gradients, with ReLU over a
+    quarter of the numbers. ``pool_first=False`` builds the lecture's order.
+    The lecture used ``nn.Dropout2d`` on the flat ``(B, 600)`` activations,
+    where PyTorch treats the batch as channels and so drops whole examples;
+    ``nn.Dropout`` drops single units, which is what dropout between linear
+    layers means. Neither has parameters.
     """
 
-    def __init__(self, num_classes: int = 10, dropout: float = 0.25, pool_first: bool = True):
+    def __init__(self, num_classes: int = 10, dropout: float = 0.25,
+                 pool_first: bool = True):
         super().__init__()
         self.layer1 = conv_block(1, 32, padding=1, pool_first=pool_first)
         self.layer2 = conv_block(32, 64, padding=0, pool_first=pool_first)
@@ -54,35 +58,42 @@ class FashionCNN(nn.Module):
         return self.fc3(x)  # (B, num_classes): logits, no softmax
 
 
-def conv_block(n_in: int, n_out: int, padding: int, pool_first: bool = True) -> nn.Sequential:
-    """A 3x3 convolution, batch norm, then 2x2 max pooling and ReLU in either order.
+def conv_block(n_in: int, n_out: int, padding: int,
+               pool_first: bool = True) -> nn.Sequential:
+    """A 3x3 convolution, batch norm, then 2x2 max pooling and ReLU in
+    either order.
 
-    Pooling first, the ReLU can also work in place: max pooling keeps the indices it needs for
-    its gradient, not its output.
+    Pooling first, the ReLU can also work in place: max pooling keeps the
+    indices it needs for its gradient, not its output.
     """
-    conv = nn.Conv2d(in_channels=n_in, out_channels=n_out, kernel_size=3, padding=padding)
+    conv = nn.Conv2d(in_channels=n_in, out_channels=n_out, kernel_size=3,
+                     padding=padding)
     pool = nn.MaxPool2d(kernel_size=2, stride=2)
     if pool_first:
-        return nn.Sequential(conv, nn.BatchNorm2d(n_out), pool, nn.ReLU(inplace=True))
+        return nn.Sequential(conv, nn.BatchNorm2d(n_out), pool,
+                             nn.ReLU(inplace=True))
     return nn.Sequential(conv, nn.BatchNorm2d(n_out), nn.ReLU(), pool)
 
 
 class MyNet(nn.Module):
-    """The lecture's small digit classifier: modules for what has weights, functions for the rest.
+    """The lecture's small digit classifier: modules for what has weights,
+    functions for the rest.
 
-    ``conv1``, ``conv2`` and ``fc1`` hold parameters, so they are submodules built once in
-    ``__init__``; ReLU, pooling and flattening have none, so ``forward`` calls them from
-    ``torch.nn.functional``.
+    ``conv1``, ``conv2`` and ``fc1`` hold parameters, so they are submodules
+    built once in ``__init__``; ReLU, pooling and flattening have none, so
+    ``forward`` calls them from ``torch.nn.functional``.
     """
 
     def __init__(self, fc_in: int = 2304, num_classes: int = 10):
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels=1, out_channels=32, kernel_size=3, stride=1, padding=1)
-        self.conv2 = nn.Conv2d(in_channels=32, out_channels=64, kernel_size=3, stride=1)
+        self.conv1 = nn.Conv2d(in_channels=1, out_channels=32, kernel_size=3,
+                               stride=1, padding=1)
+        self.conv2 = nn.Conv2d(in_channels=32, out_channels=64, kernel_size=3,
+                               stride=1)
         self.fc1 = nn.Linear(fc_in, num_classes)  # fc_in: the "mystery X"
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Everything before the linear layer: the flat feature vector of each image."""
+        """Everything before the linear layer: each image's flat features."""
         x = F.relu(self.conv1(x))  # (B, 32, 28, 28)
         x = F.max_pool2d(x, kernel_size=2, stride=2)  # (B, 32, 14, 14)
         x = F.relu(self.conv2(x))  # (B, 64, 12, 12)
