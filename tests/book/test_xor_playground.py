@@ -141,3 +141,53 @@ def test_the_playground_follows_dark_mode(browser):
     browser.run("document.documentElement.dataset.theme = 'light';")
     assert sum(dark[:3]) > sum(light[:3]), (light, dark)  # a lighter frame on a dark page
     assert not browser.console_errors()
+
+
+def slider_figures(book) -> dict[str, dict]:
+    """Every plotly figure with a slider on the site, by page and figure id."""
+    found = {}
+    for page in book.pages:
+        doc = BeautifulSoup(book.page_path(page).read_text(encoding="utf-8"), "html.parser")
+        for node in doc.select("script.nnbook-plotly-data"):
+            fig = json.loads(node.string)
+            if fig["layout"].get("sliders"):
+                found[f"{page}#{node['data-target']}"] = fig
+    return found
+
+
+@pytest.mark.book
+def test_every_replay_slider_has_its_frames(built_book):
+    # A replay's slider animates to frames (nnbook.plotting.snapshot_slider): a page rendered
+    # without them has a slider that moves while the figure stays still.
+    figures = slider_figures(built_book)
+    assert any(key.startswith(PAGE) for key in figures), "the replay is missing"
+    for key, fig in figures.items():
+        names = {frame["name"] for frame in fig.get("frames", [])}
+        for step in fig["layout"]["sliders"][0]["steps"]:
+            if step["method"] == "animate":
+                assert set(step["args"][0]) <= names, (key, step["label"])
+
+
+@pytest.mark.book
+@pytest.mark.browser
+def test_the_replay_goes_back_to_any_epoch(browser):
+    browser.get(f"{PAGE}.html")
+    state = """
+        const done = arguments[arguments.length - 1];
+        const deadline = Date.now() + 30000;
+        (function wait() {
+          const div = [...document.querySelectorAll('.nnbook-plotly')]
+            .find(d => d.layout && d.layout.sliders && d.layout.sliders.length && d.calcdata);
+          if (!div) return Date.now() > deadline ? done(null) : setTimeout(wait, 100);
+          const look = () => ({title: div.layout.title.text,
+                               z: Array.from(div.calcdata[0][0].z.flat().slice(0, 50))});
+          const last = look();
+          Plotly.animate(div, ['0'], {mode: 'immediate', frame: {duration: 0, redraw: true},
+                                      transition: {duration: 0}})
+            .then(() => done({last: last, first: look()}));
+        })();"""
+    seen = browser.run_async(state)
+    assert "epoch 200" in seen["last"]["title"], seen["last"]["title"]
+    assert seen["first"]["title"].endswith("before training"), seen["first"]["title"]
+    assert seen["first"]["z"] != seen["last"]["z"]
+    assert not browser.console_errors()
