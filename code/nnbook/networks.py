@@ -553,7 +553,7 @@ def replay_figure(replay: Replay, title: str, active: int | None = None) -> go.F
         fig.add_trace(trace)
     epochs = len(replay.frames) - 1
     titles = [f"{title}, before training"] + [
-        f"{title}, epoch {e + 1}: loss {loss:.3g}, test accuracy {acc:.1%}"
+        f"{title}, epoch {e + 1}: loss {loss:.2g}, test accuracy {acc:.1%}"
         for e, (loss, acc) in enumerate(zip(replay.epoch_losses, replay.test_accuracies))]
     snapshot_slider(fig, [[go.Contour(z=Z)] for Z in percent],
                     [str(e) for e in range(epochs + 1)], traces=[0], prefix="epoch: ",

@@ -147,13 +147,13 @@
     var clear = NNLib.el("button", { type: "button", text: "Clear" });
     var next = NNLib.el("button", { type: "button", text: "Load a test image" });
     var wrong = NNLib.el("button", { type: "button", text: "Load one MyNet gets wrong" });
+    // Two columns, which fit the text column: the pad and its controls; what MyNet makes of it.
     root.appendChild(NNLib.el("div", { "class": "nnbook-widget-row" }, [
-      NNLib.el("div", { "class": "nnbook-widget-panel" }, [pad, NNLib.el("div", {}, [
-        clear, next, wrong]), help]),
+      NNLib.el("div", { "class": "nnbook-widget-panel", style: "max-width:16rem" }, [
+        pad, NNLib.el("div", {}, [clear, next, wrong]), help]),
       NNLib.el("div", { "class": "nnbook-widget-panel" }, [
         NNLib.el("span", { "class": "nnbook-widget-caption", text: "What MyNet sees" }), seen,
-        status]),
-      NNLib.el("div", { "class": "nnbook-widget-panel" }, [output, bars.element])]));
+        status, output, bars.element])]));
 
     function input() {
       return shown !== null ? shown : mnistLike(drawing, n, n);
