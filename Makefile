@@ -19,7 +19,7 @@ TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texl
 	tex-gyre fonts-freefont-otf latexmk
 
 # Targets named like folders (book/) must be phony, or make would call them up to date.
-.PHONY: help book notebooks test test-unit doctor clean setup system-deps test-deps pdf test-pdf pdf-deps \
+.PHONY: help book notebooks test test-unit format doctor clean setup system-deps test-deps pdf test-pdf pdf-deps \
 	serve
 
 help:
@@ -31,6 +31,7 @@ help:
 	@echo "make test-pdf  build the PDF with make pdf and run only the PDF tests on it"
 	@echo "make notebooks  regenerate book/<page>.ipynb (what Colab and Binder open) from the pages"
 	@echo "make doctor show the device, data and tools the book will use"
+	@echo "make format format the pages' code cells to 80 characters (ruff)"
 	@echo "make clean  remove _build (the execution and training caches are kept)"
 
 book: setup notebooks
@@ -58,6 +59,10 @@ notebooks: setup
 
 doctor: setup
 	$(BIN)/python -m nnbook doctor
+
+# The pages' code cells, formatted to the 80-character column the site shows (ruff).
+format: setup
+	$(BIN)/python -m nnbook format
 
 setup: system-deps $(STAMP) $(NPM_STAMP)
 
