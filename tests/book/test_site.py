@@ -377,7 +377,8 @@ def test_dark_mode_recolours_the_figures(built_book, browser):
 
 # --- provenance and the execution report ----------------------------------------------------------
 
-PROVENANCE = re.compile(r"Computed on (?P<device>.+?); precision (?P<precision>\w+) .*?; "
+PROVENANCE = re.compile(r"Computed on (?P<device>.+?); precision (?P<precision>\w+)"
+                        r"(?:; training (?:plan|runs in) (?P<plan>.+?))?; "
                         r"PyTorch (?P<torch>[\w.+]+); commit (?P<commit>[0-9a-f]{7,}|unknown).*?; "
                         r"executed (?P<when>\d{4}-\d\d-\d\d \d\d:\d\d UTC) in (?P<seconds>[\d.]+) s\.")
 
@@ -401,6 +402,9 @@ def test_every_executed_page_states_its_provenance(built_book):
 
         assert match["device"] == describe().name, (page, match["device"])
         assert float(match["seconds"]) > 0
+        assert "supported" not in block.get_text()  # no guess from a CPU flag
+        if page == "book/fashion_cnn":  # a page that trains shows its run's measured plan
+            assert match["plan"] and "thread" in match["plan"], match["plan"]
 
 
 @pytest.mark.book
