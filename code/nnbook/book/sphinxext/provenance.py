@@ -40,8 +40,6 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from nnbook.engine.plan import plan_text
-
 logger = logging.getLogger(__name__)
 
 PROVENANCE_MARK = "# nnbook provenance"
@@ -364,7 +362,9 @@ def _number(value) -> float | None:
 
 
 def run_summary(record) -> dict[str, Any]:
-    """The accuracy, test loss, wall time, device and precision of a stored run."""
+    """The accuracy, test loss, wall time, device, precision and plan of a stored run."""
+    from nnbook.engine.plan import plan_text  # imports torch: only when a run is read
+
     return {"accuracy": _number(record.metrics.get("test_accuracy")),
             "test_loss": _number(record.metrics.get("test_loss")),
             "wall_time": _number(record.wall_time),
