@@ -224,17 +224,16 @@ class WidgetMimeRenderer:
     def handle_mime(renderer, data, inline):
         if data.mime_type != MIME or inline:
             return None
-        import hashlib
-
         from docutils import nodes
         from myst_nb.core.render import MimeData
+
+        from nnbook.book.sphinxext.plotly_render import output_id
 
         widget = data.content if isinstance(data.content, dict) else json.loads(data.string)
         fallback = widget.get("fallback", {})
         builder = renderer.renderer.sphinx_env.app.builder
         if builder.format == "html":
-            key = f"{renderer.source}:{data.cell_index}:{data.output_index}"
-            element_id = "widget-" + hashlib.sha1(key.encode()).hexdigest()[:12]
+            element_id = output_id("widget", renderer, data)
             return [nodes.raw(text=widget_html(widget, element_id), format="html",
                               classes=["output", "nnbook_widget"])]
         image = MimeData("image/png", fallback["png"], cell_metadata=data.cell_metadata,

@@ -67,6 +67,13 @@ def figure_png(fig: dict) -> bytes:
         return pio.to_image(fig, format="png", width=900, height=height, scale=2)
 
 
+def output_id(prefix: str, renderer, data) -> str:
+    """A stable HTML id for one output of one cell: the same on every rebuild of the page, and
+    different for every output, so a page's figures and widgets never share an id."""
+    key = f"{renderer.source}:{data.cell_index}:{data.output_index}"
+    return f"{prefix}-" + hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
 class PlotlyMimeRenderer:
     """MyST-NB mime render plugin for ``application/vnd.plotly.v1+json``."""
 
@@ -82,8 +89,7 @@ class PlotlyMimeRenderer:
         fig = data.content if isinstance(data.content, dict) else json.loads(data.string)
         builder = renderer.renderer.sphinx_env.app.builder
         if builder.format == "html":
-            key = f"{renderer.source}:{data.cell_index}:{data.output_index}"
-            div_id = "plotly-" + hashlib.sha1(key.encode()).hexdigest()[:12]
+            div_id = output_id("plotly", renderer, data)
             return [nodes.raw(text=figure_html(fig, div_id), format="html",
                               classes=["output", "nnbook_plotly"])]
         png = figure_png(fig)
