@@ -82,7 +82,7 @@ def ladder(lecture: TrainConfig, book: TrainConfig) -> tuple[Variant, ...]:
 class AblationConfig:
     """How long each variant trains, and what makes the ladder reproducible."""
 
-    budget_s: float = 10.0  # seconds of training per variant (five of them: under a minute)
+    budget_s: float = 6.0  # seconds of training per variant (five of them: half a minute)
     rounds: int = 5  # the variants take turns, budget_s / rounds at a time
     seed: int = 0  # initial weights, order of examples, dropout
     warmup_steps: int = 3  # untimed steps on a throwaway model: first calls pick kernels
