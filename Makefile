@@ -69,8 +69,12 @@ setup: system-deps $(STAMP) $(NPM_STAMP)
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "Missing: Python's venv module. Install it (Debian: apt-get install python3-venv)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile --no-deps --no-build-isolation -e .
+	@# pip compiles the packages' bytecode one file after another; on every core it takes half the
+	@# time (about 18 s instead of 37 on two). A file that does not parse is left uncompiled, as
+	@# pip leaves it, so compileall's exit status is not checked.
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null 2>&1 || true
 	touch $@
 
 $(NPM_STAMP): package.json package-lock.json
