@@ -5,7 +5,7 @@ same initial weights under each schedule given, evaluates on the 10,000 test ima
 epoch, and prints the accuracy and the training seconds at each. Accuracy does not depend on the
 machine's load, seconds do: compare seconds only within one run on an idle machine.
 
-    .venv/bin/python benchmarks/schedules.py                       # the schedules below
+    .venv/bin/python benchmarks/schedules.py                       # the book's FASHION_CONFIG
     .venv/bin/python benchmarks/schedules.py --epochs 4 --lr 3e-3 4e-3 --batch 256 --smoothing 0.1
     .venv/bin/python benchmarks/schedules.py --precision float32   # as a CPU without bfloat16 gains
 
