@@ -27,8 +27,24 @@ class ImageFigure(Figure):
 
 
 def _subplots(nrows: int, ncols: int, figsize: tuple[float, float], **kwargs):
-    fig = ImageFigure(figsize=figsize)
+    # Constrained layout keeps every title clear of every image: it reserves room for a title
+    # above its axes' box, and an image narrowed or shortened to keep its aspect stays inside
+    # that box. tight_layout does not know about the aspect, and rows of square images with
+    # two-line titles came out with the titles of one row printed over the images above.
+    fig = ImageFigure(figsize=figsize, layout="constrained")
+    fig.get_layout_engine().set(w_pad=GAP, h_pad=GAP)
     return fig, fig.subplots(nrows, ncols, squeeze=False, **kwargs)
+
+
+GAP = 4 / 72  # inches of white around each panel and its title (4 points, 6 pixels in a page)
+TITLE_SIZE = 11  # points
+
+
+def _title_height(titles: Sequence[str] | None) -> float:
+    """Inches that the tallest title takes above its image, so the figure is made tall enough
+    for its rows of images and their titles (the layout then keeps them apart)."""
+    lines = max((t.count("\n") + 1 for t in titles or () if t), default=0)
+    return lines * TITLE_SIZE * 1.25 / 72 + (GAP if lines else 0)
 
 
 def _as_array(image) -> np.ndarray:
@@ -67,7 +83,8 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, *, ncols: 
     that a faint image looks faint instead of being stretched to full contrast."""
     n = len(images)
     nrows = -(-n // ncols)
-    fig, axes = _subplots(nrows, ncols, (size * ncols, size * nrows + 0.6))
+    fig, axes = _subplots(nrows, ncols,
+                          (size * ncols, (size + _title_height(titles)) * nrows + 0.6))
     for ax in axes.flat:
         ax.axis("off")
     for k, (ax, image) in enumerate(zip(axes.flat, images)):
@@ -80,9 +97,8 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, *, ncols: 
         else:
             ax.imshow(array, cmap=cmap)
         if titles is not None:
-            ax.set_title(titles[k], fontsize=11)
+            ax.set_title(titles[k], fontsize=TITLE_SIZE)
     fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig
 
 
@@ -132,7 +148,6 @@ def filter_panels(image, results: dict[str, tuple], *, suptitle: str,
         axes[1, col].imshow(_as_array(filtered), cmap="gray")
         axes[1, col].axis("off")
     fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig
 
 

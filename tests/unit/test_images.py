@@ -86,3 +86,55 @@ def test_thumbnail_is_a_grey_inverted_input_in_the_unit_range():
     green, blue = np.zeros((8, 8, 3)), np.zeros((8, 8, 3))
     green[..., 1], blue[..., 2] = 1.0, 1.0
     assert thumbnail(green, 4, invert=False).mean() > 3 * thumbnail(blue, 4, invert=False).mean()
+
+
+# --- labels never sit on an image ------------------------------------------------------------
+
+
+def _text_clearances(fig) -> list[tuple[float, str]]:
+    """For every title (and the suptitle) and every image drawn in ``fig``, the white between
+    their boxes in pixels, as drawn: the larger of the horizontal and the vertical distance,
+    negative when the two boxes overlap."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    renderer = fig.canvas.get_renderer()
+    fig.draw(renderer)
+    images = [ax.get_window_extent(renderer) for ax in fig.axes if ax.images]
+    texts = [ax.title for ax in fig.axes if ax.get_title()] + [fig._suptitle]
+    out = []
+    for text in texts:
+        t = text.get_window_extent(renderer)
+        for box in images:
+            dx = max(box.x0 - t.x1, t.x0 - box.x1)
+            dy = max(box.y0 - t.y1, t.y0 - box.y1)
+            out.append((max(dx, dy), text.get_text()))
+    return out
+
+
+def _grids():
+    from nnbook.autoencoders_figures import reconstruction_figure
+
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+               "Sneaker", "Bag", "Ankle boot"]
+    X = torch.rand(40, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    y = torch.arange(40) % 10
+    image = torch.rand(20, 30)  # wider than tall, as a photograph
+    results = {name: (k, apply_filter(image, k)) for name, k in KERNELS.items()}
+    return {
+        "misclassified (two-line titles)": misclassified_grid(X, y, (y + 9) % 10, classes,
+                                                              suptitle="mistakes"),
+        "labelled samples": labelled_samples(X, y, classes, suptitle="samples"),
+        "reconstructions": reconstruction_figure(X, X, y, classes, suptitle="rec"),
+        "photographs": image_grid([image] * 4, ["a photo"] * 4, ncols=2, suptitle="photos"),
+        "filter panels": filter_panels(image, results, suptitle="filters"),
+    }
+
+
+def test_every_label_is_clear_of_every_image_with_a_gap():
+    too_close = {}
+    for name, fig in _grids().items():
+        gap, text = min(_text_clearances(fig))
+        if gap < 2:  # pixels at the figure's 100 dpi; the page shows them at 110
+            too_close[name] = f"{text!r} is {gap:.1f} px from an image (overlap if negative)"
+    assert not too_close, too_close
