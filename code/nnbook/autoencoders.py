@@ -13,13 +13,11 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-import plotly.graph_objects as go
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from nnbook.engine.data import ImageData
-from nnbook.plotting import PALETTE, style
 from nnbook.engine.fit import TensorData, TrainConfig, predict
 from nnbook.engine.runs import Run, RunStore, train_cached
 
@@ -137,26 +135,6 @@ def pca_reconstruction_error(X_train: torch.Tensor, X_test: torch.Tensor, k: int
 
 # ---------------------------------------------------------------------------------------------
 # The latent space
-
-
-def latent_scatter(Z: torch.Tensor, y: torch.Tensor, classes: tuple[str, ...], *,
-                   title: str) -> go.Figure:
-    """Every image as a point at its two-dimensional code, one colour (and legend entry) per class."""
-    Z, y = np.asarray(Z, dtype=np.float64), np.asarray(y)
-    if Z.ndim != 2 or Z.shape[1] != 2:
-        raise ValueError(f"latent_scatter draws two-dimensional codes, got shape {Z.shape}")
-    fig = go.Figure()
-    for label, name in enumerate(classes):
-        mask = y == label
-        fig.add_trace(go.Scatter(
-            x=Z[mask, 0].round(3), y=Z[mask, 1].round(3), mode="markers", name=name,
-            marker=dict(size=4, color=PALETTE[label % len(PALETTE)], opacity=0.6),
-            hovertemplate="z1=%{x:.2f}<br>z2=%{y:.2f}<extra>" + name + "</extra>",
-        ))
-    fig.update_xaxes(title_text="z1")
-    fig.update_yaxes(title_text="z2")
-    fig.update_layout(legend=dict(itemsizing="constant"))
-    return style(fig, title=title, height=560)
 
 
 def code_lattice(Z: torch.Tensor, n: int = 12, quantile: float = 0.02) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import plotly.graph_objects as go
 import torch
 
@@ -17,7 +18,7 @@ from nnbook.autoencoders import (Arithmetic, ConvAutoencoder, crossfade, decode,
 from nnbook.engine.fit import TensorData, TrainConfig
 from nnbook.engine.runs import Run
 from nnbook.images import ImageFigure, image_grid
-from nnbook.plotting import line_figure
+from nnbook.plotting import PALETTE, line_figure, style
 
 TrainFn = Callable[[int, TensorData, TrainConfig], Run]
 
@@ -192,3 +193,23 @@ def arithmetic_figure(model: ConvAutoencoder, means: torch.Tensor, classes: Sequ
         titles += [f"mean {s}", f"+ mean {p}", f"- mean {m}", f"= {classes[result.landed_in]}?"]
     return image_grid(list(torch.cat(panels)), titles, ncols=4, size=1.6, value_range=(0, 1),
                       suptitle=suptitle)
+
+
+def latent_scatter(Z: torch.Tensor, y: torch.Tensor, classes: tuple[str, ...], *,
+                   title: str) -> go.Figure:
+    """Every image as a point at its two-dimensional code, one colour (and legend entry) per class."""
+    Z, y = np.asarray(Z, dtype=np.float64), np.asarray(y)
+    if Z.ndim != 2 or Z.shape[1] != 2:
+        raise ValueError(f"latent_scatter draws two-dimensional codes, got shape {Z.shape}")
+    fig = go.Figure()
+    for label, name in enumerate(classes):
+        mask = y == label
+        fig.add_trace(go.Scatter(
+            x=Z[mask, 0].round(3), y=Z[mask, 1].round(3), mode="markers", name=name,
+            marker=dict(size=4, color=PALETTE[label % len(PALETTE)], opacity=0.6),
+            hovertemplate="z1=%{x:.2f}<br>z2=%{y:.2f}<extra>" + name + "</extra>",
+        ))
+    fig.update_xaxes(title_text="z1")
+    fig.update_yaxes(title_text="z2")
+    fig.update_layout(legend=dict(itemsizing="constant"))
+    return style(fig, title=title, height=560)

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from nnbook.gan import (GANConfig, GANHistory, ModeReport, RingTarget, mmd2, mode_report,
-                        snapshot_metrics, to_unit)
+from nnbook.gan import GANConfig, GANHistory, ModeReport, RingTarget, mmd2, mode_report, to_unit
 from nnbook.images import ImageFigure, image_grid
-from nnbook.plotting import line_figure
+from nnbook.plotting import PALETTE, line_figure, snapshot_slider, style
 
 # The chapter's two runs on the ring, named here so that another page (the closing) quotes the
 # very runs the GAN chapter trains, loaded from the run store.
@@ -107,3 +107,43 @@ def snapshot_grid(history: GANHistory, *, n: int = 8, suptitle: str) -> ImageFig
               for j in range(n)]
     return image_grid(list(rows), titles, ncols=n, size=1.0, value_range=(0, 1),
                       suptitle=suptitle)
+
+
+def snapshot_figure(history: GANHistory, target: RingTarget, *, title: str, max_points: int = 600,
+                    ) -> go.Figure:
+    """The generator's samples at each snapshot, one slider position per snapshot, over the
+    modes of the target. Every snapshot uses the same noise, so a point can be followed."""
+    snaps = history.snapshots[:, :max_points].numpy()
+    centres = target.centres.numpy()
+    lim = target.radius * 1.6
+    theta = np.linspace(0, 2 * np.pi, 40)
+    fig = go.Figure()
+    for c in centres:  # a circle of 3 standard deviations around each mode: "near a mode"
+        fig.add_trace(go.Scatter(x=c[0] + 3 * target.std * np.cos(theta),
+                                 y=c[1] + 3 * target.std * np.sin(theta), mode="lines",
+                                 line=dict(color=PALETTE[3], width=1), hoverinfo="skip",
+                                 showlegend=bool((c == centres[0]).all()), name="target modes (3 std)"))
+    snapshots = [[go.Scatter(x=points[:, 0].round(3), y=points[:, 1].round(3),
+                             hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<extra>step " + str(step) + "</extra>")]
+                 for step, points in zip(history.snapshot_steps, snaps)]
+    fig.add_trace(go.Scatter(mode="markers", name="generated",
+                             marker=dict(size=4, color=PALETTE[0], opacity=0.6)))
+    snapshot_slider(fig, snapshots, [str(step) for step in history.snapshot_steps],
+                    traces=[len(fig.data) - 1], prefix="training step: ")
+    fig.update_xaxes(title_text="x1", range=[-lim, lim])
+    fig.update_yaxes(title_text="x2", range=[-lim, lim])
+    return style(fig, title=title, square=True, height=620)
+
+
+def snapshot_metrics(history: GANHistory, target: RingTarget, n_reference: int = 1000, seed: int = 1,
+                     ) -> dict[str, list[float]]:
+    """MMD to a fresh target sample and the mode report, at every snapshot."""
+    reference = target.sample(n_reference, torch.Generator().manual_seed(seed))
+    out = {"step": [], "mmd2": [], "share_near": [], "modes_covered": []}
+    for step, points in zip(history.snapshot_steps, history.snapshots):
+        report = mode_report(points, target)
+        out["step"].append(step)
+        out["mmd2"].append(mmd2(points, reference))
+        out["share_near"].append(report.share_near)
+        out["modes_covered"].append(report.modes_covered)
+    return out

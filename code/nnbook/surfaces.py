@@ -6,69 +6,15 @@ prediction function and gets the same figure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import plotly.graph_objects as go
-import torch
 from plotly.subplots import make_subplots
 
-from nnbook.plotting import class_scatter, style
+from nnbook.grids import PredictFn, surface_grid, surface_values, torch_predictor
+from nnbook.plotting import class_scatter, style, surface_colours
 
-PredictFn = Callable[[np.ndarray], np.ndarray]
-
-
-def surface_grid(bounds: tuple[float, float] = (-10.0, 10.0), resolution: int = 100,
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """The grid's axis ``u`` (resolution,) and its points ``XX`` (resolution**2, 2), row-major in x2."""
-    lo, hi = bounds
-    if not lo < hi:
-        raise ValueError(f"bounds must be (low, high) with low < high, got {bounds}")
-    if resolution < 2:
-        raise ValueError(f"resolution must be at least 2, got {resolution}")
-    u = np.linspace(lo, hi, resolution)
-    x1, x2 = np.meshgrid(u, u)  # each (res, res); rows follow x2, columns follow x1
-    return u, np.column_stack([x1.ravel(), x2.ravel()])
-
-
-def surface_values(predict_fn: PredictFn, bounds: tuple[float, float] = (-10.0, 10.0),
-                   resolution: int = 100) -> tuple[np.ndarray, np.ndarray]:
-    """Evaluate ``predict_fn`` on the grid: returns ``u`` and ``Z`` with ``Z[i, j] = p(u[j], u[i])``."""
-    u, XX = surface_grid(bounds, resolution)
-    p = np.asarray(predict_fn(XX), dtype=np.float64)
-    if p.shape != (len(XX),):
-        raise ValueError(
-            f"predict_fn must return one probability per row, shape ({len(XX)},); got {p.shape}. "
-            "For a classifier with two outputs, pass a function that returns column 1."
-        )
-    return u, p.reshape(resolution, resolution)
-
-
-def torch_predictor(model: torch.nn.Module, output: str = "softmax", column: int = 1) -> PredictFn:
-    """Wrap a torch model as a numpy prediction function for :func:`decision_surface`.
-
-    ``output`` says what the model returns: ``"softmax"`` (class logits, take the softmax's
-    ``column``), ``"sigmoid"`` (one logit) or ``"probability"`` (already a probability).
-    """
-    if output not in ("softmax", "sigmoid", "probability"):
-        raise ValueError(f"output must be 'softmax', 'sigmoid' or 'probability', not {output!r}")
-
-    def predict(X: np.ndarray) -> np.ndarray:
-        param = next(model.parameters())
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.no_grad():
-                out = model(torch.as_tensor(X, dtype=param.dtype, device=param.device))
-        finally:
-            model.train(was_training)
-        if output == "softmax":
-            out = torch.softmax(out, dim=1)[:, column]
-        elif output == "sigmoid":
-            out = torch.sigmoid(out).reshape(-1)
-        return out.reshape(-1).double().cpu().numpy()
-
-    return predict
+__all__ = ["PredictFn", "decision_surface", "legend_below", "surface_grid", "surface_panels",
+           "surface_values", "torch_predictor"]  # the grid's functions, for the pages
 
 
 def decision_surface(predict_fn: PredictFn, X: np.ndarray | None = None, y: np.ndarray | None = None,
@@ -79,9 +25,8 @@ def decision_surface(predict_fn: PredictFn, X: np.ndarray | None = None, y: np.n
     """A filled contour of ``predict_fn`` over the square ``bounds``, with the data on top."""
     u, Z = surface_values(predict_fn, bounds, resolution)
     contour = go.Contour(
-        x=u, y=u, z=Z, zmin=0.0, zmax=1.0, colorscale="RdBu_r", opacity=0.75,
-        contours=dict(start=0.0, end=1.0, size=0.1), showscale=show_scale,
-        colorbar=dict(title=dict(text=colorbar_title)), name="model",
+        x=u, y=u, z=Z, zmin=0.0, zmax=1.0, **surface_colours(colorbar_title),
+        contours=dict(start=0.0, end=1.0, size=0.1), showscale=show_scale, name="model",
         hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<br>p=%{z:.3f}<extra></extra>",
     )
     traces = [contour]

@@ -11,7 +11,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from nnbook.book.widgets import decode_payload
-from nnbook.networks import XOR_BOOK_LR, playground_setup, xor_config
+from nnbook.xor import XOR_BOOK_LR, playground_setup, xor_config
 
 PAGE = "book/learning_features"
 KIND = "xor-playground"

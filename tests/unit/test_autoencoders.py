@@ -5,8 +5,9 @@ from sklearn.decomposition import PCA
 
 from nnbook.autoencoders import (ConvAutoencoder, autoencoder_data, class_means, code_lattice,
                                  crossfade, decode, encode, interpolate, latent_arithmetic,
-                                 latent_scatter, nearest_class, pca_reconstruction_error,
+                                 nearest_class, pca_reconstruction_error,
                                  reconstruct, reconstruction_error, train_autoencoder)
+from nnbook.autoencoders_figures import latent_scatter
 from nnbook.engine.data import ImageData
 from nnbook.engine.runs import RunStore
 from nnbook.engine.fit import TrainConfig

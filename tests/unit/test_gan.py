@@ -6,8 +6,8 @@ import torch
 
 from nnbook.gan import (GANConfig, ImageDiscriminator, ImageGenerator, RingDiscriminator,
                         RingGenerator, RingTarget, generate, image_sampler, mmd2, mode_report,
-                        snapshot_figure, snapshot_metrics, to_unit, train_fashion_gan, train_gan,
-                        train_ring_gan)
+                        to_unit, train_fashion_gan, train_gan, train_ring_gan)
+from nnbook.gan_figures import snapshot_figure, snapshot_metrics
 
 CPU = torch.device("cpu")
 TARGET = RingTarget(n_modes=8, radius=2.0, std=0.05)

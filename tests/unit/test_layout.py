@@ -1,6 +1,7 @@
 """The three rooms of the package: each imports only from the rooms below it, the concept modules
 read no settings, and none of them needs the site's heavy packages."""
 
+import ast
 import subprocess
 import sys
 
@@ -59,3 +60,61 @@ def test_concept_modules_import_without_the_sites_packages():
               + "import nnbook.engine.runs, nnbook.engine.data\nprint('ok')")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+# --- figures live apart from the code a stored run is keyed on ---------------------------------
+
+FIGURE_LIBRARIES = ("plotly", "matplotlib", "graphviz")
+# The engine's entry points that train or store: a module importing one of them runs training.
+TRAINING_NAMES = {"fit", "prepare", "train_step", "train_epoch", "train_cached", "RunStore",
+                  "code_parts", "run_key"}
+
+
+def concept_imports(name: str) -> set[str]:
+    path = ROOT / f"{name}.py"
+    return sources.imports_in_source(path.read_text(), f"nnbook.{name}")
+
+
+def is_figure_module(module: str) -> bool:
+    """A module that draws: it imports a plotting library, or is named ``*_figures``."""
+    name = module.removeprefix("nnbook.")
+    if name not in CONCEPTS:
+        return False
+    return name.endswith("_figures") or any(
+        imported.split(".")[0] in FIGURE_LIBRARIES for imported in concept_imports(name))
+
+
+def defines_model(name: str) -> bool:
+    """Whether the module defines a ``torch.nn.Module`` subclass or builds a network (``nn.Sequential``)."""
+    tree = ast.parse((ROOT / f"{name}.py").read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any(
+                ast.unparse(base).split(".")[-1] in ("Module", "Sequential") for base in node.bases):
+            return True
+        if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("nn.Sequential"):
+            return True
+    return False
+
+
+def trains(name: str) -> bool:
+    """Whether the module calls the engine's training or its run store."""
+    return any(len(parts) == 4 and parts[:2] == ["nnbook", "engine"] and parts[3] in TRAINING_NAMES
+               for parts in (imported.split(".") for imported in concept_imports(name)))
+
+
+@pytest.mark.parametrize("name", CONCEPTS)
+def test_models_and_training_import_no_figure_module(name):
+    # A stored run's key hashes the import closure of its model's module: a figure there would
+    # retrain every run of that model when a margin changes (the style guide's first rule).
+    if not (defines_model(name) or trains(name)):
+        return
+    drawing = sorted(m for m in sources.closure([f"nnbook.{name}"]) if is_figure_module(m))
+    assert not drawing, f"{name} defines a model or trains, and its imports reach {drawing}"
+
+
+def test_the_figure_rule_sees_what_it_must():
+    # The rule's own parts against modules known to be on either side.
+    assert is_figure_module("nnbook.plotting") and is_figure_module("nnbook.gan_figures")
+    assert not is_figure_module("nnbook.networks") and not is_figure_module("nnbook.engine.fit")
+    assert defines_model("gan") and defines_model("models") and defines_model("networks")
+    assert trains("xor") and trains("models") and not trains("gan_figures")

@@ -1,14 +1,16 @@
-"""Parameter counts against PyTorch's own, the MLP builder, hidden units and the XOR network."""
+"""Parameter counts against PyTorch's own, the MLP builder, hidden units (nnbook.networks) and
+the XOR experiment (nnbook.xor, nnbook.xor_figures)."""
 
 import numpy as np
 import pytest
 import torch
 
 from nnbook.engine.fit import TrainConfig, fit
-from nnbook.networks import (XORResult, count_parameters, dense_layers, few_threads,
-                             hidden_activations, loop_difference, mlp, replay_figure,
-                             replay_run, summarise_rate, surface_shape, train_xor_network,
-                             unit_predictor, weight_table, xor_config, xor_data)
+from nnbook.networks import (count_parameters, dense_layers, few_threads, hidden_activations, mlp,
+                             unit_predictor, weight_table)
+from nnbook.xor import (XORResult, loop_difference, replay_run, summarise_rate, surface_shape,
+                        train_xor_network, xor_config, xor_data)
+from nnbook.xor_figures import replay_figure
 from nnbook.surfaces import surface_values, torch_predictor
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnbook import neurons
+from nnbook import neurons, neurons_figures
 from nnbook.neurons import AND, NAND, OR, BINARY_INPUTS, Perceptron, xor_from_gates
 
 
@@ -66,7 +66,7 @@ def test_sigmoid_does_not_overflow():
 
 
 def test_activation_figure_has_every_curve_and_working_buttons():
-    fig = neurons.activation_figure("activations")
+    fig = neurons_figures.activation_figure("activations")
     acts = neurons.activations()
     assert len(fig.data) == 2 * len(acts)
     buttons = fig.layout.updatemenus[0].buttons

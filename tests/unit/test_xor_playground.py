@@ -13,7 +13,8 @@ import torch
 
 from nnbook.book.widgets import decode_payload, encode_payload
 from nnbook.engine.fit import Callback, fit
-from nnbook.networks import mlp, playground_setup, xor_config, xor_data
+from nnbook.networks import mlp
+from nnbook.xor import playground_setup, xor_config, xor_data
 
 SCRIPT = (Path(__file__).parents[2] / "code" / "nnbook" / "book" / "sphinxext" / "static"
           / "widgets" / "xor_playground.js")

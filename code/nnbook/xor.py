@@ -1,0 +1,327 @@
+"""The XOR experiment: the seeds' network trained on XOR blobs, at the lecture's learning rate and
+the book's, from several seeds, replayed epoch by epoch and retraced by the page's playground.
+
+The network itself is :mod:`nnbook.networks`; the figures are :mod:`nnbook.xor_figures`. This
+module trains through the engine, so it imports no figure module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from nnbook.grids import surface_grid, torch_predictor
+from nnbook.networks import few_threads, mlp
+from nnbook.toy_data import ToyData, blobs
+from nnbook.engine.fit import Callback, TensorData, TrainConfig, accuracy, fit, make_optimizer
+from nnbook.engine.runs import RunStore, train_cached
+
+XOR_LECTURE_LR = 0.5  # the lecture's Adam learning rate for the XOR network
+XOR_BOOK_LR = 0.05  # the book's: the results on the learning_features page say why
+
+
+def xor_data(n_per_blob: int = 50, n_test_per_blob: int = 250,
+             ) -> tuple[ToyData, ToyData]:
+    """The XOR network's training points and, from another seed, its test
+    points: four clouds of ``n_per_blob`` (and ``n_test_per_blob``) each."""
+    return (blobs("xor", n_per_blob, seed=42),
+            blobs("xor", n_test_per_blob, seed=4242))
+
+
+def xor_config(lr: float = XOR_BOOK_LR, seed: int = 0) -> TrainConfig:
+    """The lecture's training of the XOR network, at learning rate ``lr``:
+    Adam with weight decay 0.0001 on minibatches of 10, for 200 epochs."""
+    return TrainConfig(num_epochs=200, batch_size=10, lr=lr, optimizer="adam",
+                       weight_decay=1e-4, seed=seed)
+
+
+def playground_setup(config: TrainConfig | None = None, hidden: int = 4,
+                     hidden_sizes: Sequence[int] = range(1, 9), epochs: int | None = None,
+                     ) -> dict:
+    """What the page's XOR playground needs to retrace the book's runs in JavaScript.
+
+    The training points and labels; for each size H in ``hidden_sizes``, the initial weights of
+    ``mlp((2, H, 2), seed=config.seed)`` in float64, where :func:`train_xor_network` starts; the
+    optimiser's settings as the engine's own optimiser holds them; and the engine's order of the
+    examples for the first ``epochs`` epochs (default: all of ``config``'s), one row per epoch.
+    ``hidden`` and ``config.lr`` are the playground's first settings. Arrays are NumPy arrays,
+    for :func:`nnbook.book.widgets.show_widget` to export.
+    """
+    config = config if config is not None else xor_config()
+    if config.optimizer != "adam" or config.schedule != "constant":
+        raise ValueError("the playground trains with Adam at a constant rate, as the book does")
+    epochs = config.num_epochs if epochs is None else epochs
+    train, _ = xor_data()
+    if len(train.X) > 256:
+        raise ValueError("the example order is exported one byte per index: at most 256 points")
+    weights = {}
+    for size in hidden_sizes:
+        first, _, last = mlp((2, size, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
+        weights[str(size)] = {"W1": first.weight.detach().numpy(),  # (H, 2)
+                              "b1": first.bias.detach().numpy(),
+                              "W2": last.weight.detach().numpy(),  # (2, H)
+                              "b2": last.bias.detach().numpy()}
+    group = make_optimizer(mlp((2, hidden, 2)), config).param_groups[0]  # the engine's settings
+    sampler = EngineOrder(len(train.X), config.seed)  # the engine's shuffle, epoch after epoch
+    orders = np.array([list(sampler) for _ in range(epochs)], dtype=np.uint8)  # (epochs, n)
+    return {
+        "X": np.asarray(train.X, dtype=np.float64), "y": np.asarray(train.y, dtype=np.uint8),
+        "weights": weights, "orders": orders, "hidden": hidden, "seed": config.seed,
+        "lr": config.lr, "weight_decay": group["weight_decay"], "batch_size": config.batch_size,
+        "betas": list(group["betas"]), "eps": group["eps"],
+    }
+
+
+@dataclass
+class XORResult:
+    """The seeds' XOR network after training, with what the page reports about it."""
+
+    model: torch.nn.Sequential
+    X: np.ndarray  # the training points and labels, for the surfaces
+    y: np.ndarray
+    lr: float
+    seed: int
+    train_accuracy: float
+    test_accuracy: float
+    n_test: int
+    epoch_losses: list[float]  # mean training loss of each epoch
+    test_accuracies: list[float]  # test accuracy after each epoch
+    wall_time: float
+
+    def late(self, values: list[float]) -> list[float]:
+        """The second half of a per-epoch list: where a run should have settled."""
+        return values[len(values) // 2:]
+
+    @property
+    def lowest_late_accuracy(self) -> float:
+        """The worst test accuracy after any epoch of the second half of training."""
+        return min(self.late(self.test_accuracies))
+
+    @property
+    def highest_late_loss(self) -> float:
+        """The highest mean training loss of any epoch in the second half of training."""
+        return max(self.late(self.epoch_losses))
+
+    @property
+    def late_jumps(self) -> int:
+        """Epochs of the second half whose mean loss is over ten times the run's lowest: how
+        often training undoes what it had reached."""
+        lowest = min(self.epoch_losses)
+        return sum(loss > 10 * lowest for loss in self.late(self.epoch_losses))
+
+    def epochs_to(self, target: float) -> int | None:
+        """The first epoch (from 1) after which the test accuracy reached ``target``, if any."""
+        return next((i + 1 for i, a in enumerate(self.test_accuracies) if a >= target), None)
+
+
+def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None,
+                      n_per_blob: int = 50, n_test_per_blob: int = 250,
+                      seed: int = 0, activation: str = "sigmoid",
+                      device: torch.device | None = None,
+                      store: RunStore | None = None) -> XORResult:
+    """The seeds' network, 2 inputs, ``hidden`` units, 2 outputs, on XOR blobs.
+
+    Cross-entropy on the two outputs, Adam on minibatches of 10, in float64 as
+    in the lecture (:func:`xor_config`; the book's rate unless ``config`` says
+    otherwise). The test data are fresh blobs from another seed, so the test
+    accuracy, measured after every epoch, is about generalisation. ``seed``
+    fixes the initial weights and the minibatch order; ``activation`` swaps
+    the hidden units' sigmoid (an exercise trains a ReLU version). The run
+    store keeps the run: trained once, it is loaded on the next build.
+    """
+    config = config if config is not None else xor_config(seed=seed)
+    train, test = xor_data(n_per_blob, n_test_per_blob)
+    data = TensorData(torch.as_tensor(train.X), torch.as_tensor(train.y),
+                      torch.as_tensor(test.X), torch.as_tensor(test.y))
+    network = partial(mlp, (2, hidden, 2), activation, seed=seed,
+                      dtype=torch.float64)
+    run = train_cached(network, data, config, device=device, store=store,
+                       name=f"xor-{hidden}-{activation}")
+    model, history = run.model, run.history
+    return XORResult(
+        model=model, X=train.X, y=train.y, lr=config.lr, seed=seed,
+        train_accuracy=accuracy(model, data.X, data.y),
+        test_accuracy=accuracy(model, data.X_test, data.y_test),
+        n_test=len(data.X_test), epoch_losses=history.epoch_losses,
+        test_accuracies=history.test_accuracy, wall_time=history.wall_time)
+
+
+@dataclass
+class RateSummary:
+    """The XOR network trained at one learning rate from several seeds, in a few numbers."""
+
+    lr: float
+    seeds: int
+    final_median: float  # test accuracy at the end of training: median, worst and best run
+    final_worst: float
+    final_best: float
+    late_low_worst: float  # each run's lowest test accuracy in its second half: the range
+    late_low_best: float  # over the runs
+    late_loss_worst: float  # the highest epoch loss of any run's second half
+    late_loss_best: float  # the lowest of the runs' highest second-half epoch losses
+    epochs_to_95_median: float  # the epoch by which the median run first reached 95%
+    #                             (the lower median, so an actual run's epoch; inf: never)
+    runs_below_95_late: int  # runs whose test accuracy fell below 95% in their second half
+    late_jumps_median: float  # median over the runs of XORResult.late_jumps
+
+
+def summarise_rate(runs: Sequence[XORResult]) -> RateSummary:
+    """What the page says about runs at one learning rate, computed from the runs."""
+    if not runs or len({r.lr for r in runs}) != 1:
+        raise ValueError("pass one or more runs, all at the same learning rate")
+    finals = [r.test_accuracy for r in runs]
+    late_lows = [r.lowest_late_accuracy for r in runs]
+    late_losses = [r.highest_late_loss for r in runs]
+    reached = sorted(np.inf if e is None else e for e in (r.epochs_to(0.95) for r in runs))
+    return RateSummary(
+        lr=runs[0].lr, seeds=len(runs), final_median=float(np.median(finals)),
+        final_worst=min(finals), final_best=max(finals), late_low_worst=min(late_lows),
+        late_low_best=max(late_lows), late_loss_worst=max(late_losses),
+        late_loss_best=min(late_losses),
+        epochs_to_95_median=float(reached[(len(runs) - 1) // 2]),
+        runs_below_95_late=sum(low < 0.95 for low in late_lows),
+        late_jumps_median=float(np.median([r.late_jumps for r in runs])))
+
+
+def compare_rates(rates: Sequence[float] = (XOR_LECTURE_LR, XOR_BOOK_LR), seeds: int = 10,
+                  hidden: int = 4, store: RunStore | None = None,
+                  ) -> dict[float, list[XORResult]]:
+    """The XOR network trained at each learning rate from seeds 0, 1, ..., ``seeds`` - 1.
+
+    A seed fixes the initial weights and the batch order, so run ``s`` of every rate starts from
+    the same weights and sees the same batches: only the rate differs.
+    """
+    return {lr: [train_xor_network(hidden, config=xor_config(lr, seed), seed=seed, store=store)
+                 for seed in range(seeds)]
+            for lr in rates}
+
+
+class EngineOrder(Sampler[int]):
+    """The example order of :func:`nnbook.engine.fit.fit`, for a DataLoader.
+
+    The engine shuffles with its own generator seeded by ``config.seed``. A
+    DataLoader with ``shuffle=True`` first draws a seed for each epoch, so its
+    order differs; with this sampler the lecture's loop sees the engine's
+    batches, and the two loops can be compared weight for weight.
+    """
+
+    def __init__(self, n: int, seed: int):
+        self.n = n
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[int]:
+        order = torch.randperm(self.n, generator=self.generator)
+        return iter(order.tolist())
+
+
+def lecture_sgd(model: torch.nn.Module, loss_fn, dataset: Dataset,
+                l2reg: float = 1e-5, lr: float = 1.0, nepochs: int = 200,
+                batch_size: int = 10, sampler: Sampler | None = None) -> None:
+    """The lecture's loop for the XOR network, with its defaults.
+
+    ``sampler`` replaces the loader's own shuffling (see :class:`EngineOrder`).
+    """
+    loader = DataLoader(dataset, batch_size=batch_size,
+                        shuffle=sampler is None, sampler=sampler)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=l2reg)
+    for _ in range(nepochs):
+        for x, y in loader:
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            model.zero_grad()
+
+
+def loop_difference(config: TrainConfig, hidden: int = 4) -> float:
+    """The largest difference between the weights of the XOR network trained by the engine and
+    by :func:`lecture_sgd` with the engine's batch order, from the same initial weights.
+
+    Both train on the CPU. Zero means the two loops make the same updates, bit for bit.
+    """
+    train, _ = xor_data()
+    X, y = torch.as_tensor(train.X), torch.as_tensor(train.y)
+    by_engine = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
+    by_hand = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
+    fit(by_engine, X, y, config, device=torch.device("cpu"))  # on the threads it plans
+    with few_threads():  # the lecture's loop has no planner
+        lecture_sgd(by_hand, torch.nn.CrossEntropyLoss(), torch.utils.data.TensorDataset(X, y),
+                    l2reg=config.weight_decay, lr=config.lr, nepochs=config.num_epochs,
+                    batch_size=config.batch_size, sampler=EngineOrder(len(X), config.seed))
+    with torch.no_grad():
+        return max(float((a - b).abs().max())
+                   for a, b in zip(by_engine.parameters(), by_hand.parameters()))
+
+
+class SurfaceRecorder(Callback):
+    """Keeps the network's P(cross | x) on the points ``XX`` after every epoch of a run: the
+    frames of a replay of its training."""
+
+    def __init__(self, model: torch.nn.Module, XX: np.ndarray):
+        self.predict = torch_predictor(model, output="softmax", column=1)
+        self.XX = XX
+        self.frames = [self.predict(XX)]  # before the first step: the initial weights
+
+    def on_epoch_end(self, state, history) -> None:
+        self.frames.append(self.predict(self.XX))
+
+
+@dataclass
+class Replay:
+    """A run of the XOR network with its decision surface after every epoch."""
+
+    u: np.ndarray  # the grid's axis (resolution,)
+    frames: np.ndarray  # (epochs + 1, resolution, resolution): P(cross) before training, then
+    #                     after each epoch, Z[i, j] at (u[j], u[i]) as surface_values has it
+    epoch_losses: list[float]
+    test_accuracies: list[float]
+    X: np.ndarray  # the training points and labels
+    y: np.ndarray
+    lr: float
+
+
+def replay_run(config: TrainConfig | None = None, hidden: int = 4, resolution: int = 31,
+               bounds: tuple[float, float] = (-10.0, 10.0),
+               device: torch.device | None = None) -> Replay:
+    """Train the XOR network as :func:`train_xor_network` does (the same data, initial weights,
+    batches and device) and keep its decision surface on a ``resolution`` grid after every
+    epoch."""
+    config = config if config is not None else xor_config()
+    train, test = xor_data()
+    model = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
+    u, XX = surface_grid(bounds, resolution)
+    recorder = SurfaceRecorder(model, XX)
+    history = fit(model, torch.as_tensor(train.X), torch.as_tensor(train.y), config,
+                  X_test=torch.as_tensor(test.X), y_test=torch.as_tensor(test.y),
+                  device=device, callbacks=[recorder], progress=False)
+    frames = np.stack(recorder.frames).reshape(-1, resolution, resolution)
+    return Replay(u=u, frames=frames, epoch_losses=history.epoch_losses,
+                  test_accuracies=history.test_accuracy, X=train.X, y=train.y, lr=config.lr)
+
+
+@dataclass
+class SurfaceShape:
+    """Where the XOR network is sure of its answer, over the plane and on the test points."""
+
+    unsure_share: float  # share of the plotted square where low < P(cross | x) < high
+    unsure_test_share: float  # share of the test points where it is that unsure
+
+
+def surface_shape(result: XORResult, low: float = 0.1, high: float = 0.9,
+                  bounds: tuple[float, float] = (-10.0, 10.0), resolution: int = 201,
+                  ) -> SurfaceShape:
+    """Measure the decision surface the page draws: how much of the plane, and how many of the
+    test points, fall where the network's P(cross | x) lies between ``low`` and ``high``."""
+    predict = torch_predictor(result.model, output="softmax", column=1)
+    _, XX = surface_grid(bounds, resolution)
+    p_plane = predict(XX)
+    p_test = predict(xor_data(n_test_per_blob=result.n_test // 4)[1].X)
+    return SurfaceShape(unsure_share=float(((p_plane > low) & (p_plane < high)).mean()),
+                        unsure_test_share=float(((p_test > low) & (p_test < high)).mean()))

@@ -1,0 +1,78 @@
+"""The XOR experiment's figures: hidden units' and networks' surfaces, the replay of a run and the
+playground's still, built on :mod:`nnbook.xor`.
+
+Kept apart from the network and its training, so that a figure can change without touching the
+code that the stored runs are keyed on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from nnbook.images import ImageFigure, image_grid
+from nnbook.networks import unit_predictor
+from nnbook.plotting import class_scatter, snapshot_slider, style
+from nnbook.surfaces import surface_panels, surface_values, torch_predictor
+from nnbook.xor import Replay, XORResult
+
+
+def hidden_unit_surfaces(result: XORResult, title: str) -> go.Figure:
+    """Each hidden unit's activation over the plane: the features the XOR network learned."""
+    units = result.model[0].out_features
+    fns = {f"hidden unit {u + 1}": unit_predictor(result.model, u) for u in range(units)}
+    return surface_panels(fns, result.X, result.y, title=title, colorbar_title="activation")
+
+
+def xor_surfaces(results: dict[str, XORResult], title: str) -> go.Figure:
+    """Several trained XOR networks' P(cross | x) side by side, one panel per named run."""
+    fns = {name: torch_predictor(r.model, output="softmax", column=1)
+           for name, r in results.items()}
+    first = next(iter(results.values()))
+    return surface_panels(fns, first.X, first.y, title=title, colorbar_title="P(cross)")
+
+
+def replay_figure(replay: Replay, title: str, active: int | None = None) -> go.Figure:
+    """The decision surface of ``replay``, one frame per epoch (0: before training) on a slider,
+    with the epoch's loss and test accuracy in the title. ``active`` is the epoch shown first
+    (default: the last, which the PDF shows).
+
+    Each surface is stored as whole percentages, one byte per grid point (plotly sends NumPy
+    arrays as typed arrays), so that 200 epochs of a 31 x 31 grid stay near 300 KB.
+    """
+    percent = np.rint(replay.frames * 100).astype(np.uint8)  # (epochs + 1, res, res)
+    lo, step = float(replay.u[0]), float(replay.u[1] - replay.u[0])
+    fig = go.Figure(go.Contour(
+        x0=lo, dx=step, y0=lo, dy=step, zmin=0, zmax=100, colorscale="RdBu_r", opacity=0.75,
+        contours=dict(start=0, end=100, size=10), line=dict(smoothing=1.0), name="model",
+        colorbar=dict(title=dict(text="P(cross), %")),
+        hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<br>P(cross)=%{z}%<extra></extra>"))
+    for trace in class_scatter(replay.X, replay.y):
+        trace.marker.size = 5
+        fig.add_trace(trace)
+    epochs = len(replay.frames) - 1
+    titles = [f"{title}, before training"] + [
+        f"{title}, epoch {e + 1}: loss {loss:.2g}, test accuracy {acc:.1%}"
+        for e, (loss, acc) in enumerate(zip(replay.epoch_losses, replay.test_accuracies))]
+    snapshot_slider(fig, [[go.Contour(z=Z)] for Z in percent],
+                    [str(e) for e in range(epochs + 1)], traces=[0], prefix="epoch: ",
+                    titles=titles, active=epochs if active is None else active)
+    bounds = [replay.u[0], replay.u[-1]]
+    fig.update_xaxes(title_text="x1", range=bounds, constrain="domain")
+    fig.update_yaxes(title_text="x2", range=bounds, constrain="domain")
+    style(fig, square=True, height=600)
+    # Above the plot, where it meets neither the colour bar nor the slider below.
+    fig.update_layout(legend=dict(orientation="h", x=0, y=1.01, yanchor="bottom"),
+                      margin=dict(t=100))
+    return fig
+
+
+def playground_still(result: XORResult, resolution: int = 100) -> ImageFigure:
+    """The trained network's P(cross | x) and its hidden units' activations as images: what the
+    XOR playground shows, still, for the PDF (red 1, blue 0; x1 to the right, x2 up)."""
+    model = result.model
+    fns = {"P(cross | x)": torch_predictor(model, output="softmax", column=1)}
+    fns |= {f"unit {u + 1}": unit_predictor(model, u) for u in range(model[0].out_features)}
+    images = [surface_values(fn, resolution=resolution)[1][::-1] for fn in fns.values()]
+    return image_grid(images, list(fns), ncols=len(images), size=1.6, cmap="RdBu_r",
+                      value_range=(0, 1), suptitle="The playground after training, still")
