@@ -97,10 +97,22 @@ def _modules_of(objs: Iterable[Any]) -> list[str]:
 
 def code_parts(*objs: Any, training_module: str) -> dict[str, str]:
     """The code half of a key: one digest of the import closure of the modules that define
-    ``objs`` and of ``training_module``, and the source of whatever ``objs`` come from outside."""
+    ``objs`` and of ``training_module``, and the source of whatever ``objs`` come from outside.
+
+    The digest is of the code this process imported and runs, not of the files on disk: when a
+    module was edited after it was imported, the run is keyed (and stored) on the code that
+    trains it, which no fresh process with the edited files looks up, and the build log says so.
+    """
     modules = sorted({*_modules_of(objs), training_module})
     outside = "\n".join(source_of(o) for o in objs if not _modules_of([o]))
-    return {"modules": ",".join(modules), "code": sources.code_digest(modules, docstrings=False),
+    changed = sources.changed_since_import(sources.closure(modules, as_imported=True))
+    if changed:
+        _report(f"{', '.join(changed)} changed on disk after this process imported "
+                f"{'it' if len(changed) == 1 else 'them'}: the run is keyed and stored on the code "
+                "as imported, which is what trains it, not on the files; restart the kernel (or "
+                "the build) to train the edited code")
+    return {"modules": ",".join(modules),
+            "code": sources.code_digest(modules, docstrings=False, as_imported=True),
             "outside_code": hashlib.sha256(outside.encode()).hexdigest()}
 
 

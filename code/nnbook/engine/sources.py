@@ -10,13 +10,24 @@ cannot change a trained model.
 
 Imports inside ``if TYPE_CHECKING:`` blocks are skipped: they never run. Source that does not
 parse is an error, never an empty set of imports.
+
+**The code as imported.** A process runs the modules it imported, not the files on disk: a module
+edited while a kernel or a build runs has two versions. :func:`record_imports` (called when
+``nnbook`` is imported) keeps the source each ``nnbook`` module was executed from, and
+``closure(..., as_imported=True)`` and ``code_digest(..., as_imported=True)`` read that source for
+every module already imported, the files only for the others. A training run's key is taken that
+way (:mod:`nnbook.engine.runs`), so a run is stored under the key of the code that trained it;
+:func:`changed_since_import` names the modules whose files differ, for the build log. A page's
+fingerprint reads the files: its kernel is a fresh process.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.machinery
 import importlib.util
+import sys
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -89,9 +100,88 @@ def module_file(module: str, roots: dict[str, Path]) -> Path | None:
     return None
 
 
-def closure(names: Iterable[str], packages: Iterable[str] = (PACKAGE,)) -> dict[str, Path]:
+# --- the source each module was imported from ------------------------------------------------------
+
+_imported: dict[str, tuple[str, str]] = {}  # module -> (its file, the source it was executed from)
+
+
+class _RecordingLoader(importlib.machinery.SourceFileLoader):
+    """Executes a module from the source it reads, and keeps that source: never a cached bytecode
+    file, which may have been compiled from another version of the file."""
+
+    def get_code(self, fullname: str):
+        data = self.get_data(self.path)
+        _imported[fullname] = (self.path, importlib.util.decode_source(data))
+        return self.source_to_code(data, self.path)
+
+
+class _RecordingFinder:
+    """A meta path finder for the submodules of ``packages``: the usual path finder's spec, loaded
+    by :class:`_RecordingLoader`."""
+
+    def __init__(self, packages: frozenset[str]):
+        self.packages = packages
+
+    def find_spec(self, fullname: str, path=None, target=None):
+        if "." not in fullname or fullname.split(".")[0] not in self.packages:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is not None and type(spec.loader) is importlib.machinery.SourceFileLoader:
+            spec.loader = _RecordingLoader(fullname, spec.origin)
+        return spec
+
+
+def record_imports(package: str = PACKAGE) -> None:
+    """Keep the source of every module of ``package`` as it is imported from now on (modules
+    imported before, such as the package itself, are read from their files now). Idempotent."""
+    if not any(isinstance(f, _RecordingFinder) and package in f.packages for f in sys.meta_path):
+        sys.meta_path.insert(0, _RecordingFinder(frozenset({package})))
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] == package and name not in _imported:
+            origin = getattr(getattr(module, "__spec__", None), "origin", None)
+            if origin and origin.endswith(".py") and Path(origin).is_file():
+                _imported[name] = (origin, Path(origin).read_text(encoding="utf-8"))
+
+
+def imported_source(module: str) -> str | None:
+    """The source ``module`` was executed from in this process, if it is imported and was
+    recorded (see :func:`record_imports`); None otherwise."""
+    entry = _imported.get(module)
+    loaded = sys.modules.get(module)
+    if entry is None or loaded is None or getattr(loaded, "__file__", None) != entry[0]:
+        return None
+    return entry[1]
+
+
+def _source(module: str, path: Path, as_imported: bool) -> str:
+    text = imported_source(module) if as_imported else None
+    return text if text is not None else path.read_text(encoding="utf-8")
+
+
+def changed_since_import(modules: Iterable[str]) -> list[str]:
+    """Those of ``modules`` whose file's code (comments and layout aside) is no longer the code this
+    process imported: edited, or deleted, while it ran."""
+    changed = []
+    for module in modules:
+        text = imported_source(module)
+        if text is None:
+            continue
+        path = Path(_imported[module][0])
+        try:
+            on_disk = normalised_source(path)
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            changed.append(module)
+            continue
+        if _normalised_text(text, True) != on_disk:
+            changed.append(module)
+    return changed
+
+
+def closure(names: Iterable[str], packages: Iterable[str] = (PACKAGE,), *,
+            as_imported: bool = False) -> dict[str, Path]:
     """Every module of ``packages`` that importing ``names`` runs, directly or through other
-    modules (parents' ``__init__`` included), sorted by name."""
+    modules (parents' ``__init__`` included), sorted by name. With ``as_imported``, an imported
+    module's imports are read from the source it was executed from."""
     roots = {name: d for name in packages if (d := package_dir(name)) is not None}
     found: dict[str, Path] = {}
     pending = set(names)
@@ -105,7 +195,7 @@ def closure(names: Iterable[str], packages: Iterable[str] = (PACKAGE,)) -> dict[
             if path is None:
                 continue
             found[module] = path
-            pending |= imports_in_source(path.read_text(encoding="utf-8"), module,
+            pending |= imports_in_source(_source(module, path, as_imported), module,
                                          is_package=path.name == "__init__.py",
                                          filename=str(path)) - set(found)
     return dict(sorted(found.items()))
@@ -123,7 +213,12 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
 
 @lru_cache(maxsize=512)
 def _normalised(path: str, mtime_ns: int, size: int, docstrings: bool) -> str:
-    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
+    return _normalised_text(Path(path).read_text(encoding="utf-8"), docstrings, path)
+
+
+@lru_cache(maxsize=512)
+def _normalised_text(text: str, docstrings: bool, filename: str = "<source>") -> str:
+    tree = ast.parse(text, filename=filename)
     if not docstrings:
         tree = _strip_docstrings(tree)
     return ast.unparse(tree)
@@ -136,14 +231,25 @@ def normalised_source(path: Path, *, docstrings: bool = True) -> str:
     return _normalised(str(path), stat.st_mtime_ns, stat.st_size, docstrings)
 
 
-def module_digests(modules: dict[str, Path], *, docstrings: bool = True) -> dict[str, str]:
-    """A short digest of each module's normalised source."""
-    return {name: hashlib.sha256(normalised_source(path, docstrings=docstrings).encode())
-            .hexdigest()[:16] for name, path in modules.items()}
+def module_digests(modules: dict[str, Path], *, docstrings: bool = True,
+                   as_imported: bool = False) -> dict[str, str]:
+    """A short digest of each module's normalised source (with ``as_imported``, of the source an
+    imported module was executed from)."""
+    def normalised(name: str, path: Path) -> str:
+        text = imported_source(name) if as_imported else None
+        if text is None:
+            return normalised_source(path, docstrings=docstrings)
+        return _normalised_text(text, docstrings, str(path))
+
+    return {name: hashlib.sha256(normalised(name, path).encode()).hexdigest()[:16]
+            for name, path in modules.items()}
 
 
-def code_digest(names: Iterable[str], *, docstrings: bool = False) -> str:
-    """One digest of the normalised source of the import closure of ``names``."""
-    digests = module_digests(closure(names), docstrings=docstrings)
+def code_digest(names: Iterable[str], *, docstrings: bool = False,
+                as_imported: bool = False) -> str:
+    """One digest of the normalised source of the import closure of ``names`` (see
+    :func:`closure` for ``as_imported``)."""
+    digests = module_digests(closure(names, as_imported=as_imported), docstrings=docstrings,
+                             as_imported=as_imported)
     blob = "\n".join(f"{name} {digest}" for name, digest in digests.items())
     return hashlib.sha256(blob.encode()).hexdigest()
