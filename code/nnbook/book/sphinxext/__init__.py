@@ -5,10 +5,11 @@
   reads its code cells as myst-nb does (options apart, IPython magics turned into calls), parses
   them, follows the imports of the tracked packages (``nnbook_tracked_packages``) transitively
   (:mod:`nnbook.engine.sources`), and appends a hidden code cell holding the device type the build
-  runs on and a digest of each module's normalised source. A code change in a module, or another
-  device, changes that cell, so the page re-executes; an edited comment does not, and pages that do
+  runs on, the planning mode (``NNBOOK_PLAN``) where the page trains, and a digest of each module's
+  normalised source. A code change in a module, another device or another planning mode changes
+  that cell, so the page re-executes; an edited comment does not, and pages that do
   not import the module stay cached. The modules are also declared as the page's dependencies, and
-  the device type is a configuration value, so Sphinx re-reads the page at all. A cell that is not
+  the device type and the planning mode are configuration values, so Sphinx re-reads the page. A cell that is not
   valid Python stops the build, naming its page and cell; so does asking for a device that is not
   there (``NNBOOK_DEVICE=cuda`` without CUDA), before any page executes.
 * **Offline assets.** plotly.js is copied once into ``_static/`` from the installed plotly package
@@ -44,6 +45,7 @@ from nnbook.engine.sources import closure, imports_in_source, module_digests
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 FINGERPRINT_MARK = "# nnbook dependency fingerprint"
+TRAINING_MODULES = {"nnbook.engine.runs", "nnbook.engine.plan"}  # a page importing them trains
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,15 @@ def cell_imports(cell: CodeCell, page: str) -> set[str]:
         modname=__name__)
 
 
-def fingerprint_cell(modules: dict[str, Path], device_type: str) -> str:
+def fingerprint_cell(modules: dict[str, Path], device_type: str, plan_mode: str | None = None,
+                     ) -> str:
     """A hidden MyST code cell whose source changes whenever the code of one of ``modules``
-    changes (comments and layout aside) or the build moves to another device type."""
+    changes (comments and layout aside), the build moves to another device type, or, for a page
+    that trains (``plan_mode`` given), the planning mode changes."""
     lines = [f"{FINGERPRINT_MARK}: re-executes this page when a module it uses changes.",
              f"# device {device_type}"]
+    if plan_mode is not None:
+        lines.append(f"# plan {plan_mode}")
     lines += [f"# {name} {digest}"
               for name, digest in module_digests(modules, docstrings=True).items()]
     body = "\n".join(lines)
@@ -125,7 +131,8 @@ def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     names = set().union(*(cell_imports(cell, page) for cell in cells))
     # The hidden provenance cells run in the kernel too: the modules they import count as well.
     hidden = [provenance.PROVENANCE_SOURCE]
-    if {"nnbook.engine.runs", "nnbook.engine.plan"} & set(closure(names, tracked)):
+    trains = bool(TRAINING_MODULES & set(closure(names, tracked)))
+    if trains:
         hidden.append(provenance.RECORDER_SOURCE)
         text = _insert_before_line(text, cells[0].line,
                                    provenance.hidden_cell(provenance.RECORDER_SOURCE))
@@ -135,7 +142,8 @@ def _on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     # The hidden cells' source lives in provenance.py: a change there must re-read the page.
     for module_path in [*modules.values(), Path(provenance.__file__)]:
         app.env.note_dependency(str(module_path))
-    text = text.rstrip("\n") + fingerprint_cell(modules, app.config.nnbook_device_type)
+    plan_mode = app.config.nnbook_plan_mode if trains else None
+    text = text.rstrip("\n") + fingerprint_cell(modules, app.config.nnbook_device_type, plan_mode)
     source[0] = text.rstrip("\n") + "\n\n" + provenance.hidden_cell(provenance.PROVENANCE_SOURCE)
 
 
@@ -238,6 +246,7 @@ def _on_config_inited(app: Sphinx, config) -> None:
     # Set here, before Sphinx compares the configuration with the last build's: a new device type
     # makes it re-read every page, and the fingerprints then match only that device's executions.
     config.nnbook_device_type = build_device_type()
+    config.nnbook_plan_mode = build_plan_mode()
 
 
 def build_device_type() -> str:
@@ -253,11 +262,22 @@ def build_device_type() -> str:
     return get_device().type
 
 
+def build_plan_mode() -> str:
+    """``$NNBOOK_PLAN`` for the pages that train; a value that is not a mode stops the build."""
+    from nnbook.engine.settings import plan_mode
+
+    try:
+        return plan_mode()
+    except ValueError as err:
+        raise ExtensionError(str(err), modname=__name__) from None
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("nnbook_tracked_packages", ["nnbook"], "env")
     app.add_config_value("nnbook_mathjax_dir", "", "html")
     # Not for _config.yml: set by the build from the device it finds (see build_device_type).
     app.add_config_value("nnbook_device_type", "", "env")
+    app.add_config_value("nnbook_plan_mode", "", "env")  # likewise, from $NNBOOK_PLAN
     # Every kernel the build starts inherits this: figures leave the kernel as plotly JSON.
     os.environ["PLOTLY_RENDERER"] = "plotly_mimetype"
     app.connect("config-inited", _on_config_inited)
