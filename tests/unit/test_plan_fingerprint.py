@@ -11,18 +11,8 @@ from sphinx.errors import ExtensionError
 
 from nnbook.book import sphinxext
 from nnbook.book.sphinxext import FINGERPRINT_MARK, build_plan_mode
+from test_fingerprints import FRONT_MATTER  # the pages' front matter, as there
 
-FRONT_MATTER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
 TRAINS = FRONT_MATTER + "\n# Trains\n\n```{code-cell} ipython3\nfrom nnbook.models import FashionCNN\n```\n"
 DRAWS = FRONT_MATTER + "\n# Draws\n\n```{code-cell} ipython3\nfrom nnbook.plotting import style\n```\n"
 
