@@ -338,3 +338,30 @@ def gradient_checks(architectures: list[tuple[int, ...]], batch_sizes: tuple[int
                           max_gradient_difference(list(sizes), batch_size, loss, seed=seed,
                                                   device=device, **kwargs))
             for sizes in architectures for batch_size in batch_sizes for loss in losses]
+
+
+def flat_gradient(grads: list[Layer]) -> torch.Tensor:
+    """Every weight's and bias's gradient of a network, in one vector."""
+    return torch.cat([torch.cat([g.W.flatten(), g.b.flatten()]) for g in grads])
+
+
+def minibatch_cosines(layers: list[Layer], X: torch.Tensor, Y: torch.Tensor,
+                      batch_sizes: tuple[int, ...], *, draws: int = 200, seed: int = 0,
+                      loss: str = "cross_entropy") -> dict[int, torch.Tensor]:
+    """How well a minibatch's gradient points along the whole data set's: for each batch size
+    m, the cosine between the full gradient and the gradients of ``draws`` minibatches of m
+    examples drawn at random without replacement. A cosine of 1 is the same direction, 0 a
+    right angle."""
+    if any(not 1 <= m <= len(X) for m in batch_sizes):
+        raise ValueError(f"batch sizes must lie between 1 and {len(X)}, got {batch_sizes}")
+    full = flat_gradient(gradients(layers, X, Y, loss)[1])
+    generator = torch.Generator().manual_seed(seed)
+    cosines = {}
+    for m in batch_sizes:
+        values = []
+        for _ in range(draws):
+            rows = torch.randperm(len(X), generator=generator)[:m]
+            g = flat_gradient(gradients(layers, X[rows], Y[rows], loss)[1])
+            values.append(torch.dot(g, full) / (g.norm() * full.norm()))
+        cosines[m] = torch.stack(values)  # (draws,)
+    return cosines
