@@ -10,6 +10,7 @@ import subprocess
 from dataclasses import dataclass
 
 from nnbook.engine import data as datasets
+from nnbook.engine import settings, storage
 from nnbook.engine.device import DeviceError, describe, get_device
 
 
@@ -62,8 +63,23 @@ def check_dataset(spec: datasets.DatasetSpec, required: bool) -> Check:
                  str(datasets.not_found_error(spec, reports, "not attempted by the doctor")))
 
 
+def check_store() -> Check:
+    """Where the run store and the plans are, whether they can be written, and what they hold."""
+    runs, plans = settings.run_store_root(), settings.plan_store_root()
+    problems = [p for p in (storage.writable_problem(runs), storage.writable_problem(plans)) if p]
+    held = (f"runs {runs}: {storage.usage(runs, '*.pt').describe()}; plans {plans}: "
+            f"{storage.usage(plans, 'plan-*.json').describe('plans')}")
+    if problems:
+        return Check("run store", False, "\n".join([*problems, held]),
+                     f"set {settings.CACHE} to a folder you can write, with free space: the build "
+                     "trains every run again and keeps none while it cannot write")
+    return Check("run store", True, f"{held}; `python -m nnbook cache prune` removes what the "
+                                    "book no longer uses")
+
+
 def run_checks() -> list[Check]:
-    return [check_device(), check_dot(), check_dataset(datasets.FASHION_MNIST, required=True),
+    return [check_device(), check_dot(), check_store(),
+            check_dataset(datasets.FASHION_MNIST, required=True),
             check_dataset(datasets.MNIST, required=False)]
 
 

@@ -58,7 +58,7 @@ import torch.nn.functional as F
 from nnbook.engine import settings
 from nnbook.engine.device import autocast_bf16, get_device
 from nnbook.engine.plan import (Clock, Plan, PlanStore, Problem, Space, choose_plan, machine_id,
-                                thread_counts, using_threads)
+                                note_run_speed, thread_counts, using_threads)
 
 if TYPE_CHECKING:
     from nnbook.engine.data import ImageData
@@ -427,7 +427,11 @@ def fit(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainC
     """
     state = prepare(model, X, y, config, loss_fn=loss_fn, device=device, plan=plan)
     with state.running():
-        return _train(state, X_test, y_test, loss_fn, progress, callbacks)
+        history = _train(state, X_test, y_test, loss_fn, progress, callbacks)
+    # A run far slower than its plan measured says the plan was measured under other conditions.
+    steps = config.num_epochs * state.steps_per_epoch
+    note_run_speed(state.plan, history.wall_time / steps, history.wall_time)
+    return history
 
 
 def _train(state: TrainState, X_test: torch.Tensor | None, y_test: torch.Tensor | None,

@@ -20,7 +20,16 @@ noise on a busy machine should not flip a plan, and a plan is part of a run's ke
 The plan is stored per machine (:func:`machine_id`: the CPU's model and cores or the GPU's name,
 and the torch version) and problem (:class:`Problem`) as one JSON file under
 :func:`nnbook.engine.settings.plan_store_root`, and reused with no timing at all. A damaged file is
-reported (the ``nnbook.engine.plan`` logger, :func:`reported_problems`) and measured again.
+reported (the ``nnbook.engine.plan`` logger, :func:`reported_problems`) and measured again; so is
+a well-formed entry that names a choice the planner does not offer for the problem (a thread count
+outside its range, a precision or layout not among its candidates: :func:`check_entry`).
+
+**What a plan was measured under.** An entry records the machine's load when it was measured
+(:func:`machine_load`: the load average and the number of CPUs) and the seconds per step of every
+candidate. A plan measured on a busy machine (:func:`busy`), or one whose run then trained far
+slower than its measurement (:func:`note_run_speed`: :data:`SLOW_FACTOR`), is in doubt: the doubt
+is reported, the plan is still used for the rest of the process (a page's runs keep one plan), and
+a later process measures it again once the machine is not busy.
 ``NNBOOK_PLAN=fixed`` turns planning off for reproducible benchmarks (:func:`fixed_plan`);
 ``NNBOOK_PLAN=measure`` measures again and replaces the stored plan.
 
@@ -35,7 +44,6 @@ import json
 import logging
 import os
 import statistics
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -45,7 +53,7 @@ from typing import Any
 
 import torch
 
-from nnbook.engine import settings
+from nnbook.engine import settings, storage
 from nnbook.engine.device import device_name
 
 FORMAT = 1  # the layout of a stored plan; bump it when the entry changes
@@ -60,7 +68,14 @@ MIN_TIMED_S = 0.02  # ... until they add up to this many seconds
 COMPILE_MIN_S = 60.0
 COMPILE_BEST_GAIN = 0.25  # the largest share of an eager step a compile is expected to save
 
+# A run whose steps take this many times the planned step is far slower than its plan: measured
+# under load, or on another machine's state. Ordinary loop overhead (indexing, the epoch's sums)
+# stays well under it; runs shorter than SLOW_CHECK_MIN_S are not judged.
+SLOW_FACTOR = 3.0
+SLOW_CHECK_MIN_S = 2.0
+
 Clock = Callable[[], float]
+Load = Callable[[], tuple[float, int]]  # -> (the 1-minute load average, the number of CPUs)
 StepFactory = Callable[["Plan"], Callable[[], None]]  # a candidate -> one optimiser step of it
 
 
@@ -100,6 +115,7 @@ class Plan:
     batch_size: int = 0  # of the timed steps, for images per second
     seconds_per_step: Mapping[str, float] = field(default_factory=dict, hash=False)  # per label
     compile_seconds: float | None = None  # what compiling cost, where it was tried
+    stored_at: str = field(default="", compare=False)  # the plan store's file, if any (not kept)
 
     def __post_init__(self):
         object.__setattr__(self, "requested", tuple(self.requested))
@@ -151,6 +167,7 @@ class Plan:
 
     def to_dict(self) -> dict:
         d = asdict(self)
+        del d["stored_at"]  # where this machine keeps it: no part of a run's record
         d["requested"] = list(self.requested)
         d["seconds_per_step"] = dict(self.seconds_per_step)
         return d
@@ -191,6 +208,21 @@ def machine_id(device: torch.device) -> dict:
     """What a plan depends on beyond the problem: the CPU's model and cores (or the GPU's name)
     and the torch version."""
     return {"device": device_name(device), "torch": torch.__version__}
+
+
+def machine_load() -> tuple[float, int]:
+    """The 1-minute load average (0 where the system has none) and the number of CPUs."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = 0.0
+    return float(load), os.cpu_count() or 1
+
+
+def busy(load: float, cpus: int) -> bool:
+    """Whether other work competed for the CPUs: the load beyond this process's own one runnable
+    thread reaches half the CPUs (two busy processes on two cores; nine on sixteen)."""
+    return load - 1 >= cpus / 2
 
 
 @dataclass(frozen=True)
@@ -272,15 +304,16 @@ class PlanStore:
         blob = json.dumps({"machine": machine, "problem": problem.to_dict()}, sort_keys=True)
         return self.root / f"plan-{hashlib.sha256(blob.encode()).hexdigest()[:32]}.json"
 
-    def load(self, machine: dict, problem: Problem) -> dict | None:
-        """The stored entry for ``machine`` and ``problem``, or None when there is none or it is
-        damaged (reported; the caller measures again and replaces it)."""
+    def load(self, machine: dict, problem: Problem, space: Space | None = None) -> dict | None:
+        """The stored entry for ``machine`` and ``problem``, or None when there is none, it is
+        damaged, or it names a choice ``space`` does not offer (reported; the caller measures
+        again and replaces it)."""
         path = self.path(machine, problem)
         if not path.is_file():
             return None
         try:
             entry = json.loads(path.read_text())
-            check_entry(entry, machine, problem)
+            check_entry(entry, machine, problem, space)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError,
                 KeyError, AttributeError) as err:  # unreadable, not JSON, or not a plan
             _report(f"stored plan {path} is unusable ({type(err).__name__}: {err}); the plan is "
@@ -291,18 +324,9 @@ class PlanStore:
     def save(self, machine: dict, problem: Problem, entry: dict) -> Path:
         """Write ``entry`` atomically: a temporary file in the same folder, then a rename."""
         path = self.path(machine, problem)
-        path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({**entry, "format": FORMAT, "machine": machine,
                            "problem": problem.to_dict()}, indent=1, sort_keys=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return storage.write_atomic(path, lambda f: f.write(text.encode()))
 
 
 def _seconds(value: Any, what: str, *, zero: bool = False) -> float:
@@ -313,14 +337,32 @@ def _seconds(value: Any, what: str, *, zero: bool = False) -> float:
     return float(value)
 
 
-def check_entry(entry: Any, machine: dict, problem: Problem) -> None:
+def check_entry(entry: Any, machine: dict, problem: Problem, space: Space | None = None) -> None:
     """Raise ValueError (or TypeError, KeyError) unless ``entry`` is an intact stored plan for
-    ``machine`` and ``problem``."""
+    ``machine`` and ``problem`` whose choice is one of ``space``'s candidates."""
     if not isinstance(entry, dict) or entry.get("format") != FORMAT:
         raise ValueError(f"not a plan of format {FORMAT}")
     if entry.get("machine") != machine or entry.get("problem") != problem.to_dict():
         raise ValueError("it is the plan of another machine or problem")
-    Plan.from_dict(entry["plan"])
+    plan = Plan.from_dict(entry["plan"])
+    if space is not None:
+        offered = {"threads": (plan.threads, space.threads),
+                   "precision": (plan.precision, space.precisions),
+                   "channels_last": (plan.channels_last, space.layouts)}
+        for name, (value, choices) in offered.items():
+            if value not in choices:
+                raise ValueError(f"its {name} {value!r} is not one of the planner's candidates "
+                                 f"{tuple(choices)!r}")
+        if plan.compile or (entry.get("compile") is not None and not space.can_compile):
+            raise ValueError("it compiles a run the planner would not compile")
+    conditions = entry.get("measured_under")
+    if conditions is not None:
+        _seconds(conditions["load"], "the load average", zero=True)
+        if not isinstance(conditions["cpus"], int) or conditions["cpus"] < 1:
+            raise ValueError(f"cpus is not a count of CPUs: {conditions['cpus']!r}")
+    slow = entry.get("slow_run")
+    if slow is not None:
+        _seconds(slow["seconds_per_step"], "the slow run's seconds_per_step")
     _seconds(entry["step_seconds"], "step_seconds")
     for label, seconds in entry["timings"].items():
         _seconds(seconds, f"the time of {label!r}")
@@ -360,9 +402,12 @@ def _fastest(timed: list[tuple[Plan, float]]) -> tuple[Plan, float]:
     return best
 
 
-def measure_eager(space: Space, make_step: StepFactory, clock: Clock) -> dict:
+def measure_eager(space: Space, make_step: StepFactory, clock: Clock,
+                  load: Load = machine_load) -> dict:
     """Time the eager candidates: the thread counts first (on the default precision and layout),
-    then precision crossed with layout on the fastest count. Returns a store entry."""
+    then precision crossed with layout on the fastest count. Returns a store entry, with the
+    machine's load before and after the timing (the higher is kept)."""
+    before = load()
     timings: dict[Plan, float] = {}
 
     def timed(plan: Plan) -> tuple[Plan, float]:
@@ -379,8 +424,10 @@ def measure_eager(space: Space, make_step: StepFactory, clock: Clock) -> dict:
     candidates = [replace(base, precision=p, channels_last=layout, threads=threads)
                   for p in space.precisions for layout in space.layouts]
     best, seconds = _fastest([timed(c) for c in candidates])
+    after = load()
     return {"plan": best.to_dict(), "step_seconds": seconds, "compile": None,
-            "timings": {plan.label(): t for plan, t in timings.items()}}
+            "timings": {plan.label(): t for plan, t in timings.items()},
+            "measured_under": {"load": max(before[0], after[0]), "cpus": before[1]}}
 
 
 def worth_compiling(entry: dict, steps: int, space: Space) -> bool:
@@ -444,23 +491,81 @@ def plan_from(entry: dict, steps: int, how: str) -> Plan:
                    compile_seconds=compile_seconds)
 
 
+def doubt(entry: dict) -> str:
+    """Why a stored plan may not be this machine's best ('' when nothing says so)."""
+    slow = entry.get("slow_run")
+    if slow is not None:
+        return (f"a run trained at {slow['seconds_per_step'] * 1e3:.3g} ms a step, over "
+                f"{SLOW_FACTOR:g} times the {entry['step_seconds'] * 1e3:.3g} ms it was planned at")
+    conditions = entry.get("measured_under")
+    if conditions is not None and busy(conditions["load"], conditions["cpus"]):
+        return (f"it was measured under load (load average {conditions['load']:.2f} on "
+                f"{conditions['cpus']} CPUs)")
+    return ""
+
+
+# Plan files this process measured or used: a doubt about one of them waits for a later process,
+# so that the runs of one page (one kernel) keep one plan.
+_used: set[Path] = set()
+
+
 def choose_plan(problem: Problem, space: Space, make_step: StepFactory, *, steps: int,
                 machine: dict, store: PlanStore | None = None, clock: Clock = time.perf_counter,
-                mode: str | None = None) -> Plan:
+                mode: str | None = None, load: Load = machine_load) -> Plan:
     """The plan for ``problem`` on ``machine``: stored, or measured with ``make_step`` on
-    ``clock`` and stored. ``mode`` (default ``$NNBOOK_PLAN``): "auto", "fixed" or "measure"."""
+    ``clock`` and stored. ``mode`` (default ``$NNBOOK_PLAN``): "auto", "fixed" or "measure".
+    A stored plan in doubt (:func:`doubt`) is measured again when ``load`` says the machine is
+    not busy, unless this process already used it."""
     mode = mode if mode is not None else settings.plan_mode()
     if mode == "fixed":
         return replace(fixed_plan(space), batch_size=problem.batch_size)
     store = store if store is not None else PlanStore()
-    entry = store.load(machine, problem) if mode == "auto" else None
+    path = store.path(machine, problem)
+    entry = store.load(machine, problem, space) if mode == "auto" else None
+    why = doubt(entry) if entry is not None else ""
+    if why and path not in _used:
+        if busy(*load()):
+            _report(f"stored plan {path} is in doubt ({why}); the machine is busy now, so it is "
+                    "kept and measured again on a later run")
+        else:
+            _report(f"stored plan {path} is in doubt ({why}); it is measured again")
+            entry = None
     measured = entry is None
     if entry is None:
-        entry = measure_eager(space, make_step, clock)
+        entry = measure_eager(space, make_step, clock, load)
+        if busy(entry["measured_under"]["load"], entry["measured_under"]["cpus"]):
+            _report(f"the plan for {problem.model}: {doubt(entry)}; it is used, and measured "
+                    "again on a later run")
     if worth_compiling(entry, steps, space):
         entry["compile"] = measure_compile(entry, make_step, clock)
         measured = True
     if measured:
-        store.save(machine, problem, entry)
+        try:
+            store.save(machine, problem, entry)
+        except storage.StoreNotWritable as err:  # the plan is still good for this process
+            _report(f"the plan for {problem.model} is used but not kept: {err}")
+    _used.add(path)
     plan = plan_from(entry, steps, "measured" if measured else "stored")
-    return replace(plan, batch_size=problem.batch_size)
+    return replace(plan, batch_size=problem.batch_size, stored_at=str(path))
+
+
+def note_run_speed(plan: Plan, seconds_per_step: float, run_seconds: float) -> bool:
+    """Compare a finished run's seconds per step with what its plan measured; when the run was
+    over :data:`SLOW_FACTOR` times slower (and long enough to judge), report it and mark the stored
+    plan, which a later process measures again. Returns whether it did."""
+    planned = plan.seconds_per_step.get(plan.label())
+    if (not plan.stored_at or plan.how not in ("measured", "stored") or not planned
+            or run_seconds < SLOW_CHECK_MIN_S or seconds_per_step <= SLOW_FACTOR * planned):
+        return False
+    path = Path(plan.stored_at)
+    try:
+        entry = json.loads(path.read_text())
+        entry["slow_run"] = {"seconds_per_step": seconds_per_step}
+        text = json.dumps(entry, indent=1, sort_keys=True)
+        storage.write_atomic(path, lambda f: f.write(text.encode()))
+    except (OSError, ValueError) as err:
+        _report(f"the plan {path} could not be marked for measuring again ({err})")
+    _report(f"a run on the plan {plan.label()} took {seconds_per_step * 1e3:.3g} ms a step, over "
+            f"{SLOW_FACTOR:g} times the {planned * 1e3:.3g} ms its plan measured: the plan is "
+            "measured again on a later run")
+    return True

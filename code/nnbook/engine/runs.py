@@ -30,9 +30,7 @@ import hashlib
 import inspect
 import json
 import logging
-import os
 import pickle
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
@@ -42,7 +40,7 @@ from typing import Any
 
 import torch
 
-from nnbook.engine import settings, sources
+from nnbook.engine import settings, sources, storage
 from nnbook.engine.device import get_device
 from nnbook.engine.fit import (History, LossFn, TensorData, TrainConfig, cuda_indices, fit,
                               plan_for, predict, tensor_digest)
@@ -265,6 +263,8 @@ class RunStore:
         """The intact record of ``key``, or None (reported) when it is absent or fails a check;
         ``validate`` adds the caller's own checks (it raises :class:`EntryError`)."""
         path = self.path(name, key)
+        if self.root.is_dir():
+            storage.remove_stale_temporaries(self.root)
         if not path.is_file():
             return None
         try:
@@ -289,22 +289,12 @@ class RunStore:
                 "entry replaced")
 
     def save(self, record: RunRecord) -> Path:
-        """Write ``record`` atomically: a temporary file in the same folder, then a rename."""
-        path = self.path(record.name, record.key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write ``record`` atomically (:func:`nnbook.engine.storage.write_atomic`); a folder
+        that cannot be written raises :class:`~nnbook.engine.storage.StoreNotWritable`."""
         blob = {"format": FORMAT, "meta": json.dumps(record.meta(), sort_keys=True),
                 "tensors": record.tensors, "digest": record.digest()}
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(blob, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return storage.write_atomic(self.path(record.name, record.key),
+                                    lambda f: torch.save(blob, f))
 
     def get_or_compute(self, name: str, key_parts: Mapping[str, Any],
                        compute: Callable[[str], RunRecord],
@@ -319,7 +309,10 @@ class RunStore:
         record = compute(key)
         if validate is not None:
             validate(record)  # a run that fails its own checks is a bug: never store it
-        self.save(record)
+        try:
+            self.save(record)
+        except storage.StoreNotWritable as err:  # the run is shown all the same
+            _report(f"run {name} was trained but not kept: {err}")
         return record, False
 
 

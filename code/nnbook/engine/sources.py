@@ -143,18 +143,20 @@ def record_imports(package: str = PACKAGE) -> None:
                 _imported[name] = (origin, Path(origin).read_text(encoding="utf-8"))
 
 
-def imported_source(module: str) -> str | None:
-    """The source ``module`` was executed from in this process, if it is imported and was
-    recorded (see :func:`record_imports`); None otherwise."""
+def imported_source(module: str, path: Path | None = None) -> str | None:
+    """The source ``module`` was executed from in this process, if it is imported (from ``path``,
+    where given) and was recorded (see :func:`record_imports`); None otherwise."""
     entry = _imported.get(module)
     loaded = sys.modules.get(module)
     if entry is None or loaded is None or getattr(loaded, "__file__", None) != entry[0]:
+        return None
+    if path is not None and Path(entry[0]) != Path(path):
         return None
     return entry[1]
 
 
 def _source(module: str, path: Path, as_imported: bool) -> str:
-    text = imported_source(module) if as_imported else None
+    text = imported_source(module, path) if as_imported else None
     return text if text is not None else path.read_text(encoding="utf-8")
 
 
@@ -236,7 +238,7 @@ def module_digests(modules: dict[str, Path], *, docstrings: bool = True,
     """A short digest of each module's normalised source (with ``as_imported``, of the source an
     imported module was executed from)."""
     def normalised(name: str, path: Path) -> str:
-        text = imported_source(name) if as_imported else None
+        text = imported_source(name, path) if as_imported else None
         if text is None:
             return normalised_source(path, docstrings=docstrings)
         return _normalised_text(text, docstrings, str(path))

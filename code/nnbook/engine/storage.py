@@ -1,0 +1,139 @@
+"""The files of the book's two stores (runs and plans): written atomically, the leftovers of an
+interrupted write removed, their size counted, and a folder that cannot be written named.
+
+Every entry is written to a temporary file beside it, ``.<name>.<pid>.<random>.tmp``, then renamed
+into place, so a reader sees the old entry or the new one, never half of one. A write that is killed
+leaves its temporary file behind; the next save or load in that folder removes every temporary
+file that no running process can still be writing (:func:`remove_stale_temporaries`).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from nnbook.engine import settings
+
+TEMPORARY = ".*.tmp"  # the glob of a temporary file of an interrupted write
+# When this process started, near enough: a temporary file last written before it, by a process
+# that is gone, belongs to no write in progress.
+STARTED = time.time()
+
+
+class StoreNotWritable(OSError):
+    """A store's folder cannot be written: read-only, not ours, or full. The message names the
+    folder and the setting that moves it (``NNBOOK_CACHE``)."""
+
+
+def not_writable(folder: Path, err: OSError) -> StoreNotWritable:
+    """The error to report for ``err`` met while writing into ``folder``."""
+    why = ("the disk is full" if err.errno in (errno.ENOSPC, errno.EDQUOT)
+           else "it is read-only" if err.errno == errno.EROFS
+           else f"{err.strerror or err}")
+    return StoreNotWritable(
+        err.errno, f"cannot write to {folder} ({why}); set {settings.CACHE} to a writable folder "
+                   f"with free space (now {settings.CACHE}={os.environ.get(settings.CACHE, '')!r})")
+
+
+def _writer_alive(path: Path) -> bool:
+    """Whether the process named in a temporary file's name is running (unknown: assume not)."""
+    parts = path.name.rsplit(".", 3)  # .<name>.<pid>.<random>.tmp
+    if len(parts) < 4 or not parts[1].isdigit():
+        return False
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, and is someone else's
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: Path, started: float | None = None) -> list[Path]:
+    """Remove the temporary files in ``folder`` that no write in progress can own: last written
+    before ``started`` (default: when this process started) by a process that is not running.
+    Returns what it removed; a file it cannot remove is left."""
+    started = STARTED if started is None else started
+    removed = []
+    for path in folder.glob(TEMPORARY):
+        try:
+            if path.stat().st_mtime < started and not _writer_alive(path):
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
+def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
+    """Write ``path`` with ``write(file)`` through a temporary file and a rename; the temporary file
+    goes on any error. An ``OSError`` from the folder (read-only, full) becomes
+    :class:`StoreNotWritable`, naming the folder and ``NNBOOK_CACHE``."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(folder)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.{os.getpid()}.",
+                                   suffix=".tmp")
+    except OSError as err:
+        raise not_writable(folder, err) from err
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as err:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError) and not isinstance(err, StoreNotWritable):
+            raise not_writable(folder, err) from err
+        raise
+    return path
+
+
+def writable_problem(folder: Path) -> str:
+    """'' when a file can be created in ``folder`` (made if missing), else why not, naming the
+    folder and ``NNBOOK_CACHE``. Nothing is left behind."""
+    try:
+        write_atomic(folder / ".nnbook-write-check", lambda f: f.write(b"ok"))
+        (folder / ".nnbook-write-check").unlink()
+    except StoreNotWritable as err:
+        return str(err)
+    return ""
+
+
+@dataclass
+class Usage:
+    """What a store's folder holds."""
+
+    files: int
+    bytes: int
+    temporaries: int
+
+    def describe(self, what: str = "entries") -> str:
+        text = f"{self.files} {what}, {self.bytes / 1e6:,.1f} MB"
+        if self.temporaries:
+            text += f", {self.temporaries} temporary files of interrupted writes"
+        return text
+
+
+def usage(folder: Path, pattern: str) -> Usage:
+    """How many files matching ``pattern`` ``folder`` holds and their size, and its temporaries."""
+    files = [p for p in folder.glob(pattern) if p.is_file()] if folder.is_dir() else []
+    temporaries = list(folder.glob(TEMPORARY)) if folder.is_dir() else []
+    size = 0
+    for path in files + temporaries:
+        try:
+            size += path.stat().st_size
+        except OSError:
+            continue
+    return Usage(len(files), size, len(temporaries))
