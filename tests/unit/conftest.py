@@ -89,12 +89,28 @@ def make_tiny(tmp_path, monkeypatch):
     return lambda name: tiny_data(tmp_path, monkeypatch, name)
 
 
+def _session_cache_folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.getbasetemp() / "nnbook-cache"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_cache_for_every_scope(tmp_path_factory):
+    """The session's cache folder from the session's start, before any module- or session-scoped
+    fixture trains (a function-scoped setting would come too late for them, and their plans would
+    land in the reader's ~/.cache)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NNBOOK_CACHE", str(_session_cache_folder(tmp_path_factory)))
+        patch.delenv("NNBOOK_PLAN", raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def session_cache(tmp_path_factory, monkeypatch):
     """Every training run plans (:mod:`nnbook.engine.plan`) and may store runs: both go to a
     folder of this test session, never the reader's ~/.cache. Plans are shared by the session's
-    tests, as a reader's are shared by the book's pages."""
-    folder = tmp_path_factory.getbasetemp() / "nnbook-cache"
+    tests, as a reader's are shared by the book's pages. (Set again for each test, which may
+    change it.)"""
+    folder = _session_cache_folder(tmp_path_factory)
     monkeypatch.setenv("NNBOOK_CACHE", str(folder))
     monkeypatch.delenv("NNBOOK_PLAN", raising=False)
     return folder
