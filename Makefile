@@ -20,16 +20,18 @@ TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texl
 
 # Targets named like folders (book/) must be phony, or make would call them up to date.
 .PHONY: help book notebooks test test-unit format doctor clean setup system-deps test-deps pdf test-pdf pdf-deps \
-	serve
+	serve slides
 
 help:
 	@echo "make book   build the site into _build/html (executes every changed page)"
+	@echo "make slides the lectures' and chapters' reveal.js decks and their PDFs, from the built site, into _build/slides"
 	@echo "make serve  serve the built site on http://127.0.0.1:$(PORT)/ (PORT=... for another port)"
 	@echo "make test   run all tests: library, strict book build, cache, browser, PDF"
 	@echo "make test-unit  only the library's tests (tests/unit): no data set, no book build"
 	@echo "make pdf    build the whole book as a PDF through LaTeX into $(PDF_OUT)/_build/latex/book.pdf"
 	@echo "make test-pdf  build the PDF with make pdf and run only the PDF tests on it"
-	@echo "make notebooks  regenerate book/<page>.ipynb (what Colab and Binder open) from the pages"
+	@echo "make notebooks  regenerate book/<page>.ipynb (what Colab and Binder open) from the pages,"
+	@echo "                and the student and instructor notebooks to hand out in _build/handouts"
 	@echo "make doctor show the device, data and tools the book will use"
 	@echo "make format format the pages' code cells to 80 characters (ruff)"
 	@echo "make clean  remove _build (the execution and training caches are kept)"
@@ -37,6 +39,13 @@ help:
 book: setup notebooks
 	$(BIN)/jupyter-book build . $(JB_STRICT)
 	@echo "The site is in _build/html/index.html"
+
+# The slides: reveal.js decks for each lecture and chapter, assembled from the built site (nothing is
+# executed again) into _build/slides, with a PDF of each through Chromium; a copy goes into the site.
+slides: book
+	$(call require,{ command -v chromium && command -v chromedriver; },chromium chromium-driver,Chromium and chromedriver (print the slides as PDFs),Install them: 'brew install --cask chromium chromedriver' on macOS.)
+	BROWSER_PATH="$${BROWSER_PATH:-$$(command -v chromium || command -v google-chrome)}" $(BIN)/python -m nnbook slides
+	@echo "The decks are in _build/slides/index.html"
 
 # The built site on this machine only (127.0.0.1), as GitHub Pages would serve it. It needs no
 # set-up: the standard library's web server, and nothing is built.
@@ -53,7 +62,8 @@ test: setup test-deps pdf-deps
 test-unit: setup
 	$(BIN)/python -m pytest tests/unit
 
-# The launch buttons open book/<page>.ipynb, generated from book/<page>.md: commit both.
+# The launch buttons open book/<page>.ipynb, generated from book/<page>.md: commit both. The notebooks
+# to hand out (_build/handouts/student and instructor) are generated too, and not committed.
 notebooks: setup
 	$(BIN)/python -m nnbook notebooks
 

@@ -1,5 +1,5 @@
-"""Command line: ``python -m nnbook doctor``, ``python -m nnbook notebooks [--check]`` and
-``python -m nnbook format [--check]``."""
+"""Command line: ``python -m nnbook doctor``, ``python -m nnbook notebooks [--check]``,
+``python -m nnbook format [--check]`` and ``python -m nnbook slides``."""
 
 import argparse
 import sys
@@ -7,7 +7,8 @@ from pathlib import Path
 
 
 def notebooks(check: bool, root: Path) -> int:
-    from nnbook.book.notebooks import NotebookError, stale_notebooks, write_notebooks
+    from nnbook.book.notebooks import (NotebookError, stale_notebooks, write_handouts,
+                                       write_notebooks)
 
     try:
         if check:
@@ -17,6 +18,9 @@ def notebooks(check: bool, root: Path) -> int:
             return 1 if stale else 0
         for path in write_notebooks(root):
             print(f"wrote {path}")
+        handouts = write_handouts(root)
+        if handouts:
+            print(f"wrote {len(handouts)} notebooks to hand out in {handouts[0].parent.parent}")
     except NotebookError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -36,6 +40,33 @@ def format_cells(check: bool, root: Path) -> int:
     return 1 if check and changed else 0
 
 
+def slides(root: Path, site: Path, out: Path, pdf: bool) -> int:
+    import os
+    import shutil
+
+    from nnbook.book.slides import build_decks, print_pdfs
+
+    if not (site / "index.html").is_file():
+        print(f"error: no built site in {site}: run `make book` first", file=sys.stderr)
+        return 1
+    if out.exists():
+        shutil.rmtree(out)
+    counts = build_decks(site, out, root)
+    for name, count in counts.items():
+        print(f"{out / name}.html: {count} slides")
+    if pdf:
+        chromium = (os.environ.get("BROWSER_PATH") or shutil.which("chromium")
+                    or shutil.which("google-chrome"))
+        if not chromium:
+            print("error: the PDFs need Chromium (or --no-pdf)", file=sys.stderr)
+            return 1
+        print(f"printed {len(print_pdfs(out, chromium))} PDFs into {out / 'pdf'}")
+    # The site links the decks from its teaching page: a copy goes into the site.
+    shutil.rmtree(site / "slides", ignore_errors=True)
+    shutil.copytree(out, site / "slides")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnbook", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -50,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     fmt.add_argument("--check", action="store_true",
                      help="write nothing; list the pages whose cells are not formatted, exit 1 if any")
     fmt.add_argument("--root", type=Path, default=Path("."), help="the book's folder (default: .)")
+    sl = sub.add_parser("slides", help="assemble the reveal.js decks of the lectures and "
+                                        "chapters from the built site, and print their PDFs")
+    sl.add_argument("--root", type=Path, default=Path("."), help="the book's folder (default: .)")
+    sl.add_argument("--site", type=Path, default=Path("_build/html"), help="the built site")
+    sl.add_argument("--out", type=Path, default=Path("_build/slides"), help="where the decks go")
+    sl.add_argument("--no-pdf", action="store_true", help="the decks only, no PDFs")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from nnbook.book.doctor import main as doctor
@@ -59,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         return notebooks(args.check, args.root)
     if args.command == "format":
         return format_cells(args.check, args.root)
+    if args.command == "slides":
+        return slides(args.root, args.site, args.out, not args.no_pdf)
     return 2
 
 

@@ -16,9 +16,14 @@ docstring and nothing retrains.
 
 Each entry is one file, ``<root>/<name>-<key>.pt``, holding a typed :class:`RunRecord` (metrics,
 wall time, device, precision, history) and its tensors, with a digest of all of it. Loading checks
-everything: an entry that does not decode, lacks a field, holds tensors of the wrong shape or fails
-its digest is reported once (:func:`reported_problems`, and the ``nnbook.engine.runs`` logger) and
-trained again; nothing crashes and nothing forged is shown. Entries are written to a temporary file
+everything: an entry that does not decode, lacks a field, holds tensors of the wrong shape, fails
+its digest, or whose metrics are not what its own evidence gives (:func:`check_evidence`: the test
+accuracy and loss recomputed from its stored test outputs and the test labels) is reported once
+(:func:`reported_problems`, and the ``nnbook.engine.runs`` logger) and trained again; nothing
+crashes. What the digest protects against is accidental damage (a truncated copy, a flipped bit,
+an entry of another format): it is stored beside the content it covers, so anyone who can write the
+store can edit an entry and recompute it. The evidence check catches an edited metric where the
+record holds its evidence; nothing here defends against a writer with access to the store. Entries are written to a temporary file
 and renamed into place, so a reader (or a second build running at the same time) sees the old entry
 or the new one, never half of one.
 """
@@ -361,6 +366,27 @@ def _metrics(history: History) -> dict[str, float]:
     return metrics
 
 
+def check_evidence(metrics: Mapping[str, float], outputs: torch.Tensor, y_test: torch.Tensor,
+                   loss_fn: LossFn) -> None:
+    """Raise :class:`EntryError` unless the stored test metrics are what the record's own test
+    outputs give against the test labels (or targets): the accuracy to within one example, the
+    loss to a thousandth (the outputs are kept in float32, and computed on the run's threads)."""
+    targets = y_test.to(outputs.device)
+    if "test_accuracy" in metrics and y_test.ndim == 1 and not y_test.is_floating_point():
+        measured = float((outputs.argmax(dim=1) == targets).float().mean())
+        if abs(measured - metrics["test_accuracy"]) > 1.5 / len(y_test):
+            raise EntryError(f"its test accuracy {metrics['test_accuracy']:.4f} is not what its "
+                             f"own test outputs give ({measured:.4f})")
+    if "test_loss" in metrics:
+        with torch.no_grad():
+            loss = float(loss_fn(outputs.to(torch.float64) if outputs.is_floating_point()
+                                 else outputs, targets.to(torch.float64)
+                                 if targets.is_floating_point() else targets))
+        if abs(loss - metrics["test_loss"]) > 1e-3 * max(abs(loss), 1e-3):
+            raise EntryError(f"its test loss {metrics['test_loss']:.6g} is not what its own test "
+                             f"outputs give ({loss:.6g})")
+
+
 def train_cached(model_fn: Callable[[], torch.nn.Module], data: TensorData, config: TrainConfig, *,
                  loss_fn: LossFn = torch.nn.functional.cross_entropy, name: str | None = None,
                  device: torch.device | None = None, store: RunStore | None = None,
@@ -409,6 +435,8 @@ def train_cached(model_fn: Callable[[], torch.nn.Module], data: TensorData, conf
                              f"{config.num_epochs}")
         if record.metrics != _metrics(history):
             raise EntryError("its metrics disagree with its history")
+        if outputs is not None and data.y_test is not None:
+            check_evidence(record.metrics, outputs, data.y_test, loss_fn)
 
     def compute(key: str) -> RunRecord:
         history = fit(model, data.X, data.y, config, loss_fn=loss_fn, X_test=data.X_test,

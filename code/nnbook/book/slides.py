@@ -1,0 +1,644 @@
+"""Slides from the built site: a reveal.js deck for each lecture and each chapter.
+
+A page marks what goes on a slide in its own source, so a page stays one file:
+
+* prose, an equation or a list inside ``:::{div} slide`` ... ``:::`` becomes one slide (on the site
+  the block reads as the text around it);
+* a code cell tagged ``slide`` puts its output on a slide (a figure, a printed result, a live
+  widget, a self-check question); ``slide-code`` puts the cell's code above its output.
+
+A slide's title is the heading of its section; the section's other prose, from the slide before
+to the next one, becomes the slide's speaker notes. Every page opens with a title slide holding
+its "What you will learn" list.
+
+Nothing is executed again: :func:`build_decks` reads the pages of the built site
+(``_build/html``, which ``make book`` writes from the executed pages), so every figure, glued
+number, diagram and widget on a slide is the one on the page. The decks load reveal.js from the
+pinned npm package (``node_modules/reveal.js``) and plotly.js, MathJax and the widgets' scripts
+from the site's ``_static``, all copied beside the decks: they open offline, from a file or any
+server. :func:`print_pdfs` prints each deck through reveal.js's print view with Chromium.
+
+:func:`source_sections` reads the same marks from the page sources, which is what the lecture
+tracks of the teaching page are computed from (:mod:`nnbook.book.sphinxext.teaching`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import posixpath
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SLIDE_TAGS = ("slide", "slide-code")
+DECK_WIDTH, DECK_HEIGHT = 1280, 800
+# A figure on a slide keeps its own height up to this many pixels, so a title fits above it.
+MAX_FIGURE_HEIGHT = 560
+
+
+@dataclass(frozen=True)
+class Deck:
+    """One deck: its file name (without ``.html``), its title and its pages, in order."""
+
+    name: str
+    title: str
+    pages: tuple[str, ...]  # docnames without folder: "linear_decision"
+
+
+# The two lectures the book grew from (/work/shared/seeds), as the book's pages cover them.
+LECTURES = (
+    Deck("lecture-1", "Lecture 1: from a straight line to a convolutional network",
+         ("linear_decision", "beyond_linear", "learning_features", "autodiff",
+          "training_loops", "fashion_cnn")),
+    Deck("lecture-2", "Lecture 2: neurons, backpropagation, convolutions and generative models",
+         ("neurons", "backprop", "convolutions", "tensors", "mnist_mynet",
+          "generative_vs_discriminative", "autoencoders", "gans", "closing")),
+)
+
+
+def in_book_order(deck: Deck, root: Path) -> Deck:
+    """``deck`` with its pages in the order of the table of contents."""
+    from nnbook.book.notebooks import toc_pages
+
+    order = [page.stem for page in toc_pages(root)]
+    pages = sorted(deck.pages, key=lambda p: order.index(p) if p in order else len(order))
+    return Deck(deck.name, deck.title, tuple(pages))
+
+
+def chapter_decks(root: Path) -> list[Deck]:
+    """A deck for every page of the table of contents that marks at least one slide."""
+    from nnbook.book.notebooks import toc_pages
+
+    decks = []
+    for page in toc_pages(root):
+        if page.suffix != ".md" or not page.is_file():
+            continue
+        sections = source_sections(page)
+        if any(s.slides for s in sections):
+            decks.append(Deck(page.stem, page_title(page), (page.stem,)))
+    return decks
+
+
+# --- the marks, read from a page's source ---------------------------------------------------------
+
+_FENCE = re.compile(r"^(`{3,}|~{3,}|:{3,})\s*(\{([\w:-]+)\}\s*(.*))?$")
+_SLIDE_DIV = re.compile(r"^:{3,}\s*\{div\}\s*(.*)$")
+_TAGS = re.compile(r"^:?tags:\s*\[(.*)\]\s*$")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+
+
+@dataclass
+class Section:
+    """A ``##`` section of a page as its source reads: what it puts on slides, and how long its
+    prose is."""
+
+    page: str
+    title: str
+    slides: int = 0  # marked slides
+    interactive: int = 0  # of them, live widgets and self-check questions
+    words: int = 0  # prose outside code cells
+    exercises: list[str] = field(default_factory=list)  # titles of its {exercise} blocks
+
+    @property
+    def anchor(self) -> str:
+        from docutils.nodes import make_id
+
+        return make_id(_plain(self.title))
+
+
+def _plain(markdown: str) -> str:
+    """A heading's text as the site shows it: no backticks, no role markup."""
+    text = re.sub(r"\{[\w:-]+\}`([^`<]*?)(?:\s*<[^>]*>)?`", r"\1", markdown)
+    return text.replace("`", "").replace("*", "").strip()
+
+
+def page_title(page: Path) -> str:
+    for line in page.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return _plain(line[2:])
+    return page.stem
+
+
+def source_sections(page: Path) -> list[Section]:
+    """The ``##`` sections of a MyST page with their slide marks (``:::{div} slide`` blocks and
+    code cells tagged ``slide`` or ``slide-code``), word counts and exercises. Text before the
+    first ``##`` heading belongs to a section named after the page's title."""
+    lines = page.read_text(encoding="utf-8").splitlines()
+    if lines and lines[0].strip() == "---":  # front matter
+        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), 0)
+        lines = lines[end + 1:]
+    sections = [Section(page.stem, page_title(page))]
+    fences: list[tuple[str, str]] = []  # open fences: (marker, directive name)
+    in_options = untitled = False
+    cell_tags: list[str] = []
+    cell_body: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        match = _FENCE.match(stripped)
+        if fences:
+            marker, name = fences[-1]
+            if stripped and set(stripped) == {marker[0]} and len(stripped) >= len(marker):
+                fences.pop()
+                if name == "code-cell":
+                    _count_cell(sections[-1], cell_tags, cell_body)
+                continue
+            if name == "code-cell":
+                # options: ":key: value" lines, or a YAML block between "---" lines
+                if in_options == "start" and stripped == "---":
+                    in_options = "yaml"
+                    continue
+                if in_options == "yaml" and stripped == "---":
+                    in_options = False
+                    continue
+                if in_options == "start" and not stripped.startswith(":"):
+                    in_options = False
+                if in_options:
+                    tags = _TAGS.match(stripped)
+                    if tags:
+                        cell_tags += [t.strip().strip("'\"") for t in tags.group(1).split(",")]
+                    continue
+                cell_body.append(line)
+                continue
+            if match and match.group(3):  # a directive nested in a directive
+                fences.append((match.group(1), match.group(3)))
+                continue
+            if match and not match.group(2) and marker[0] != match.group(1)[0]:
+                fences.append((match.group(1), ""))  # a plain code block inside a directive
+                continue
+            if name not in ("", "literalinclude") and not stripped.startswith(":"):
+                sections[-1].words += len(_WORD.findall(line))
+                if name == "exercise" and untitled and stripped:
+                    # an exercise without a title is named by its first words
+                    words = _plain(stripped).split()
+                    sections[-1].exercises[-1] = " ".join(words[:8]) + (
+                        "..." if len(words) > 8 else "")
+                    untitled = False
+            continue
+        if match and match.group(1):
+            name = match.group(3) or ""
+            fences.append((match.group(1), name))
+            if name == "code-cell":
+                in_options, cell_tags, cell_body = "start", [], []
+            elif name == "div" and "slide" in (match.group(4) or "").split():
+                sections[-1].slides += 1
+            elif name == "exercise":
+                untitled = not (match.group(4) or "").strip()
+                sections[-1].exercises.append(_plain(match.group(4) or ""))
+            continue
+        if line.startswith("## "):
+            sections.append(Section(page.stem, _plain(line[3:])))
+            continue
+        if line.startswith("#"):
+            continue
+        sections[-1].words += len(_WORD.findall(line))
+    if not sections[0].slides and not sections[0].words:
+        sections.pop(0)
+    return sections
+
+
+def _count_cell(section: Section, tags: list[str], body: list[str]) -> None:
+    if not set(tags) & set(SLIDE_TAGS):
+        return
+    section.slides += 1
+    source = "\n".join(body)
+    if "MultipleChoice(" in source or "show_widget" in source or re.search(r"\bshow_\w+\(", source):
+        section.interactive += 1
+
+
+# --- the decks, assembled from the built site --------------------------------------------------------
+
+@dataclass
+class Slide:
+    title: str
+    body: str  # HTML
+    notes: str = ""  # plain text
+    kind: str = "content"  # "title", "content", "question", "widget"
+
+
+def _soup(text: str):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(text, "html.parser")
+
+
+def _text(node) -> str:
+    for link in node.select("a.headerlink"):
+        link.decompose()
+    return " ".join(node.get_text(" ").split())
+
+
+def _is_mark(node) -> bool:
+    classes = node.get("class") or []
+    if "slide" in classes and node.name == "div" and "cell" not in classes:
+        return True
+    return "cell" in classes and any(f"tag_{tag}" in classes for tag in SLIDE_TAGS)
+
+
+def _marks_in(node) -> list:
+    """The slide marks in ``node`` that are not inside a subsection of it."""
+    if getattr(node, "name", None) is None:
+        return []
+    if _is_mark(node):
+        return [node]
+    found = []
+    for child in node.children:
+        if getattr(child, "name", None) == "section":
+            continue
+        found += _marks_in(child)
+    return found
+
+
+def _mark_body(mark) -> tuple[str, str]:
+    """A mark's slide HTML and its kind."""
+    classes = mark.get("class") or []
+    if "cell" in classes:
+        if "tag_slide-code" in classes:
+            body = copy.copy(mark)
+        else:
+            body = mark.find(class_="cell_output") or mark
+        html = body.decode_contents() if body is mark else str(body)
+    else:
+        html = mark.decode_contents()
+    kind = "content"
+    if "nnbook-quiz" in html:
+        kind = "question"
+    elif "data-widget=" in html:
+        kind = "widget"
+    return html, kind
+
+
+_NOTE_TAGS = ("p", "ul", "ol", "dl", "blockquote")
+
+
+def _section_slides(section, page_title: str) -> list[Slide]:
+    heading = section.find(["h1", "h2", "h3", "h4"], recursive=False)
+    title = _text(copy.copy(heading)) if heading else page_title
+    slides: list[Slide] = []
+    notes: list[str] = []
+    for child in section.children:
+        name = getattr(child, "name", None)
+        if name is None or child is heading:
+            continue
+        if name == "section":
+            if slides and notes:
+                slides[-1].notes = " ".join(filter(None, [slides[-1].notes, *notes]))
+            notes = []  # without a slide before it, the text is the title slide's
+            slides += _section_slides(child, page_title)
+            continue
+        marks = _marks_in(child)
+        if not marks:
+            if name in _NOTE_TAGS or "admonition" in (child.get("class") or []):
+                notes.append(_text(copy.copy(child)))
+            continue
+        for mark in marks:
+            body, kind = _mark_body(mark)
+            slides.append(Slide(title, body, " ".join(notes), kind))
+            notes = []
+    if slides and notes:
+        slides[-1].notes = " ".join(filter(None, [slides[-1].notes, *notes]))
+    return slides
+
+
+def page_slides(html_text: str) -> list[Slide]:
+    """The slides of one built page: its title slide, then one slide per mark, in page order."""
+    soup = _soup(html_text)
+    article = soup.select_one("article.bd-article") or soup.select_one("main") or soup
+    top = article.find("section")
+    if top is None:
+        return []
+    heading = top.find("h1")
+    title = _text(copy.copy(heading)) if heading else ""
+    learn = next((a for a in top.select("div.admonition")
+                  if "what you will learn" in _text(copy.copy(a.find(class_="admonition-title")
+                                                             or a)).lower()), None)
+    intro = ""
+    if learn is not None:
+        points = learn.find(["ul", "ol"])
+        intro = str(points) if points else "".join(
+            str(p) for p in learn.find_all("p") if "admonition-title" not in (p.get("class") or []))
+    first = Slide(title, f'<div class="deck-learn">{intro}</div>' if intro else "", "", "title")
+    notes = [_text(copy.copy(p)) for p in top.find_all("p", recursive=False)]
+    first.notes = " ".join(notes)
+    slides = _section_slides(top, title)
+    for slide in slides:  # the title slide's own section: its slides are titled by the page
+        if slide.title == title and slide.kind == "title":
+            slide.kind = "content"
+    return [first, *slides]
+
+
+def _answer_fragment(body: str) -> str:
+    """For a self-check question: the computed answer and its explanation, revealed on the next
+    key press, as the lectures' in-class questions were."""
+    soup = _soup(body)
+    right = soup.select_one('.nnbook-quiz-option[data-correct="true"]')
+    if right is None:
+        return ""
+    return (f'<p class="fragment deck-answer"><strong>Answer:</strong> {right.decode_contents()}. '
+            f'{right.get("data-feedback", "")}</p>')
+
+
+# --- the deck's HTML -------------------------------------------------------------------------------
+
+_MATHJAX_DEFAULT = ('{"options": {"processHtmlClass": '
+                    '"tex2jax_process|mathjax_process|math|output_area"}}')
+
+
+def _mathjax_config(html_text: str) -> str:
+    match = re.search(r"<script>window\.MathJax = (\{.*?\})</script>", html_text)
+    return match.group(1) if match else _MATHJAX_DEFAULT
+
+
+class _Assets:
+    """Copies what a deck's slides point at from the site into the decks' folder, once."""
+
+    def __init__(self, site: Path, out: Path):
+        self.site, self.out = site, out
+
+    def localise(self, fragment: str, page_url: str) -> str:
+        """``fragment``'s images and files rewritten to the decks' folder, links to the site's
+        pages unwrapped (a slide is not a place to navigate from), anchors dropped."""
+        soup = _soup(fragment)
+        for link in soup.select("a.headerlink"):
+            link.decompose()
+        for node in soup.find_all(["img", "source", "a"]):
+            attr = "href" if node.name == "a" else "src"
+            url = node.get(attr)
+            if not url:
+                continue
+            if re.match(r"^[a-z][a-z0-9+.-]*:", url) or url.startswith("//"):
+                if node.name != "a":
+                    raise ValueError(f"{page_url}: a slide would load {url} from another host")
+                continue  # a link to another site stays a link
+            path = posixpath.normpath(posixpath.join(posixpath.dirname(page_url),
+                                                     url.split("#")[0]))
+            if node.name == "a" and (not url.split("#")[0] or path.endswith(".html")):
+                node.unwrap()
+                continue
+            source = self.site / path
+            if source.is_file():
+                target = self.out / path
+                if not target.is_file():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(source, target)
+                node[attr] = path
+        for node in soup.select("script.nnbook-plotly-data"):
+            fig = json.loads(node.string)
+            layout = fig.setdefault("layout", {})
+            height = min(int(layout.get("height") or 450), MAX_FIGURE_HEIGHT)
+            layout["height"] = height
+            layout.pop("width", None)
+            node.string = json.dumps(fig).replace("</", "<\\/")
+            target = soup.find(id=node.get("data-target"))
+            if target is not None:
+                target["style"] = f"width:100%;min-height:{height}px"
+        return str(soup)
+
+
+def _slide_html(slide: Slide) -> str:
+    import html
+
+    classes = f"deck-{slide.kind}"
+    heading = "h1" if slide.kind == "title" else "h2"
+    answer = _answer_fragment(slide.body) if slide.kind == "question" else ""
+    notes = f'<aside class="notes">{html.escape(slide.notes)}</aside>' if slide.notes else ""
+    return (f'<section class="{classes}" data-kind="{slide.kind}">'
+            f"<{heading}>{html.escape(slide.title)}</{heading}>"
+            f'<div class="deck-body">{slide.body}</div>{answer}{notes}</section>')
+
+
+def deck_html(deck: Deck, slides: list[Slide], mathjax_config: str, widget_files: list[str],
+              widget_styles: list[str]) -> str:
+    import html
+
+    styles = "".join(f'<link rel="stylesheet" href="_static/widgets/{name}">'
+                     for name in widget_styles)
+    scripts = "".join(f'<script defer src="_static/widgets/{name}"></script>'
+                      for name in widget_files)
+    body = "\n".join(_slide_html(slide) for slide in slides)
+    return f"""<!DOCTYPE html>
+<html lang="en" data-theme="light">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(deck.title)}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="_static/reveal/reveal.css">
+<link rel="stylesheet" href="_static/reveal/theme/white.css" id="deck-theme">
+<link rel="stylesheet" href="_static/pygments.css">
+<link rel="stylesheet" href="_static/nnbook.css">
+{styles}
+<link rel="stylesheet" href="_static/deck.css">
+<script>window.MathJax = {mathjax_config}</script>
+<script defer src="_static/mathjax/tex-chtml.js"></script>
+<script src="_static/plotly.min.js"></script>
+</head>
+<body>
+<div class="reveal"><div class="slides">
+{body}
+</div></div>
+<script src="_static/reveal/reveal.js"></script>
+<script src="_static/reveal/plugin/notes/notes.js"></script>
+<script defer src="_static/nnbook.js"></script>
+{scripts}
+<script src="_static/deck.js" data-width="{DECK_WIDTH}" data-height="{DECK_HEIGHT}"></script>
+</body>
+</html>
+"""
+
+
+DECK_STATIC = Path(__file__).parent / "slides_static"
+
+
+def _copy_static(site: Path, reveal: Path, out: Path) -> tuple[list[str], list[str]]:
+    static = out / "_static"
+    for name in ("plotly.min.js", "nnbook.js", "nnbook.css", "pygments.css"):
+        source = site / "_static" / name
+        if not source.is_file():
+            raise FileNotFoundError(f"{source} is missing: build the site first (make book)")
+        static.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, static / name)
+    for folder in ("mathjax", "widgets"):
+        if (site / "_static" / folder).is_dir():
+            shutil.copytree(site / "_static" / folder, static / folder, dirs_exist_ok=True)
+    dist = reveal / "dist"
+    if not (dist / "reveal.js").is_file():
+        raise FileNotFoundError(f"reveal.js was not found in {reveal}: run `npm ci` "
+                                "(make slides does)")
+    (static / "reveal").mkdir(parents=True, exist_ok=True)
+    for name in ("reveal.js", "reveal.css"):
+        shutil.copy2(dist / name, static / "reveal" / name)
+    shutil.copytree(dist / "theme", static / "reveal" / "theme", dirs_exist_ok=True)
+    (static / "reveal" / "plugin" / "notes").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(reveal / "plugin" / "notes" / "notes.js",
+                 static / "reveal" / "plugin" / "notes" / "notes.js")
+    for path in DECK_STATIC.iterdir():
+        shutil.copy2(path, static / path.name)
+    widgets = static / "widgets"
+    scripts = sorted((p.name for p in widgets.glob("*.js")), key=lambda n: (n != "nnlib.js", n))
+    styles = sorted(p.name for p in widgets.glob("*.css"))
+    return scripts, styles
+
+
+def build_decks(site: Path, out: Path, root: Path, reveal: Path | None = None,
+                decks: list[Deck] | None = None) -> dict[str, int]:
+    """Write a deck for each lecture and chapter from the built site ``site`` (``_build/html``)
+    into ``out``; returns each deck's number of slides."""
+    site, out, root = Path(site), Path(out), Path(root)
+    if decks is None:
+        decks = [in_book_order(deck, root) for deck in LECTURES] + chapter_decks(root)
+    scripts, styles = _copy_static(site, Path(reveal or root / "node_modules" / "reveal.js"), out)
+    assets = _Assets(site, out)
+    cache: dict[str, tuple[list[Slide], str]] = {}
+    counts = {}
+    for deck in decks:
+        slides: list[Slide] = []
+        mathjax = _MATHJAX_DEFAULT
+        for page in deck.pages:
+            url = f"book/{page}.html"
+            if url not in cache:
+                text = (site / url).read_text(encoding="utf-8")
+                page_list = page_slides(text)
+                for slide in page_list:
+                    slide.body = assets.localise(slide.body, url)
+                cache[url] = (page_list, _mathjax_config(text))
+            page_list, mathjax = cache[url]
+            slides += copy.deepcopy(page_list)
+        if len(deck.pages) > 1:
+            slides.insert(0, Slide(deck.title, "", "", "title"))
+        (out / f"{deck.name}.html").write_text(
+            deck_html(deck, slides, mathjax, scripts, styles), encoding="utf-8")
+        counts[deck.name] = len(slides)
+    (out / "index.html").write_text(_index_html(decks, counts), encoding="utf-8")
+    return counts
+
+
+def _index_html(decks: list[Deck], counts: dict[str, int]) -> str:
+    import html
+
+    items = "".join(
+        f'<li><a href="{d.name}.html">{html.escape(d.title)}</a> ({counts[d.name]} slides; '
+        f'<a href="pdf/{d.name}.pdf">PDF</a>)</li>' for d in decks)
+    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Slides</title>'
+            '<link rel="icon" href="data:,"></head><body><h1>Slides</h1>'
+            '<p>Press S in a deck for the speaker notes, T for the dark theme, '
+            'Esc for an overview.</p>'
+            f"<ul>{items}</ul></body></html>\n")
+
+
+_PRINT_READY = """
+const done = arguments[arguments.length - 1];
+const deadline = Date.now() + 60000;
+function ready() {
+  const figures = [...document.querySelectorAll(".nnbook-plotly")];
+  return window.Reveal && Reveal.isReady() && document.querySelector(".pdf-page")
+    && figures.every(d => d.querySelector("svg.main-svg"))
+    && (!window.MathJax || !MathJax.startup || MathJax.startup.promise);
+}
+(async () => {
+  while (!ready()) {
+    if (Date.now() > deadline) return done("timeout");
+    await new Promise(r => setTimeout(r, 100));
+  }
+  if (window.MathJax && MathJax.startup) await MathJax.startup.promise;
+  await document.fonts.ready;
+  await new Promise(r => setTimeout(r, 500));
+  done(document.querySelectorAll(".pdf-page").length);
+})();
+"""
+
+
+def print_pdfs(out: Path, chromium: str = "chromium", names: list[str] | None = None,
+               chromedriver: str | None = None) -> dict[Path, int]:
+    """Each deck of ``out`` printed to ``out/pdf/<deck>.pdf`` through reveal.js's print view
+    (``?print-pdf``) by headless Chromium, once its figures are drawn and its math typeset: one
+    page per slide, with the answers to the questions shown. Returns each PDF's page count as
+    reveal.js laid it out."""
+    import base64
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    out = Path(out)
+    (out / "pdf").mkdir(exist_ok=True)
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which(chromium) or chromium
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 f"--window-size={DECK_WIDTH},{DECK_HEIGHT}"):
+        options.add_argument(flag)
+    service = Service(chromedriver or shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_script_timeout(90)
+    written = {}
+    try:
+        for name in names or sorted(p.stem for p in out.glob("*.html") if p.stem != "index"):
+            driver.get((out / f"{name}.html").resolve().as_uri() + "?print-pdf")
+            pages = driver.execute_async_script(_PRINT_READY)
+            if pages == "timeout":
+                raise RuntimeError(f"{name}.html did not finish drawing for the PDF")
+            pdf = driver.execute_cdp_cmd("Page.printToPDF", {
+                "printBackground": True, "preferCSSPageSize": True,
+                "displayHeaderFooter": False})
+            path = out / "pdf" / f"{name}.pdf"
+            path.write_bytes(base64.b64decode(pdf["data"]))
+            written[path] = pages
+    finally:
+        driver.quit()
+    return written
+
+
+# --- lecture tracks: which sections make a lecture of a given length ------------------------------
+
+# How long a section takes to teach, estimated: each slide, a question or live widget a while
+# longer (the class answers, or plays), and the section's prose, told around its slides.
+MINUTES_PER_SLIDE = 1.5
+MINUTES_PER_INTERACTIVE = 3.0
+WORDS_PER_MINUTE = 300  # of prose, beyond what the slides show
+MINUTES_PER_PAGE = 1.0  # the page's title slide and what it will teach
+TRACK_LENGTHS = (50, 75)
+
+
+def section_minutes(section: Section) -> float:
+    """The estimated time to teach ``section`` from its slides (see the constants above)."""
+    plain = section.slides - section.interactive
+    return (plain * MINUTES_PER_SLIDE + section.interactive * MINUTES_PER_INTERACTIVE
+            + section.words / WORDS_PER_MINUTE)
+
+
+@dataclass(frozen=True)
+class Track:
+    """The sections of a lecture that fit ``minutes``, in the book's order."""
+
+    deck: Deck
+    minutes: int
+    sections: tuple[Section, ...]
+
+    @property
+    def estimate(self) -> float:
+        pages = {s.page for s in self.sections}
+        return sum(map(section_minutes, self.sections)) + MINUTES_PER_PAGE * len(pages)
+
+
+def lecture_sections(deck: Deck, root: Path) -> list[Section]:
+    """The sections of a lecture's pages that put something on a slide, in order."""
+    return [s for page in deck.pages for s in source_sections(root / "book" / f"{page}.md")
+            if s.slides]
+
+
+def lecture_track(deck: Deck, root: Path, minutes: int) -> Track:
+    """The sections of ``deck`` that fit ``minutes``: all of them when they fit; otherwise the
+    sections are dropped one at a time, the one that shows least per minute (slides per
+    estimated minute) first, keeping every question and widget as long as anything else can go."""
+    kept = lecture_sections(deck, root)
+
+    def value(item):
+        index, section = item
+        # questions and widgets last; then fewest slides per minute first; later sections first
+        return (section.interactive > 0, section.slides / max(section_minutes(section), 0.1),
+                -index)
+
+    while kept and Track(deck, minutes, tuple(kept)).estimate > minutes:
+        index, _ = min(enumerate(kept), key=value)
+        kept.pop(index)
+    return Track(deck, minutes, tuple(kept))

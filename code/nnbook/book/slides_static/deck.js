@@ -1,0 +1,45 @@
+// A deck of the book's slides (nnbook.book.slides): reveal.js with its speaker notes, the
+// site's light or dark theme (T toggles it; the reader's system setting is the default), and
+// plotly figures sized to the slide they are on. No network: everything is in _static/.
+(function () {
+  "use strict";
+  var me = document.currentScript;
+  var root = document.documentElement;
+  var sheet = document.getElementById("deck-theme");
+
+  function setTheme(theme) {
+    root.dataset.theme = theme;  // nnbook.js and the widgets follow this attribute
+    sheet.setAttribute("href", "_static/reveal/theme/" + (theme === "dark" ? "black" : "white") +
+                       ".css");
+  }
+
+  var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
+  var asked = new URLSearchParams(window.location.search).get("theme");
+  setTheme(asked || (dark ? "dark" : "light"));
+
+  // Figures drawn while their slide was hidden have the wrong width: fit those on the slide.
+  function fitFigures(slide) {
+    if (!slide || !window.Plotly) return;
+    slide.querySelectorAll(".nnbook-plotly[data-drawn]").forEach(function (target) {
+      window.Plotly.Plots.resize(target);
+    });
+  }
+
+  Reveal.initialize({
+    hash: true,
+    width: Number(me.dataset.width),
+    height: Number(me.dataset.height),
+    margin: 0.03,
+    center: false,
+    transition: "none",
+    pdfSeparateFragments: false,  // the PDF: one page per slide, the answers shown
+    plugins: [RevealNotes],
+    keyboard: {
+      84: function () { setTheme(root.dataset.theme === "dark" ? "light" : "dark"); }  // T
+    }
+  }).then(function () {
+    fitFigures(Reveal.getCurrentSlide());
+  });
+  Reveal.on("slidechanged", function (event) { fitFigures(event.currentSlide); });
+  window.addEventListener("load", function () { fitFigures(Reveal.getCurrentSlide()); });
+})();

@@ -1,0 +1,158 @@
+"""The teaching page's lecture tracks, and the notebooks it hands out.
+
+``{lecture-track} lecture-1`` in a page writes, for one of :data:`nnbook.book.slides.LECTURES`,
+the links to its deck and the deck's PDF (``make slides`` puts them in the site's ``slides/``), a
+table of the lecture's sections with their slides and estimated minutes and which of them make a
+lecture of each length in :data:`~nnbook.book.slides.TRACK_LENGTHS`, the exercises that fit as
+homework, and the student and instructor notebooks of its pages. Everything is computed when the
+page is read, from the pages' sources (:func:`nnbook.book.slides.lecture_track`); the pages are
+declared as the teaching page's dependencies, so a new slide mark updates the times.
+
+At the end of an HTML build, the student and instructor notebooks of every page
+(:func:`nnbook.book.notebooks.write_handouts`) are written into the site's ``handouts/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util.docutils import SphinxDirective
+
+from nnbook.book import slides
+
+
+def _link(text: str, uri: str) -> nodes.reference:
+    return nodes.reference("", text, refuri=uri, internal=False)
+
+
+def _para(*parts) -> nodes.paragraph:
+    para = nodes.paragraph()
+    for part in parts:
+        para += nodes.Text(part) if isinstance(part, str) else part
+    return para
+
+
+def _table(headers: list[str], rows: list[list], widths: list[int]) -> nodes.table:
+    table = nodes.table(classes=["nnbook-track"])
+    group = nodes.tgroup(cols=len(headers))
+    table += group
+    for width in widths:
+        group += nodes.colspec(colwidth=width)
+
+    def row(cells, header=False):
+        tr = nodes.row()
+        for cell in cells:
+            entry = nodes.entry()
+            entry += cell if isinstance(cell, nodes.Node) else _para(str(cell))
+            tr += entry
+        return tr
+
+    head = nodes.thead()
+    head += row([_para(h) for h in headers], header=True)
+    group += head
+    body = nodes.tbody()
+    for cells in rows:
+        body += row(cells)
+    group += body
+    return table
+
+
+def _minutes(value: float) -> str:
+    return f"{value:.0f}"
+
+
+class LectureTrack(SphinxDirective):
+    """``{lecture-track} <deck name>``: a lecture's tracks, deck, homework and notebooks."""
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        name = self.arguments[0]
+        decks = {deck.name: deck for deck in slides.LECTURES}
+        if name not in decks:
+            raise self.error(f"no lecture named {name!r}; the lectures are {sorted(decks)}")
+        root = Path(self.env.srcdir)
+        deck = slides.in_book_order(decks[name], root)
+        for page in deck.pages:
+            self.env.note_dependency(str(root / "book" / f"{page}.md"))
+        here = Path(self.env.docname).parent
+        up = "../" * len(here.parts)
+        tracks = [slides.lecture_track(deck, root, minutes) for minutes in slides.TRACK_LENGTHS]
+        everything = slides.lecture_sections(deck, root)
+        full = slides.Track(deck, 0, tuple(everything))
+        out: list[nodes.Node] = [_para(
+            "Slides: ", _link(deck.title, f"{up}slides/{deck.name}.html"), " (",
+            _link("PDF", f"{up}slides/pdf/{deck.name}.pdf"),
+            f"; {sum(s.slides for s in everything) + len(deck.pages) + 1} slides, about "
+            f"{_minutes(full.estimate)} minutes for all of them, estimated).")]
+        rows = []
+        titles = {p: slides.page_title(root / "book" / f"{p}.md") for p in deck.pages}
+        for section in everything:
+            link = _link(f"{titles[section.page]}: {section.title}",
+                         f"{up}book/{section.page}.html#{section.anchor}")
+            marks = ["yes" if section in track.sections else "" for track in tracks]
+            rows.append([_para(link), section.slides, _minutes(slides.section_minutes(section)),
+                         *marks])
+        rows.append([_para(nodes.strong("", "Estimated total")), "",
+                     _minutes(full.estimate),
+                     *[_minutes(track.estimate) for track in tracks]])
+        out.append(_table(["Section", "Slides", "Minutes",
+                           *[f"{m}-minute lecture" for m in slides.TRACK_LENGTHS]],
+                          rows, [50, 10, 10, 15, 15]))
+        homework = nodes.bullet_list()
+        handouts = nodes.bullet_list()
+        for page in deck.pages:
+            exercises = [e for s in slides.source_sections(root / "book" / f"{page}.md")
+                         for e in s.exercises]
+            if exercises:
+                item = nodes.list_item()
+                listed = "; ".join(exercises)
+                item += _para(_link(titles[page], f"{up}book/{page}.html#exercises"), ": ",
+                              listed if listed.endswith(".") else listed + ".")
+                homework += item
+            item = nodes.list_item()
+            item += _para(titles[page], ": ",
+                          _link("student notebook", f"{up}handouts/student/{page}.ipynb"),
+                          " (exercises, no solutions), ",
+                          _link("instructor notebook", f"{up}handouts/instructor/{page}.ipynb"),
+                          " (with solutions).")
+            handouts += item
+        out += [_para("Exercises that fit as homework, from the pages the lecture covers:"),
+                homework,
+                _para("Notebooks to hand out, one per page (without outputs; a student runs "
+                      "them from the top):"),
+                handouts]
+        return out
+
+
+class TrackEstimates(SphinxDirective):
+    """``{track-estimates}``: how the lecture tracks' minutes are estimated, from the constants
+    that compute them."""
+
+    def run(self) -> list[nodes.Node]:
+        return [_para(
+            "The minutes are estimates, computed when the book is built from the slides each "
+            f"section marks and the length of its prose: {slides.MINUTES_PER_SLIDE:g} minutes "
+            f"a slide, {slides.MINUTES_PER_INTERACTIVE:g} for a self-check question or a live "
+            f"widget (the class answers, or plays with it), a minute for every "
+            f"{slides.WORDS_PER_MINUTE} words of the section's text told around its slides, and "
+            f"{slides.MINUTES_PER_PAGE:g} for each page's title slide. A shorter lecture drops "
+            "the sections that show least per minute first, and keeps the questions and widgets "
+            "longest.")]
+
+
+def _write_handouts(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    from nnbook.book.notebooks import write_handouts
+
+    write_handouts(Path(app.srcdir), Path(app.outdir) / "handouts")
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_directive("lecture-track", LectureTrack)
+    app.add_directive("track-estimates", TrackEstimates)
+    app.connect("build-finished", _write_handouts)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,250 @@
+"""The slides: marks read from a page's source, slides read from a built page, decks written
+offline, and the lecture tracks computed from the marks."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from nnbook.book import slides
+from nnbook.book.slides import (Deck, Section, build_decks, lecture_track, page_slides,
+                                section_minutes, source_sections)
+
+PAGE = """---
+kernelspec:
+  name: python3
+---
+
+(p)=
+# A `page` title
+
+:::{admonition} What you will learn
+:class: tip
+- one thing
+:::
+
+## First section
+
+Some words here.
+
+:::{div} slide
+A marked sentence, with $x$ math.
+:::
+
+```{code-cell} ipython3
+:tags: [hide-input, slide]
+
+figure()
+```
+
+```{code-cell} ipython3
+:tags: [remove-cell]
+
+glue("x", 1)  # a slide tag in a comment: [slide]
+```
+
+## Second section
+
+````{solution} ex
+:class: dropdown
+
+```{code-cell} ipython3
+not a cell: inside a solution
+```
+````
+
+```{code-cell} ipython3
+---
+mystnb:
+  image:
+    alt: "x"
+tags: [slide-code]
+---
+print(1)
+```
+
+```{code-cell} ipython3
+:tags: [slide]
+
+MultipleChoice("q", ["a", "b"], "a", "because")
+```
+
+## Exercises
+
+```{exercise} Do a thing
+:label: ex
+
+Text.
+```
+
+```{exercise}
+:label: ex2
+
+Find weights and a bias for a two-input perceptron that computes AND.
+```
+"""
+
+
+def write(tmp_path: Path, text: str = PAGE, name: str = "page") -> Path:
+    path = tmp_path / "book" / f"{name}.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_source_sections_count_every_kind_of_mark_and_nothing_else(tmp_path):
+    sections = {s.title: s for s in source_sections(write(tmp_path))}
+    assert list(sections) == ["A page title", "First section", "Second section", "Exercises"]
+    assert sections["First section"].slides == 2  # the div and the tagged cell, not the comment
+    assert sections["First section"].interactive == 0
+    assert sections["Second section"].slides == 2  # slide-code in a YAML block, and a question
+    assert sections["Second section"].interactive == 1
+    assert sections["Exercises"].slides == 0
+    assert sections["Exercises"].exercises == [
+        "Do a thing", "Find weights and a bias for a two-input..."]
+    assert sections["First section"].words == len("Some words here. A marked sentence, with "
+                                                   "x math.".split())
+    assert sections["First section"].anchor == "first-section"
+
+
+def test_minutes_grow_with_slides_questions_and_prose():
+    base = Section("p", "s", slides=2, interactive=0, words=0)
+    assert section_minutes(base) == 2 * slides.MINUTES_PER_SLIDE
+    assert section_minutes(Section("p", "s", slides=2, interactive=1)) > section_minutes(base)
+    longer = Section("p", "s", slides=2, words=slides.WORDS_PER_MINUTE * 3)
+    assert section_minutes(longer) == pytest.approx(section_minutes(base) + 3)
+
+
+def test_a_track_fits_its_minutes_keeps_the_book_order_and_keeps_questions(tmp_path, monkeypatch):
+    parts = []
+    for i in range(8):
+        parts.append(f"## S{i}\n\n" + "word " * (100 * i) + "\n\n:::{div} slide\nx\n:::\n")
+    parts.append("## Q\n\n```{code-cell} ipython3\n:tags: [slide]\n\n"
+                 "MultipleChoice('q', ['a', 'b'], 'a', 'e')\n```\n")
+    write(tmp_path, "# T\n\n" + "\n".join(parts), "one")
+    deck = Deck("d", "D", ("one",))
+    everything = lecture_track(deck, tmp_path, 10_000)
+    assert [s.title for s in everything.sections] == [f"S{i}" for i in range(8)] + ["Q"]
+    short = lecture_track(deck, tmp_path, 15)
+    assert short.estimate <= 15 < everything.estimate
+    titles = [s.title for s in short.sections]
+    order = [s.title for s in everything.sections]
+    assert "Q" in titles and titles == sorted(titles, key=order.index)
+    assert "S7" not in titles  # the longest talk for one slide goes first
+
+
+SITE_PAGE = """<html><head><script>window.MathJax = {"options": {"x": 1}}</script></head><body>
+<article class="bd-article"><section id="a-page">
+<h1>A page<a class="headerlink" href="#a-page">#</a></h1>
+<div class="tip admonition"><p class="admonition-title">What you will learn</p>
+<ul><li><p>one thing</p></li></ul></div>
+<p>The page's introduction.</p>
+<section id="first-section"><h2>First section<a class="headerlink" href="#first-section">#</a></h2>
+<p>Before the first slide, see <a class="reference internal" href="other.html#x">the other page</a>.</p>
+<div class="slide docutils container"><p>A marked sentence <span class="math">\\(x\\)</span>.</p></div>
+<p>Between the slides.</p>
+<div class="cell tag_hide-input tag_slide docutils container">
+<div class="cell_input docutils container"><pre>figure()</pre></div>
+<div class="cell_output docutils container"><img alt="a plot" src="../_images/plot.png"></div>
+</div>
+<p>After the last slide.</p>
+<div class="cell docutils container"><div class="cell_output docutils container">
+<img alt="not on a slide" src="../_images/other.png"></div></div>
+</section>
+<section id="second"><h2>Second</h2>
+<p>Try it.</p>
+<div class="cell tag_remove-input tag_slide docutils container">
+<div class="cell_output docutils container"><div class="output text_html">
+<div class="nnbook-quiz"><p class="nnbook-quiz-question">Which?</p>
+<button class="nnbook-quiz-option" data-correct="false" data-feedback="no">b</button>
+<button class="nnbook-quiz-option" data-correct="true" data-feedback="Because.">a</button>
+</div></div></div></div>
+<div class="cell tag_slide-code docutils container">
+<div class="cell_input docutils container"><pre>print(1)</pre></div>
+<div class="cell_output docutils container"><div class="nnbook-plotly" id="plotly-1" style="width:100%;min-height:900px"></div>
+<script type="application/json" class="nnbook-plotly-data" data-target="plotly-1">{"data": [], "layout": {"height": 900, "width": 1200}}</script>
+<div class="nnbook-widget" data-widget="digit-pad"></div></div></div>
+</section></section></article></body></html>
+"""
+
+
+def test_page_slides_take_the_marks_in_order_with_the_prose_around_them_as_notes():
+    deck = page_slides(SITE_PAGE)
+    assert [s.kind for s in deck] == ["title", "content", "content", "question", "widget"]
+    title, sentence, figure, question, code = deck
+    assert title.title == "A page" and "one thing" in title.body
+    assert title.notes == "The page's introduction."
+    assert sentence.title == "First section" and "A marked sentence" in sentence.body
+    assert "Before the first slide" in sentence.notes and "Between" not in sentence.notes
+    assert "plot.png" in figure.body and "figure()" not in figure.body  # output only
+    assert figure.notes == "Between the slides. After the last slide."
+    assert "not on a slide" not in "".join(s.body for s in deck)
+    assert question.title == "Second" and question.notes == "Try it."
+    assert "print(1)" in code.body and "nnbook-plotly" in code.body  # slide-code: code too
+
+
+def test_a_question_reveals_its_computed_answer_on_the_next_key_press():
+    question = page_slides(SITE_PAGE)[3]
+    html = slides._slide_html(question)
+    assert '<p class="fragment deck-answer"><strong>Answer:</strong> a. Because.</p>' in html
+
+
+def fake_reveal(tmp_path: Path) -> Path:
+    reveal = tmp_path / "reveal.js"
+    for name in ("dist/reveal.js", "dist/reveal.css", "dist/theme/white.css",
+                 "dist/theme/black.css", "plugin/notes/notes.js"):
+        (reveal / name).parent.mkdir(parents=True, exist_ok=True)
+        (reveal / name).write_text("/* */")
+    return reveal
+
+
+def fake_site(tmp_path: Path) -> Path:
+    site = tmp_path / "html"
+    (site / "book").mkdir(parents=True)
+    (site / "book" / "page.html").write_text(SITE_PAGE)
+    (site / "_images").mkdir()
+    (site / "_images" / "plot.png").write_bytes(b"png")
+    (site / "_images" / "other.png").write_bytes(b"other")
+    for name in ("plotly.min.js", "nnbook.js", "nnbook.css", "pygments.css", "widgets/nnlib.js",
+                 "widgets/digit_pad.js", "widgets/widgets.css", "mathjax/tex-chtml.js"):
+        (site / "_static" / name).parent.mkdir(parents=True, exist_ok=True)
+        (site / "_static" / name).write_text("/* */")
+    return site
+
+
+def test_a_deck_is_written_with_everything_it_loads_beside_it(tmp_path):
+    site, out = fake_site(tmp_path), tmp_path / "slides"
+    deck = Deck("d", "The deck", ("page", "page"))
+    counts = build_decks(site, out, tmp_path, fake_reveal(tmp_path), decks=[deck])
+    assert counts == {"d": 1 + 2 * 5}  # the deck's title slide, then the page twice
+    html = (out / "d.html").read_text()
+    assert html.count('<section class="deck-') == 11
+    assert html.count('<aside class="notes">') == 8  # every slide with prose around it
+    assert '{"options": {"x": 1}}' in html  # the site's MathJax configuration
+    assert 'src="_images/plot.png"' in html and (out / "_images" / "plot.png").read_bytes() == b"png"
+    assert not (out / "_images" / "other.png").exists()  # only what the slides show
+    assert "other.html" not in html and "the other page" in html  # a link to a page unwrapped
+    # a figure is no taller than a slide has room for, and takes the slide's width
+    data = re.search(r'<script[^>]*data-target="plotly-1"[^>]*>(.*?)</script>', html).group(1)
+    fig = json.loads(data)
+    assert fig["layout"]["height"] == slides.MAX_FIGURE_HEIGHT and "width" not in fig["layout"]
+    loaded = [part.split('"')[0] for part in html.split('src="')[1:]]
+    loaded += [part.split('"')[0] for part in html.split('rel="stylesheet" href="')[1:]]
+    missing = [path for path in loaded if not (out / path).is_file()]
+    assert not missing, missing
+    assert "digit_pad.js" in html and "nnlib.js" in html
+    assert html.index("nnlib.js") < html.index("digit_pad.js")  # widgets register with nnlib
+    assert "d.html" in (out / "index.html").read_text()
+
+
+def test_a_slide_that_would_load_from_another_host_stops_the_build(tmp_path):
+    site = fake_site(tmp_path)
+    page = site / "book" / "page.html"
+    page.write_text(page.read_text().replace("../_images/plot.png", "https://example.org/x.png"))
+    with pytest.raises(ValueError, match="another host"):
+        build_decks(site, tmp_path / "out", tmp_path, fake_reveal(tmp_path),
+                    decks=[Deck("d", "D", ("page",))])
+
