@@ -67,6 +67,23 @@ def slides(root: Path, site: Path, out: Path, pdf: bool) -> int:
     return 0
 
 
+def cache(action: str | None, root: Path, dry_run: bool) -> int:
+    from nnbook.book.cache import NoBuildError, prune, report
+
+    if action == "prune":
+        try:
+            removed, freed = prune(root, dry_run=dry_run)
+        except NoBuildError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        for path in removed:
+            print(f"{'would remove' if dry_run else 'removed'} {path}")
+        print(f"{'would free' if dry_run else 'freed'} {freed / 1e6:,.1f} MB in {len(removed)} "
+              "entries no page of the last build used")
+    print(report())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnbook", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -87,6 +104,11 @@ def main(argv: list[str] | None = None) -> int:
     sl.add_argument("--site", type=Path, default=Path("_build/html"), help="the built site")
     sl.add_argument("--out", type=Path, default=Path("_build/slides"), help="where the decks go")
     sl.add_argument("--no-pdf", action="store_true", help="the decks only, no PDFs")
+    ca = sub.add_parser("cache", help="what the run store and the plans hold; `cache prune` "
+                                      "removes the entries no page of the last build used")
+    ca.add_argument("action", nargs="?", choices=["prune"], help="remove unused entries")
+    ca.add_argument("--dry-run", action="store_true", help="with prune: list, remove nothing")
+    ca.add_argument("--root", type=Path, default=Path("."), help="the book's folder (default: .)")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from nnbook.book.doctor import main as doctor
@@ -98,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         return format_cells(args.check, args.root)
     if args.command == "slides":
         return slides(args.root, args.site, args.out, not args.no_pdf)
+    if args.command == "cache":
+        return cache(args.action, args.root, args.dry_run)
     return 2
 
 
