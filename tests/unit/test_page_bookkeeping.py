@@ -1,0 +1,84 @@
+"""The book's bookkeeping stays out of what the reader sees, read from every page's source as
+myst-nb reads it: no visible cell glues, claims or imports the tools for it, no visible cell
+prints where a training run came from, and a page that raises an error on purpose trims it."""
+
+import ast
+from pathlib import Path
+
+import pytest
+from IPython.core.inputtransformer2 import TransformerManager
+from myst_nb.core.read import read_myst_markdown_notebook
+
+BOOK = Path(__file__).resolve().parents[2] / "book"
+PAGES = sorted(p for p in BOOK.glob("*.md") if "```{code-cell}" in p.read_text())
+BOOKKEEPING_CALLS = {"glue", "glue_all", "glue_number", "claim"}
+BOOKKEEPING_MODULES = ("myst_nb", "nnbook.book.glue", "nnbook.book.claims")
+
+
+def code_cells(page: Path):
+    notebook = read_myst_markdown_notebook(page.read_text())
+    for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
+        tags = cell.metadata.get("tags", [])
+        python = TransformerManager().transform_cell(cell.source)  # %magics become calls
+        yield number, tags, cell.source, ast.parse(python)
+
+
+def visible(tags) -> bool:
+    return "remove-cell" not in tags and "remove-input" not in tags
+
+
+def bookkeeping(tree: ast.AST) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in BOOKKEEPING_CALLS):
+            found.append(f"calls {node.func.id}")
+        modules = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                   else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+        found += [f"imports {m}" for m in modules if m.startswith(BOOKKEEPING_MODULES)]
+    return found
+
+
+def test_the_pages_are_found():
+    assert {"autodiff", "fashion_cnn", "tensors", "learning_features"} <= {p.stem for p in PAGES}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_no_visible_cell_does_the_books_bookkeeping(page):
+    """glue and claim, and their imports, live in remove-cell cells (README, STYLE.md)."""
+    found = [f"code cell {n}: {what}" for n, tags, _, tree in code_cells(page)
+             if visible(tags) for what in bookkeeping(tree)]
+    assert not found, f"{page.name}: move these into a remove-cell cell: {found}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_no_cell_shows_a_value_it_computed_only_for_glue(page):
+    """A cell whose output the reader sees never ends on a glue call: its value would show."""
+    found = [f"code cell {n}" for n, tags, _, tree in code_cells(page)
+             if "remove-cell" not in tags and "remove-output" not in tags and tree.body
+             and isinstance(last := tree.body[-1], ast.Expr) and bookkeeping(last)]
+    assert not found, f"{page.name}: these cells end on a glue call: {found}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_visible_cells_print_no_training_plumbing(page):
+    """Where a run came from (the run store) and the plan it ran on belong to the provenance
+    below the page, not to what a training cell prints."""
+    plumbing = ("from_cache", "plan_text")
+    found = [f"code cell {n}: {word}" for n, tags, source, _ in code_cells(page)
+             if visible(tags) for word in plumbing if word in source]
+    assert not found, f"{page.name}: {found}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_an_error_shown_on_purpose_is_trimmed(page):
+    """A page with a raises-exception cell calls show_lesson_errors in a hidden cell before it
+    (instead of switching %xmode around each such cell)."""
+    cells = list(code_cells(page))
+    raising = [n for n, tags, _, _ in cells if "raises-exception" in tags]
+    installed = [n for n, tags, source, _ in cells
+                 if "remove-cell" in tags and "show_lesson_errors()" in source]
+    assert not any("%xmode" in source for _, _, source, _ in cells)
+    if raising:
+        assert installed and installed[0] < raising[0], (
+            f"{page.name}: call show_lesson_errors() in the hidden setup cell")
