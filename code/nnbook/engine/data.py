@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
 import zlib
 from dataclasses import dataclass, field
@@ -178,16 +179,50 @@ def data_root() -> Path:
     return settings.data_root()
 
 
+# No file of a data set decompresses to more: Fashion-MNIST's largest holds 47,040,016 bytes. A
+# "gzip" that would inflate beyond it is not one of the data set's files, and is never inflated
+# whole into memory.
+MAX_CONTENT_BYTES = 64 * 2**20
+
+
 def _md5(data: bytes) -> str:
     return hashlib.md5(data).hexdigest()
 
 
+def _present(path: Path) -> bool:
+    """Whether anything is at ``path``: a file, or a link that may lead nowhere."""
+    return os.path.lexists(path)
+
+
 def _read(path: Path, stem: str) -> bytes | FileCheck:
-    """The bytes of ``path``, or the verdict that it cannot be read."""
+    """The bytes of ``path``, or the verdict that it cannot be read, saying why."""
+    if not path.is_file():
+        what = ("a symbolic link that leads nowhere (a loop, or its target is gone)"
+                if path.is_symlink() else "not a regular file")
+        return FileCheck(stem, path, "unreadable", detail=f"cannot be read: it is {what}")
     try:
-        return path.read_bytes()
+        blob = path.read_bytes()
     except OSError as err:
         return FileCheck(stem, path, "unreadable", detail=f"cannot be read: {err}")
+    if not blob:
+        return FileCheck(stem, path, "corrupt", detail="empty (0 bytes): an interrupted copy "
+                                                       "or download")
+    return blob
+
+
+class _TooLarge(ValueError):
+    pass
+
+
+def decompress(blob: bytes, limit: int = MAX_CONTENT_BYTES) -> bytes:
+    """``blob`` (gzip) decompressed, reading at most ``limit`` bytes of content: more raises
+    :class:`_TooLarge` without inflating the rest."""
+    with gzip.GzipFile(fileobj=io.BytesIO(blob)) as f:
+        content = f.read(limit + 1)
+    if len(content) > limit:
+        raise _TooLarge(f"it decompresses to more than {limit:,} bytes, more than any file of "
+                        "the data set holds")
+    return content
 
 
 def _check_archive(path: Path, stem: str, spec: DatasetSpec) -> FileCheck:
@@ -196,7 +231,9 @@ def _check_archive(path: Path, stem: str, spec: DatasetSpec) -> FileCheck:
     if isinstance(blob, FileCheck):
         return blob
     try:
-        content = gzip.decompress(blob)
+        content = decompress(blob)
+    except _TooLarge as err:
+        return FileCheck(stem, path, "corrupt", detail=f"not the data set's file: {err}")
     except EOFError:
         return FileCheck(stem, path, "corrupt", detail=f"truncated gzip file: the compressed "
                          f"data ends early ({len(blob):,} bytes)")
@@ -213,6 +250,8 @@ def _check_archive(path: Path, stem: str, spec: DatasetSpec) -> FileCheck:
 
 def _check_extracted(path: Path, stem: str, expected: str | None) -> FileCheck:
     """Verify an extracted file against the MD5 its content must have, when that is known."""
+    if not path.is_file():  # a link to nowhere is unreadable, whatever its digest would be
+        return _read(path, stem)
     if expected is None:
         return FileCheck(stem, path, "unverifiable",
                          detail="no published digest for the extracted file; keep the .gz "
@@ -230,8 +269,8 @@ def _check_extracted(path: Path, stem: str, expected: str | None) -> FileCheck:
 def check_file(folder: Path, stem: str, spec: DatasetSpec) -> list[FileCheck]:
     """Verify each form of ``stem`` present in ``folder`` (archive, extracted). Never writes."""
     gz, raw = folder / f"{stem}.gz", folder / stem
-    checks = [_check_archive(gz, stem, spec)] if gz.is_file() else []
-    if raw.is_file():
+    checks = [_check_archive(gz, stem, spec)] if _present(gz) else []
+    if _present(raw):
         # torchvision keeps the extracted file beside the archive: it must hold the same content.
         expected = next((c.content_md5 for c in checks if c.status == "ok"),
                         spec.content_md5[stem])
@@ -282,7 +321,7 @@ def _load_location(report: LocationReport, spec: DatasetSpec) -> ImageData:
         check = report.verified(stem)
         blob = check.path.read_bytes()
         if check.path.suffix == ".gz":
-            blob = gzip.decompress(blob)
+            blob = decompress(blob)
         arrays[role] = torch.from_numpy(_read_idx(blob).copy())
         digests.append(check.content_md5)
     return ImageData(

@@ -1,7 +1,9 @@
 """Every setting the book reads from the environment, in one place, read when asked for.
 
 Nothing here is read at import time, so a test or a notebook can change a variable and the next
-call sees it. Each function names the variable it reads; the README's table lists them all.
+call sees it. Each function names the variable it reads; the README's table lists them all. One
+rule for every setting with a fixed set of values (:func:`choice`): unset means the default, and
+an unknown value is an error naming the allowed ones.
 
 =====================  ==================================================================
 ``NNBOOK_DEVICE``      ``cpu`` or ``cuda``; unset: CUDA when available
@@ -9,7 +11,7 @@ call sees it. Each function names the variable it reads; the README's table list
 ``NNBOOK_CACHE``       where finished training runs are stored (and, in ``plans/``, plans)
 ``NNBOOK_PLAN``        ``fixed``: no planning, the default plan (reproducible benchmarks);
                        ``measure``: measure the plan again; unset or ``auto``: stored or measured
-``NNBOOK_PROGRESS``    ``1`` or ``0``: force the training progress bar on or off
+``NNBOOK_PROGRESS``    ``1`` or ``0``: force the training progress bar on or off; unset: automatic
 =====================  ==================================================================
 """
 
@@ -24,6 +26,7 @@ CACHE = "NNBOOK_CACHE"
 PROGRESS = "NNBOOK_PROGRESS"
 PLAN = "NNBOOK_PLAN"
 PLAN_MODES = ("auto", "fixed", "measure")
+PROGRESS_VALUES = {"1": True, "0": False}
 
 
 def _get(name: str) -> str:
@@ -64,21 +67,28 @@ def plan_store_root() -> Path:
     return Path(value).expanduser() / "plans" if value else cache_home() / "nnbook" / "plans"
 
 
-def plan_mode() -> str:
-    """``$NNBOOK_PLAN``: "auto" (unset), "fixed" or "measure"; anything else is an error."""
-    value = _get(PLAN).lower() or "auto"
-    if value not in PLAN_MODES:
-        raise ValueError(f"${PLAN} is {_get(PLAN)!r}, but it must be one of "
-                         f"{', '.join(PLAN_MODES)} (or unset, which is auto)")
+def choice(name: str, allowed: tuple[str, ...], default: str, unset: str = "") -> str:
+    """``$name``, lower-cased, if it is one of ``allowed``; ``default`` when unset; anything else
+    is a ValueError naming the variable, its value and the allowed values."""
+    value = _get(name).lower()
+    if not value:
+        return default
+    if value not in allowed:
+        raise ValueError(f"${name} is {_get(name)!r}, but it must be one of "
+                         f"{', '.join(allowed)} (or unset{unset})")
     return value
 
 
+def plan_mode() -> str:
+    """``$NNBOOK_PLAN``: "auto" (unset), "fixed" or "measure"; anything else is an error."""
+    return choice(PLAN, PLAN_MODES, "auto", ", which is auto")
+
+
 def progress_override() -> bool | None:
-    """``$NNBOOK_PROGRESS`` as a yes or no, or None when unset."""
-    value = _get(PROGRESS)
-    if not value:
-        return None
-    return value.lower() not in ("0", "false", "no", "off")
+    """``$NNBOOK_PROGRESS``: True for ``1``, False for ``0``, None when unset (automatic); anything
+    else is an error."""
+    value = choice(PROGRESS, tuple(PROGRESS_VALUES), "", ", which is automatic")
+    return PROGRESS_VALUES[value] if value else None
 
 
 def in_jupyter_server() -> bool:
