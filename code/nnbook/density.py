@@ -143,8 +143,8 @@ def generative_vs_discriminative_figure(model: ClassConditionalDensity, predict_
     P(y = 1 | x) over the real data. The same plane, two different questions."""
     X_new, y_new = model.sample(n_samples, seed=seed)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
-                        subplot_titles=("generative: p(x | y), new points",
-                                        "discriminative: P(y = 1 | x), data"))
+                        subplot_titles=("generative: p(x | y),<br>new points",
+                                        "discriminative:<br>P(y = 1 | x), data"))
     fig.update_annotations(font_size=13)
     for trace in density_contours(model, bounds):
         fig.add_trace(trace, row=1, col=1)
@@ -156,8 +156,6 @@ def generative_vs_discriminative_figure(model: ClassConditionalDensity, predict_
             trace.colorbar = dict(title=dict(text="P(y = 1)"), len=0.8)
         fig.add_trace(trace, row=1, col=2)
     fig.update_xaxes(range=list(bounds), title_text="x1")
-    fig.update_yaxes(range=list(bounds), title_text="x2")
-    style(fig, title=title, height=520)
-    fig.update_layout(margin=dict(t=90, b=110),
-                      legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.18))
-    return fig
+    fig.update_yaxes(range=list(bounds))
+    fig.update_yaxes(title_text="x2", col=1)  # between the panels it would meet the plots
+    return style(fig, title=title, height=520)

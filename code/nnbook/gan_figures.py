@@ -112,7 +112,8 @@ def snapshot_grid(history: GANHistory, *, n: int = 8, suptitle: str) -> ImageFig
 def snapshot_figure(history: GANHistory, target: RingTarget, *, title: str, max_points: int = 600,
                     ) -> go.Figure:
     """The generator's samples at each snapshot, one slider position per snapshot, over the
-    modes of the target. Every snapshot uses the same noise, so a point can be followed."""
+    modes of the target, opening at the last. Every snapshot uses the same noise, so a point
+    can be followed."""
     snaps = history.snapshots[:, :max_points].numpy()
     centres = target.centres.numpy()
     lim = target.radius * 1.6
@@ -128,8 +129,10 @@ def snapshot_figure(history: GANHistory, target: RingTarget, *, title: str, max_
                  for step, points in zip(history.snapshot_steps, snaps)]
     fig.add_trace(go.Scatter(mode="markers", name="generated",
                              marker=dict(size=4, color=PALETTE[0], opacity=0.6)))
+    # Open at the last step: where each run ends is what tells two runs apart at a glance.
     snapshot_slider(fig, snapshots, [str(step) for step in history.snapshot_steps],
-                    traces=[len(fig.data) - 1], prefix="training step: ")
+                    traces=[len(fig.data) - 1], prefix="training step: ",
+                    active=len(snapshots) - 1)
     fig.update_xaxes(title_text="x1", range=[-lim, lim])
     fig.update_yaxes(title_text="x2", range=[-lim, lim])
     return style(fig, title=title, square=True, height=620)

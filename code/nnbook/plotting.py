@@ -7,34 +7,104 @@ Figures are plain plotly ``go.Figure`` objects. In the book build the kernel use
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 
 # One colour per class, picked to stay distinguishable for colour-blind readers and on dark backgrounds.
 CLASS_COLOURS = ("#1f77b4", "#d62728")
-CLASS_SYMBOLS = ("circle-open", "cross")
+CLASS_SYMBOLS = ("circle", "cross")
+HALO = "white"  # the outline that lifts a marker off whatever it is drawn on
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22", "#17becf")
+
+# P(y = 1) from 0 to 1: pale blue, near white at 0.5, pale red. The ends are pale so that the
+# data drawn on them, in the full CLASS_COLOURS, stands out (a contrast of 3:1 or more, the
+# least that WCAG asks of graphics), and the surface is opaque, so that it reads the same on a
+# light and on a dark page. Saturated ends (RdBu) hid blue circles on dark blue and red crosses
+# on dark red.
+SURFACE_COLOURSCALE = ((0.0, "#bcd6eb"), (0.5, "#f7f7f7"), (1.0, "#f7cbbf"))
+
+
+def surface_colours(colorbar_title: str) -> dict:
+    """A probability surface's colours (a ``go.Contour``'s settings): SURFACE_COLOURSCALE, opaque,
+    and a slim colour bar that leaves a phone's figure most of its width for the plot."""
+    return dict(colorscale=SURFACE_COLOURSCALE, opacity=1.0,
+                line=dict(width=0.5, color="rgba(0, 0, 0, 0.3)"),  # the levels, faint
+                colorbar=dict(title=dict(text=colorbar_title, side="right"), thickness=14))
+
+# What a figure needs to stay whole in a phone's column (about 350 px wide).
+TITLE_CHARS = 42  # a title's line at TITLE_SIZE fits in 350 px
+TITLE_SIZE = 16
+TITLE_LINE = 21  # px per line of the title
+MODEBAR = 30  # px kept free at the top for plotly's mode bar, so it never covers the title
+# Legends go below the plot, in rows, at the foot of the figure: plotly reserves their height
+# under the x axis's title. Beside the plot (plotly's default) a legend took 40% of a phone's
+# width and met colour bars.
+LEGEND_BELOW = dict(orientation="h", x=0.5, xanchor="center", yref="container", y=0,
+                    yanchor="bottom", bgcolor="rgba(0,0,0,0)", itemsizing="constant")
+SUBPLOT_TITLE = 22  # px more at the top for each line of the subplots' titles
+
+
+def wrap_title(text: str, width: int = TITLE_CHARS) -> str:
+    """A title broken into lines of at most ``width`` characters with ``<br>`` (plotly never
+    wraps a title: a long one is cut off at both sides on a phone). Existing breaks are kept."""
+    return "<br>".join("<br>".join(textwrap.wrap(line, width)) or line
+                       for line in text.split("<br>"))
+
+
+def title_y(text: str, height: int) -> float:
+    """Where a title's top goes so that it starts MODEBAR px below the figure's top edge.
+
+    plotly anchors a title of several lines at its first line and then centres the block on
+    it, which lifts the block by half a line (1.3 em) per extra line: that is added back.
+    """
+    extra_lines = text.count("<br>")
+    return 1 - (MODEBAR + extra_lines * 1.3 * TITLE_SIZE / 2) / height
+
+
+def title_layout(text: str, height: int, lines: int = 1, subplot_titles: int = 0) -> dict:
+    """The layout of a wrapped title under the mode bar's strip, in a figure ``height`` px
+    tall, and the top margin it needs for ``lines`` lines or as many as the title takes, and
+    ``subplot_titles`` px for the subplots' titles above the plots."""
+    text = wrap_title(text)
+    lines = max(lines, text.count("<br>") + 1)
+    return dict(title=dict(text=text, x=0.5, xanchor="center", yref="container",
+                           y=title_y(text, height), yanchor="top", font=dict(size=TITLE_SIZE)),
+                margin=dict(t=MODEBAR + lines * TITLE_LINE + 14 + subplot_titles))
 
 
 def style(fig: go.Figure, *, title: str | None = None, width: int | None = None,
           height: int = 420, square: bool = False) -> go.Figure:
-    """Apply the book's layout: transparent background (dark mode), compact margins, a title.
+    """Apply the book's layout: transparent background (dark mode), compact margins, a title
+    wrapped to a phone's width under a strip for the mode bar, the legend below the plot.
 
-    The title also becomes the figure's accessible name on the site.
+    The title also becomes the figure's accessible name on the site. Without ``title``, a title
+    the figure already has is laid out the same way, with room for the longest title of its
+    frames (:func:`snapshot_slider`).
     """
     fig.update_layout(
         template="plotly_white",
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
-        margin=dict(l=60, r=20, t=60 if title else 30, b=50),
+        margin=dict(l=60, r=20, t=MODEBAR + 10, b=50),
         height=height,
-        legend=dict(bgcolor="rgba(0,0,0,0)"),
+        legend=LEGEND_BELOW,
     )
     if width is not None:
         fig.update_layout(width=width)
+    title = title if title is not None else fig.layout.title.text
     if title is not None:
-        fig.update_layout(title=dict(text=title, x=0.5, xanchor="center"))
+        titled = [f for f in fig.frames if f.layout.title.text]
+        for frame in titled:  # each frame's title under the strip, however many lines it has
+            frame.layout.title.y = title_y(frame.layout.title.text, height)
+        lines = max((f.layout.title.text.count("<br>") + 1 for f in titled), default=1)
+        # make_subplots writes the subplots' titles as annotations just above the plots
+        above = max((a.text.count("<br>") + 1 for a in fig.layout.annotations
+                     if a.yref == "paper" and a.y is not None and a.y >= 1
+                     and a.yanchor == "bottom" and a.text), default=0)
+        fig.update_layout(**title_layout(title, height, lines, SUBPLOT_TITLE * above))
     if square:
         fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return fig
@@ -42,15 +112,17 @@ def style(fig: go.Figure, *, title: str | None = None, width: int | None = None,
 
 def class_scatter(X: np.ndarray, y: np.ndarray, names: tuple[str, str] = ("y = 0", "y = 1"),
                   ) -> list[go.Scatter]:
-    """Two scatter traces, circles for class 0 and crosses for class 1, as in the lecture figures."""
+    """Two scatter traces, circles for class 0 and crosses for class 1, as in the lecture figures,
+    each marker filled in its class's colour and ringed in white, so that it stands out on a
+    surface, on a white page and on a dark one."""
     X, y = np.asarray(X), np.asarray(y)
     traces = []
     for label in (1, 0):
         mask = y == label
         traces.append(go.Scatter(
             x=X[mask, 0], y=X[mask, 1], mode="markers", name=names[label],
-            marker=dict(symbol=CLASS_SYMBOLS[label], size=8, color=CLASS_COLOURS[label],
-                        line=dict(width=2, color=CLASS_COLOURS[label])),
+            marker=dict(symbol=CLASS_SYMBOLS[label], size=9, color=CLASS_COLOURS[label],
+                        line=dict(width=1, color=HALO)),
             hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<extra>" + names[label] + "</extra>",
         ))
     return traces
@@ -115,13 +187,13 @@ def snapshot_slider(fig: go.Figure, snapshots: list[list], labels: list[str], *,
         raise ValueError(f"the figure has {len(fig.data)} traces; traces={traces}")
     frames = []
     for i, snapshot in enumerate(snapshots):
-        layout = {"title": {"text": titles[i]}} if titles else {}
+        layout = {"title": {"text": wrap_title(titles[i])}} if titles else {}
         frames.append(go.Frame(data=snapshot, traces=list(traces), name=str(i), layout=layout))
     fig.frames = frames
     for k, trace in zip(traces, snapshots[active]):
         fig.data[k].update(trace.to_plotly_json())
     if titles:
-        fig.update_layout(title_text=titles[active])
+        fig.update_layout(title_text=wrap_title(titles[active]))
     still = dict(mode="immediate", frame=dict(duration=0, redraw=True), transition=dict(duration=0))
     steps = [dict(method="animate", label=str(label), args=[[str(i)], still])
              for i, label in enumerate(labels)]

@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 from nnbook.grids import PredictFn, surface_grid, surface_values, torch_predictor
 from nnbook.plotting import class_scatter, style, surface_colours
 
-__all__ = ["PredictFn", "decision_surface", "legend_below", "surface_grid", "surface_panels",
+__all__ = ["PredictFn", "decision_surface", "surface_grid", "surface_panels",
            "surface_values", "torch_predictor"]  # the grid's functions, for the pages
 
 
@@ -39,7 +39,7 @@ def decision_surface(predict_fn: PredictFn, X: np.ndarray | None = None, y: np.n
     # the contour fills, instead of widening past it and leaving bands without colour.
     fig.update_xaxes(title_text="x1", range=list(bounds), constrain="domain")
     fig.update_yaxes(title_text="x2", range=list(bounds), constrain="domain")
-    return legend_below(style(fig, title=title, square=True, height=460))
+    return style(fig, title=title, square=True, height=460)
 
 
 def surface_panels(predict_fns: dict[str, PredictFn], X: np.ndarray, y: np.ndarray, *,
@@ -67,16 +67,7 @@ def surface_panels(predict_fns: dict[str, PredictFn], X: np.ndarray, y: np.ndarr
             trace.marker.size = 5
             fig.add_trace(trace, row=row + 1, col=col + 1)
     fig.update_xaxes(range=list(bounds), title_text="x1")
-    fig.update_yaxes(range=list(bounds), title_text="x2")
-    return legend_below(style(fig, title=title, height=360 * rows + 40))
+    fig.update_yaxes(range=list(bounds))
+    fig.update_yaxes(title_text="x2", col=1)  # once per row: between panels it meets the plots
+    return style(fig, title=title, height=360 * rows + 40)
 
-
-def legend_below(fig: go.Figure) -> go.Figure:
-    """Lay the legend out in one row at the foot of the figure, under the x axis's title.
-
-    Beside the plot, plotly's default place, the legend meets the colour bar and its title.
-    """
-    fig.update_layout(legend=dict(orientation="h", x=0.5, xanchor="center", yref="container",
-                                  y=0, yanchor="bottom"),
-                      margin=dict(b=80))
-    return fig

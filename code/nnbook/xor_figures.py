@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from nnbook.images import ImageFigure, image_grid
 from nnbook.networks import unit_predictor
-from nnbook.plotting import class_scatter, snapshot_slider, style
+from nnbook.plotting import class_scatter, snapshot_slider, style, surface_colours
 from nnbook.surfaces import surface_panels, surface_values, torch_predictor
 from nnbook.xor import Replay, XORResult
 
@@ -43,10 +43,10 @@ def replay_figure(replay: Replay, title: str, active: int | None = None) -> go.F
     percent = np.rint(replay.frames * 100).astype(np.uint8)  # (epochs + 1, res, res)
     lo, step = float(replay.u[0]), float(replay.u[1] - replay.u[0])
     fig = go.Figure(go.Contour(
-        x0=lo, dx=step, y0=lo, dy=step, zmin=0, zmax=100, colorscale="RdBu_r", opacity=0.75,
-        contours=dict(start=0, end=100, size=10), line=dict(smoothing=1.0), name="model",
-        colorbar=dict(title=dict(text="P(cross), %")),
+        x0=lo, dx=step, y0=lo, dy=step, zmin=0, zmax=100, **surface_colours("P(cross), %"),
+        contours=dict(start=0, end=100, size=10), name="model",
         hovertemplate="x1=%{x:.2f}<br>x2=%{y:.2f}<br>P(cross)=%{z}%<extra></extra>"))
+    fig.data[0].line.smoothing = 1.0
     for trace in class_scatter(replay.X, replay.y):
         trace.marker.size = 5
         fig.add_trace(trace)
@@ -60,11 +60,7 @@ def replay_figure(replay: Replay, title: str, active: int | None = None) -> go.F
     bounds = [replay.u[0], replay.u[-1]]
     fig.update_xaxes(title_text="x1", range=bounds, constrain="domain")
     fig.update_yaxes(title_text="x2", range=bounds, constrain="domain")
-    style(fig, square=True, height=600)
-    # Above the plot, where it meets neither the colour bar nor the slider below.
-    fig.update_layout(legend=dict(orientation="h", x=0, y=1.01, yanchor="bottom"),
-                      margin=dict(t=100))
-    return fig
+    return style(fig, square=True, height=600)  # the legend at the foot, under the slider
 
 
 def playground_still(result: XORResult, resolution: int = 100) -> ImageFigure:

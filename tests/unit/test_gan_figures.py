@@ -88,3 +88,17 @@ def test_snapshot_grid_puts_each_snapshot_on_a_row():
         for j in range(4):
             np.testing.assert_allclose(np.asarray(fig.axes[4 * row + j].images[0].get_array()),
                                        ((snapshots[row, j, 0] + 1) / 2).numpy(), rtol=1e-6)
+
+
+def test_the_replay_opens_at_its_last_step_with_that_steps_samples():
+    from nnbook.gan_figures import snapshot_figure
+
+    history = history_of(at_modes([0] * 8), at_modes([1] * 8), at_modes(range(8)))
+    fig = snapshot_figure(history, TARGET, title="t")
+    slider = fig.layout.sliders[0]
+    assert slider.active == len(slider.steps) - 1 == 2
+    generated = fig.data[-1]  # what the figure draws before the slider is touched
+    last = history.snapshots[-1].numpy().round(3)
+    np.testing.assert_allclose(generated.x, last[:, 0])
+    np.testing.assert_allclose(generated.y, last[:, 1])
+    assert list(slider.steps[slider.active].args[0]) == [fig.frames[-1].name]

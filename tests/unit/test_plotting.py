@@ -67,3 +67,101 @@ def test_each_position_animates_to_its_own_frame_and_keeps_the_rest():
 def test_mismatches_are_refused(snapshots, labels, traces):
     with pytest.raises(ValueError):
         snapshot_slider(two_traces(), snapshots, labels, traces=traces)
+
+
+# --- figures for people: on a phone, and data that stands out from its surface ------------------
+
+LONG_TITLE = "The test images at their two-dimensional codes, coloured by label"
+
+
+def _figures_with_legends():
+    import torch
+
+    from nnbook.autoencoders_figures import latent_scatter
+    from nnbook.density import fit_class_conditional, generative_vs_discriminative_figure
+    from nnbook.evaluation import history_figure
+    from nnbook.plotting import scatter_figure
+    from nnbook.surfaces import decision_surface, surface_panels
+
+    X = np.array([[-2.0, 1.0], [-1.0, -1.0], [-3.0, 0.5], [2.0, 1.0], [1.0, -2.0], [3.0, 0.0]])
+    y = np.array([0, 0, 0, 1, 1, 1])
+    p = lambda Z: 1 / (1 + np.exp(-Z[:, 0]))  # noqa: E731
+    return {
+        "scatter": scatter_figure(X, y, title="t"),
+        "lines": line_figure({"a": ([1, 2], [3, 4]), "b": ([1, 2], [4, 3])}, title="t"),
+        "surface": decision_surface(p, X, y, title="t", resolution=5),
+        "panels": surface_panels({"a": p, "b": p}, X, y, title="t", resolution=5),
+        "density (sets its own layout)": generative_vs_discriminative_figure(
+            fit_class_conditional(X, y), p, X, y, title="t", n_samples=10),
+        "latent codes (ten classes)": latent_scatter(torch.randn(30, 2), torch.arange(30) % 10,
+                                                     tuple("abcdefghij"), title="t"),
+        "history (two axes)": history_figure(History(config={}, epoch_losses=[1.0, 0.5],
+                                                     test_accuracy=[0.5, 0.8]), title="t"),
+    }
+
+
+def test_every_legend_sits_in_rows_below_the_plot():
+    beside = {}
+    for name, fig in _figures_with_legends().items():
+        legend = fig.layout.legend
+        where = (legend.orientation, legend.yref, legend.y, legend.yanchor)
+        if where != ("h", "container", 0, "bottom"):
+            beside[name] = where
+    assert not beside, f"legends not at the foot of the figure: {beside}"
+
+
+def test_long_titles_wrap_to_a_phones_width_under_the_mode_bars_strip():
+    from nnbook.plotting import MODEBAR, TITLE_CHARS, TITLE_LINE, style, wrap_title
+
+    fig = style(go.Figure(go.Scatter(x=[0], y=[0])), title=LONG_TITLE, height=400)
+    lines = fig.layout.title.text.split("<br>")
+    assert " ".join(lines) == LONG_TITLE and len(lines) == 2
+    assert all(len(line) <= TITLE_CHARS for line in lines), lines
+    assert fig.layout.margin.t >= MODEBAR + len(lines) * TITLE_LINE
+    assert fig.layout.title.yref == "container" and fig.layout.title.yanchor == "top"
+    # plotly centres a block of lines on its first: the anchor sits half a line lower per line
+    assert (1 - fig.layout.title.y) * 400 >= MODEBAR
+    assert wrap_title("short") == "short"
+    # A replay's titles (its frames') are wrapped too, and the margin holds the longest.
+    replay = snapshot_slider(two_traces(), [[go.Scatter(x=[i])] for i in range(2)], ["a", "b"],
+                             traces=[1], titles=["short", LONG_TITLE + " and then more words"])
+    style(replay, height=400)
+    frame_lines = replay.frames[1].layout.title.text.split("<br>")
+    assert len(frame_lines) == 3 and all(len(line) <= TITLE_CHARS for line in frame_lines)
+    assert replay.layout.margin.t >= MODEBAR + 3 * TITLE_LINE
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    from matplotlib.colors import to_rgb
+
+    colour = colour.strip()
+    if colour.startswith("rgb"):  # plotly's "rgb(5,48,97)"
+        return tuple(float(v) / 255 for v in colour[colour.index("(") + 1:-1].split(",")[:3])
+    return to_rgb(colour)  # "#1f77b4", "white"
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG's contrast ratio of two colours, from 1 (the same) to 21 (black on white)."""
+    def luminance(colour):
+        c = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4 for v in _rgb(colour)]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+    low, high = sorted((luminance(a), luminance(b)))
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_data_stands_out_from_the_surface_at_its_own_class_end():
+    """A blue circle sits where P(y = 1) is near 0 and a red cross where it is near 1: each
+    must contrast with the surface there (3:1, WCAG's least for graphics), the surface must be
+    opaque (else a dark page darkens it) and each marker ringed in a contrasting outline."""
+    surface = _figures_with_legends()["surface"]
+    contour = surface.data[0]
+    scale = dict(contour.colorscale)  # position -> colour
+    assert contour.opacity in (None, 1)
+    found = {}
+    for trace in surface.data[1:]:
+        end = scale[0.0] if trace.name.endswith("0") else scale[1.0]
+        on_surface = _contrast(trace.marker.color, end)
+        outline = _contrast(trace.marker.color, trace.marker.line.color)
+        if on_surface < 3 or outline < 3 or not trace.marker.line.width:
+            found[trace.name] = (round(on_surface, 2), round(outline, 2))
+    assert not found, f"marker against its class's end of the surface, and its outline: {found}"

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import html
 import json
+import re
 
 from docutils import nodes
 
@@ -22,9 +23,11 @@ CONFIG = {"displaylogo": False, "responsive": True,
 
 
 def figure_title(fig: dict) -> str:
+    """The figure's title as one line of words: its accessible name. (nnbook.plotting breaks a
+    long title into lines with ``<br>``, for a phone's width.)"""
     title = fig.get("layout", {}).get("title", {})
     text = title.get("text") if isinstance(title, dict) else title
-    return str(text) if text else "Interactive figure"
+    return re.sub(r"\s*<br\s*/?>\s*", " ", str(text)) if text else "Interactive figure"
 
 
 def figure_html(fig: dict, div_id: str) -> str:
