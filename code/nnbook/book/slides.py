@@ -294,6 +294,10 @@ def _section_slides(section, page_title: str) -> list[Slide]:
             continue
         for mark in marks:
             body, kind = _mark_body(mark)
+            own = [s for s in slides if s.title == title]
+            if own and not own[-1].notes and notes:
+                # the text after a slide that had none before it is that slide's to tell
+                own[-1].notes, notes = " ".join(notes), []
             slides.append(Slide(title, body, " ".join(notes), kind))
             notes = []
     if slides and notes:
@@ -320,8 +324,12 @@ def page_slides(html_text: str) -> list[Slide]:
             str(p) for p in learn.find_all("p") if "admonition-title" not in (p.get("class") or []))
     first = Slide(title, f'<div class="deck-learn">{intro}</div>' if intro else "", "", "title")
     notes = [_text(copy.copy(p)) for p in top.find_all("p", recursive=False)]
-    first.notes = " ".join(notes)
+    first.notes = " ".join(notes) or (_text(copy.copy(learn)) if learn is not None else "")
     slides = _section_slides(top, title)
+    for slide in slides:  # the speaker has the answer in the notes before the class does
+        if slide.kind == "question":
+            answer = _soup(_answer_fragment(slide.body)).get_text(" ")
+            slide.notes = " ".join(filter(None, [slide.notes, " ".join(answer.split())]))
     for slide in slides:  # the title slide's own section: its slides are titled by the page
         if slide.title == title and slide.kind == "title":
             slide.kind = "content"
