@@ -7,14 +7,19 @@ code that the stored runs are keyed on.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from nnbook.images import ImageFigure, image_grid
 from nnbook.networks import unit_predictor
 from nnbook.plotting import class_scatter, snapshot_slider, style, surface_colours
 from nnbook.surfaces import surface_panels, surface_values, torch_predictor
-from nnbook.xor import Replay, XORResult
+from nnbook.numbers import readable
+from nnbook.xor import RateSummary, Replay, XORResult
 
 
 def hidden_unit_surfaces(result: XORResult, title: str) -> go.Figure:
@@ -72,3 +77,39 @@ def playground_still(result: XORResult, resolution: int = 100) -> ImageFigure:
     images = [surface_values(fn, resolution=resolution)[1][::-1] for fn in fns.values()]
     return image_grid(images, list(fns), ncols=len(images), size=1.6, cmap="RdBu_r",
                       value_range=(0, 1), suptitle="The playground after training, still")
+
+
+def _percent(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _epochs(x: float) -> str:
+    return "never" if math.isinf(x) else f"{x:.0f}"
+
+
+# Each number of a RateSummary as the page's table names and writes it ("second half": the last
+# half of the epochs, where a run should have settled).
+RATE_ROWS = {
+    "seeds": ("runs (seeds)", str),
+    "final_median": ("final test accuracy: median run", _percent),
+    "final_worst": ("final test accuracy: worst run", _percent),
+    "final_best": ("final test accuracy: best run", _percent),
+    "late_low_worst": ("lowest test accuracy in the second half: worst run", _percent),
+    "late_low_best": ("lowest test accuracy in the second half: best run", _percent),
+    "late_loss_worst": ("highest loss in the second half: worst run", readable),
+    "late_loss_best": ("highest loss in the second half: best run", readable),
+    "epochs_to_95_median": ("epochs to reach 95% test accuracy: median run", _epochs),
+    "runs_below_95_late": ("runs below 95% in the second half", str),
+    "late_jumps_median": ("epochs of the second half with the loss over 10 times its "
+                          "lowest: median run", lambda x: f"{x:g}"),
+}
+
+
+def rate_table(summaries: Iterable[RateSummary]) -> pd.DataFrame:
+    """The seeds' summaries side by side, one column per learning rate, one row per number,
+    named in words and written as a person writes them (percentages, "never", no padding)."""
+    summaries = list(summaries)
+    columns = {f"rate {readable(s.lr)}": [format_(getattr(s, field))
+                                          for field, (_, format_) in RATE_ROWS.items()]
+               for s in summaries}
+    return pd.DataFrame(columns, index=[label for label, _ in RATE_ROWS.values()])
