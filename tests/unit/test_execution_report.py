@@ -98,3 +98,31 @@ def test_damaged_entries_are_logged_once_at_info_and_only_from_pages_run_now(bui
     log_run_problems(env, "second", fresh_page(run_problems=[problem]))
     messages = [(r.levelno, r.getMessage()) for r in build_log.records]
     assert messages == [(logging.INFO, f"first: {problem}")]
+
+
+def test_the_runs_table_is_narrow_and_says_each_long_thing_once():
+    # The former table repeated "not run: the page came from the execution cache", the device,
+    # the precision and the whole plan on every row: 41 rows, each ~230 px tall, and a sideways
+    # scroll at 1280 px to reach the plans.
+    plan = "float32, channels-last images, eager, 2 threads, measured 2026-03-02"
+    setup = {"device": "CPU (AMD EPYC 7763)", "precision": "float32", "plan": plan}
+    pages = {}
+    for i in range(3):
+        page = cached_page() if i else fresh_page()
+        for summary in page["run_summaries"].values():
+            summary.update(setup, accuracy=0.9234, test_loss=0.000123)
+        pages[f"p{i}"] = page
+    out = report_tables(fake_env(pages), "report")
+    table = next(n for n in out if "nnbook-runs-table" in n.get("classes", []))
+    rows = [[entry.astext() for entry in row.findall(nodes.entry)]
+            for row in table.findall(nodes.row)]
+    header, body = rows[0], rows[1:]
+    assert header == ["Page", "Run", "This build", "Test accuracy", "Test loss",
+                      "Training time", "Setup"]
+    assert {row[2] for row in body} == {"trained", "loaded", "not run"}
+    assert all(len(cell) <= 20 for row in body for cell in row), body
+    assert body[0][4] == "1.23 × 10⁻⁴" and {row[6] for row in body} == {"1"}
+    text = " ".join(n.astext() for n in out)
+    assert text.count(plan) == 1 and text.count("the page came from the execution cache") == 1
+    setups = next(n for n in out if "nnbook-run-setups" in n.get("classes", []))
+    assert setups.astext() == f"CPU (AMD EPYC 7763), precision float32; plan: {plan}"

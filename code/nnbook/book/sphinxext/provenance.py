@@ -40,6 +40,8 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from nnbook.numbers import readable
+
 logger = logging.getLogger(__name__)
 
 PROVENANCE_MARK = "# nnbook provenance"
@@ -393,6 +395,12 @@ TRAINED = "trained"
 LOADED = "loaded from the run cache"
 NOT_RUN = "not run: the page came from the execution cache"
 _ACTIVITY = (TRAINED, LOADED, NOT_RUN)  # most active first
+# The runs table says each state in a word, and what the words mean once, above it: the table
+# stays narrow enough for a laptop's screen, with no sideways scroll.
+STATE_WORDS = {TRAINED: "trained", LOADED: "loaded", NOT_RUN: "not run"}
+STATE_MEANINGS = {"trained": "trained in this build", "loaded": "loaded from the run cache",
+                  "not run": "the page came from the execution cache, so its runs were not "
+                             "used in this build"}
 
 
 def run_state(how: str, page_executed: bool) -> str:
@@ -437,6 +445,16 @@ def _runs(count: int) -> str:
     return f"{count} training run{'' if count == 1 else 's'}"
 
 
+def _setups_list(setups: dict[tuple[str, str, str], int]) -> nodes.Node:
+    """The runs table's "Setup" numbers spelled out, once each: the device, the precision and
+    the training plan (what the table had repeated, at length, on every row)."""
+    items = nodes.enumerated_list(classes=["nnbook-run-setups"])
+    for (device, precision, plan), _ in sorted(setups.items(), key=lambda kv: kv[1]):
+        items += nodes.list_item("", _text_para(
+            f"{device}, precision {precision}" + (f"; plan: {plan}" if plan else "")))
+    return items
+
+
 def _text_para(text: str) -> nodes.paragraph:
     para = nodes.paragraph("", "")
     para += nodes.Text(text)
@@ -473,7 +491,7 @@ def report_tables(env, fromdoc: str) -> list[nodes.Node]:
         f"({fresh_s / 60:.1f} min); {cached} from the execution cache, whose execution took "
         f"{cached_s:.1f} s in the builds that ran them."))
 
-    run_rows = []
+    run_rows, setups = [], {}  # setups: (device, precision, plan) -> its number
     for docname in reading_order(env, records):
         record = records[docname]
         fresh = executed_in_build(record, started)
@@ -483,12 +501,14 @@ def report_tables(env, fromdoc: str) -> list[nodes.Node]:
             name = filename.rsplit("-", 1)[0]
             acc, wall = summary.get("accuracy"), summary.get("wall_time")
             loss = summary.get("test_loss")
-            run_rows.append([_page_link(env, fromdoc, docname), name, run_state(how, fresh),
+            setup = (summary.get("device") or "unknown device",
+                     summary.get("precision") or "unknown precision", summary.get("plan") or "")
+            number = setups.setdefault(setup, len(setups) + 1)
+            run_rows.append([_page_link(env, fromdoc, docname), name,
+                             STATE_WORDS[run_state(how, fresh)],
                              "-" if acc is None else f"{acc:.2%}",
-                             "-" if loss is None else f"{loss:.4g}",
-                             "-" if wall is None else f"{wall:.1f} s",
-                             summary.get("device") or "-", summary.get("precision") or "-",
-                             summary.get("plan") or "-"])
+                             "-" if loss is None else readable(loss, 3),
+                             "-" if wall is None else f"{wall:.1f} s", str(number)])
     heading = nodes.paragraph("", "")
     heading += nodes.strong("", "Training runs")
     out.append(heading)
@@ -502,9 +522,12 @@ def report_tables(env, fromdoc: str) -> list[nodes.Node]:
             f"{totals[LOADED][1]:.0f} s loaded from the run cache ({_runs(totals[LOADED][0])}); "
             f"{totals[NOT_RUN][1]:.0f} s used by pages that came from the execution cache, "
             f"not run in this build ({_runs(totals[NOT_RUN][0])})."))
+        out.append(_text_para("This build: " + "; ".join(
+            f"{word}, {meaning}" for word, meaning in STATE_MEANINGS.items()) + "."))
         out.append(_table(["Page", "Run", "This build", "Test accuracy", "Test loss",
-                           "Training wall time", "Device", "Precision", "Plan"], run_rows,
+                           "Training time", "Setup"], run_rows,
                           classes=["nnbook-runs-table"]))
+        out.append(_setups_list(setups))
     else:
         out.append(_text_para("No page of this build used the training cache."))
     out.append(_text_para(
