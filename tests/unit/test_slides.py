@@ -177,12 +177,18 @@ def test_page_slides_take_the_marks_in_order_with_the_prose_around_them_as_notes
     title, sentence, figure, question, code = deck
     assert title.title == "A page" and "one thing" in title.body
     assert title.notes == "The page's introduction."
+    no_intro = page_slides(SITE_PAGE.replace("<p>The page's introduction.</p>", ""))
+    assert no_intro[0].notes == "What you will learn one thing"  # else what it will teach
     assert sentence.title == "First section" and "A marked sentence" in sentence.body
     assert "Before the first slide" in sentence.notes and "Between" not in sentence.notes
     assert "plot.png" in figure.body and "figure()" not in figure.body  # output only
     assert figure.notes == "Between the slides. After the last slide."
     assert "not on a slide" not in "".join(s.body for s in deck)
-    assert question.title == "Second" and question.notes == "Try it."
+    # a slide with no text before it tells the text after it
+    first = page_slides(re.sub(r"<p>Before the first slide.*?</p>", "", SITE_PAGE))
+    assert (first[1].notes, first[2].notes) == ("Between the slides.", "After the last slide.")
+    # the speaker's notes hold the computed answer
+    assert question.title == "Second" and question.notes == "Try it. Answer: a. Because."
     assert "print(1)" in code.body and "nnbook-plotly" in code.body  # slide-code: code too
 
 
@@ -248,3 +254,13 @@ def test_a_slide_that_would_load_from_another_host_stops_the_build(tmp_path):
         build_decks(site, tmp_path / "out", tmp_path, fake_reveal(tmp_path),
                     decks=[Deck("d", "D", ("page",))])
 
+
+def test_the_book_marks_a_reasonable_number_of_slides_for_each_lecture():
+    root = Path(__file__).resolve().parents[2]
+    for deck in slides.LECTURES:
+        marked = sum(s.slides for s in slides.lecture_sections(deck, root))
+        total = marked + len(deck.pages) + 1  # a title slide per page, and the deck's own
+        assert 20 <= total <= 60, (deck.name, total)
+        for minutes in slides.TRACK_LENGTHS:
+            track = lecture_track(deck, root, minutes)
+            assert track.sections and track.estimate <= minutes, (deck.name, minutes)

@@ -1,0 +1,199 @@
+"""The slides, assembled from the built book as `make slides` does, in headless Chromium that can
+reach no other host: every deck opens cleanly, every slide renders, the lecture decks have a
+lecture's length, the keyboard reaches the end, a live widget and a question work on their slides,
+the speaker notes are there, both themes draw the figures, and each PDF has a page per slide."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from book_helpers import REPO
+from nnbook.book import slides
+
+pytestmark = [pytest.mark.book, pytest.mark.browser]
+
+READY = """
+const done = arguments[arguments.length - 1];
+const deadline = Date.now() + 60000;
+function ready() {
+  return window.Reveal && Reveal.isReady()
+    && [...document.querySelectorAll(".nnbook-plotly")].every(d => d.querySelector("svg.main-svg"))
+    && [...document.querySelectorAll("[data-widget]")].every(w => w.dataset.widgetStarted)
+    && window.MathJax && MathJax.startup && MathJax.startup.document;
+}
+(async () => {
+  while (!ready()) {
+    if (Date.now() > deadline) return done("timeout");
+    await new Promise(r => setTimeout(r, 100));
+  }
+  await MathJax.startup.promise;
+  done("ok");
+})();
+"""
+
+FRAME = "return new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)))"
+
+
+@pytest.fixture(scope="module")
+def decks(built_book):
+    """The decks and their PDFs, written into the built site's slides/ as `make slides` does."""
+    out = built_book.html / "slides"
+    shutil.rmtree(out, ignore_errors=True)
+    counts = slides.build_decks(built_book.html, out, REPO)
+    pages = slides.print_pdfs(out, shutil.which("chromium") or "chromium")
+    return counts, {path.stem: n for path, n in pages.items()}
+
+
+def open_deck(browser, name: str, query: str = "") -> None:
+    browser.get(f"slides/{name}.html{query}")
+    assert browser.run_async(READY) == "ok", f"{name} did not finish drawing"
+
+
+def test_every_deck_opens_offline_with_no_console_error(decks, browser):
+    counts, _ = decks
+    assert {d.name for d in slides.LECTURES} <= set(counts)
+    assert len(counts) >= len(slides.LECTURES) + 10  # and a deck per chapter
+    problems = {}
+    for name in counts:
+        open_deck(browser, name)
+        errors, foreign = browser.console_errors(), browser.foreign_requests()
+        if errors or foreign:
+            problems[name] = (errors, foreign)
+    assert not problems, problems
+
+
+RENDERED = """
+const problems = [];
+document.querySelectorAll(".reveal .slides > section").forEach((slide, i) => {
+  slide.querySelectorAll(".nnbook-plotly").forEach(d => {
+    if (!d.querySelector("svg.main-svg")) problems.push([i, "figure not drawn"]);
+  });
+  slide.querySelectorAll("img").forEach(img => {
+    if (!img.complete || img.naturalWidth === 0) problems.push([i, "image " + img.src]);
+  });
+  slide.querySelectorAll(".math").forEach(m => {
+    if (!m.querySelector("mjx-container")) problems.push([i, "math " + m.textContent]);
+  });
+  if (!slide.querySelector(".deck-body") || slide.textContent.trim().length === 0)
+    problems.push([i, "empty"]);
+});
+return problems;
+"""
+
+
+def test_every_slide_renders_its_figures_math_and_images(decks, browser):
+    counts, _ = decks
+    problems = {}
+    for name in counts:
+        open_deck(browser, name)
+        found = browser.run(RENDERED)
+        if found:
+            problems[name] = found
+    assert not problems, problems
+
+
+def test_each_lecture_deck_has_a_lectures_number_of_slides(decks, browser):
+    counts, _ = decks
+    for deck in slides.LECTURES:
+        open_deck(browser, deck.name)
+        total = browser.run("return Reveal.getTotalSlides()")
+        assert total == counts[deck.name]
+        assert 20 <= total <= 60, (deck.name, total)
+
+
+def test_the_keyboard_reaches_the_last_slide(decks, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    name = slides.LECTURES[0].name
+    open_deck(browser, name)
+    body = browser.driver.find_element("css selector", "body")
+    total = browser.run("return Reveal.getTotalSlides()")
+    for _ in range(3 * total):  # a question's answer is one more press
+        if browser.run("return Reveal.isLastSlide() && !Reveal.availableFragments().next"):
+            break
+        body.send_keys(Keys.ARROW_RIGHT)
+    assert browser.run("return Reveal.getIndices().h") == total - 1
+    assert browser.run("return Reveal.isLastSlide()")
+
+
+def test_the_digit_pad_works_on_its_slide(decks, browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    open_deck(browser, "mnist_mynet")
+    index = browser.run("""return [...document.querySelectorAll('.reveal .slides > section')]
+                           .findIndex(s => s.querySelector('[data-widget="digit-pad"]'))""")
+    assert index >= 0, "no slide holds the digit pad"
+    browser.run(f"Reveal.slide({index})")
+    browser.run(FRAME)
+    root = browser.driver.find_element("css selector", '[data-widget="digit-pad"]')
+    output = root.find_element("css selector", "[data-widget-output]")
+    before = output.text
+    pad = root.find_element("css selector", "canvas[role=application]")
+    (ActionChains(browser.driver).move_to_element_with_offset(pad, 0, -60).click_and_hold()
+     .move_by_offset(3, 30).move_by_offset(3, 30).move_by_offset(3, 30).move_by_offset(3, 30)
+     .release().perform())
+    browser.run(FRAME)
+    assert output.text != before and output.text.startswith("MyNet reads "), output.text
+    assert not browser.console_errors()
+
+
+def test_a_question_reveals_its_computed_answer_and_marks_a_choice(decks, browser):
+    from selenium.webdriver.common.keys import Keys
+
+    name = slides.LECTURES[0].name
+    open_deck(browser, name)
+    index = browser.run("""return [...document.querySelectorAll('.reveal .slides > section')]
+                           .findIndex(s => s.dataset.kind === 'question')""")
+    assert index >= 0, "the lecture has no question slide"
+    browser.run(f"Reveal.slide({index})")
+    answer = browser.driver.find_element(
+        "css selector", ".reveal .slides > section.present .deck-answer")
+    assert not answer.is_displayed() or "visible" not in answer.get_attribute("class")
+    browser.driver.find_element("css selector", "body").send_keys(Keys.ARROW_RIGHT)
+    browser.run(FRAME)
+    assert "visible" in answer.get_attribute("class") and answer.text.startswith("Answer:")
+    right = browser.driver.find_element(
+        "css selector", '.reveal .slides > section.present [data-correct="true"]')
+    right.click()
+    feedback = browser.driver.find_element(
+        "css selector", ".reveal .slides > section.present .nnbook-quiz-feedback")
+    assert feedback.text.startswith("Correct.")
+
+
+def test_every_deck_has_speaker_notes(decks, browser):
+    counts, _ = decks
+    for name in counts:
+        open_deck(browser, name)
+        notes = browser.run("""return [...document.querySelectorAll('.reveal .slides > section')]
+                               .map(s => Reveal.getSlideNotes(s) || '')""")
+        with_notes = [n for n in notes if len(n.split()) >= 5]
+        assert len(with_notes) >= len(notes) / 2, (name, notes)
+
+
+def test_the_figures_follow_the_decks_theme(decks, browser):
+    name = slides.LECTURES[0].name
+    open_deck(browser, name, "?theme=light")
+    colour = "return document.querySelector('.nnbook-plotly')._fullLayout.font.color"
+    light = browser.run(colour)
+    browser.driver.find_element("css selector", "body").send_keys("t")
+    browser.run(FRAME)
+    assert browser.run("return document.documentElement.dataset.theme") == "dark"
+    assert browser.run("return document.getElementById('deck-theme').href").endswith("black.css")
+    dark = browser.run(colour)
+    assert light != dark
+    assert not browser.console_errors()
+
+
+def test_each_pdf_has_one_page_per_slide(decks, built_book):
+    counts, laid_out = decks
+    pdfinfo = shutil.which("pdfinfo")
+    assert pdfinfo, "pdfinfo (poppler-utils) is needed to read the PDFs back"
+    for name, count in counts.items():
+        pdf = built_book.html / "slides" / "pdf" / f"{name}.pdf"
+        info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, check=True)
+        pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
+        assert pages == count == laid_out[name], (name, pages, count, laid_out[name])
