@@ -521,7 +521,9 @@ def build_decks(site: Path, out: Path, root: Path, reveal: Path | None = None,
             page_list, mathjax = cache[url]
             slides += copy.deepcopy(page_list)
         if len(deck.pages) > 1:
-            slides.insert(0, Slide(deck.title, "", "", "title"))
+            titles = [s.title for s in slides if s.kind == "title"]
+            slides.insert(0, Slide(deck.title, "", "The chapters of this lecture: "
+                                   + "; ".join(titles) + ".", "title"))
         (out / f"{deck.name}.html").write_text(
             deck_html(deck, slides, mathjax, scripts, styles), encoding="utf-8")
         counts[deck.name] = len(slides)
