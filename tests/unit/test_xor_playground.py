@@ -174,3 +174,22 @@ def test_settings_come_from_the_url_hash():
         book,  # another page anchor is no setting
         {"hidden": 3, "lr": 0.01, "seed": 5}]
     assert result["round"] == result["parsed"][5]
+
+
+def test_the_playground_paints_the_pages_surface_colours_opaque():
+    """The live surface reads like the page's plotly surfaces: the same pale scale
+    (nnbook.plotting.SURFACE_COLOURSCALE, evenly spaced stops), fully opaque in both themes."""
+    import re
+
+    from matplotlib.colors import to_rgb
+
+    from nnbook.plotting import SURFACE_COLOURSCALE
+
+    source = SCRIPT.read_text(encoding="utf-8")
+    scale = re.search(r"const SCALE = (\[\[.*?\]\]);", source, re.S).group(1)
+    stops = json.loads(scale)
+    expected = [[round(255 * c) for c in to_rgb(colour)] for _, colour in SURFACE_COLOURSCALE]
+    assert stops == expected
+    positions = [p for p, _ in SURFACE_COLOURSCALE]
+    assert positions == list(np.linspace(0, 1, len(stops)))  # the JS spaces its stops evenly
+    assert re.findall(r"alpha: ([\d.]+)", source) == ["1", "1"]

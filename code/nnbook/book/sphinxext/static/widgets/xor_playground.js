@@ -249,10 +249,9 @@
 
   const BOUNDS = [-10, 10];  // the page's surfaces cover this square
   const GRID = 64;  // the surface is computed on GRID x GRID points and smoothed when drawn
-  // ColorBrewer's RdBu, reversed as the page's surfaces use it: blue for 0, red for 1
-  const SCALE = [[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240],
-                 [247, 247, 247], [253, 219, 199], [244, 165, 130], [214, 96, 77],
-                 [178, 24, 43], [103, 0, 31]];
+  // The page's surfaces' scale (nnbook.plotting.SURFACE_COLOURSCALE), opaque: pale blue for 0,
+  // near white at 0.5, pale red for 1, so that the points in full colour stand out on it
+  const SCALE = [[188, 214, 235], [247, 247, 247], [247, 203, 191]];
   const CLASS_COLOURS = ["#1f77b4", "#d62728"];
   const CLASS_NAMES = ["circle (y = 0)", "cross (y = 1)"];
 
@@ -275,8 +274,8 @@
 
   function themeColours() {
     return window.NNLib.isDark()
-      ? { text: "#ced6dd", edge: "#14181e", frame: "#8a99ad", alpha: 0.8 }
-      : { text: "#222832", edge: "#ffffff", frame: "#5a6270", alpha: 0.75 };
+      ? { text: "#ced6dd", edge: "#14181e", frame: "#8a99ad", alpha: 1 }
+      : { text: "#222832", edge: "#ffffff", frame: "#5a6270", alpha: 1 };
   }
 
   /** Paint ``value(x1, x2)`` (in [0, 1]) over ``canvas``, with the points on top. */
