@@ -96,6 +96,15 @@ def test_every_slide_renders_its_figures_math_and_images(decks, browser):
     assert not problems, problems
 
 
+def test_every_mark_in_a_pages_source_makes_one_slide(decks):
+    """What the teaching page's times are computed from (the marks in the sources) is what the
+    decks show: a mark on a cell that shows nothing would make a slide nobody sees."""
+    counts, _ = decks
+    for deck in slides.chapter_decks(REPO):
+        marked = sum(s.slides for s in slides.source_sections(REPO / "book" / f"{deck.name}.md"))
+        assert counts[deck.name] == 1 + marked, deck.name
+
+
 def test_each_lecture_deck_has_a_lectures_number_of_slides(decks, browser):
     counts, _ = decks
     for deck in slides.LECTURES:
