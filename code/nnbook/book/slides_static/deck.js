@@ -27,6 +27,7 @@
 
   Reveal.initialize({
     hash: true,
+    slideNumber: "c/t",
     width: Number(me.dataset.width),
     height: Number(me.dataset.height),
     margin: 0.03,
