@@ -48,3 +48,22 @@ def test_computed_answers_are_coerced_to_text():
 def test_malformed_questions_are_refused(kw, message):
     with pytest.raises(ValueError, match=message):
         make(**kw)
+
+
+def test_math_goes_to_mathjax_in_questions_options_and_feedback():
+    q = make(question=r"What turns $\delta^{l+1}$ into $\delta^l$?",
+             options=[r"$(w^{l+1})^\top$", "a < b"], answer=r"$(w^{l+1})^\top$",
+             explanation=r"The factor $\sigma'(z^l)$ follows.")
+    html = q._repr_html_()
+    # The quiz is inside an element the site's MathJax processes, with its inline delimiters.
+    assert re.search(r'class="nnbook-quiz[^"]*\btex2jax_process\b', html)
+    assert r"\(\delta^{l+1}\)" in html and r"\((w^{l+1})^\top\)</button>" in html
+    assert r'data-feedback="The factor \(\sigma&#x27;(z^l)\) follows."' in html
+    assert "$" not in html and "a &lt; b" in html
+    # The printed (PDF) form keeps the page's $...$, which the LaTeX build typesets.
+    assert r"$\delta^{l+1}$" in q._repr_markdown_()
+
+
+def test_a_dollar_sign_escaped_with_a_backslash_stays_text():
+    html = make(question=r"Costs \$5 or \$6?")._repr_html_()
+    assert r"\(" not in html

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import dataclass, field
+
+# Inline math in a question is written as in the pages, $\delta^l$. On the site it is handed to
+# MathJax with the delimiters the site's MathJax looks for, \( and \), inside an element that the
+# site's MathJax is told to process (its class tex2jax_process).
+_INLINE_MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$")
+
+
+def site_text(text: str) -> str:
+    """``text`` escaped for HTML, with its ``$...$`` math in MathJax's ``\\(...\\)``."""
+    return html.escape(_INLINE_MATH.sub(lambda m: rf"\({m.group(1)}\)", text), quote=True)
 
 
 @dataclass(frozen=True)
@@ -52,13 +63,13 @@ class MultipleChoice:
                 option, "Not quite. Look again at how the value is computed, then try another option.")
             buttons.append(
                 f'<button type="button" class="nnbook-quiz-option" '
-                f'data-correct="{str(correct).lower()}" data-feedback="{html.escape(feedback, quote=True)}">'
-                f"{html.escape(option)}</button>"
+                f'data-correct="{str(correct).lower()}" data-feedback="{site_text(feedback)}">'
+                f"{site_text(option)}</button>"
             )
         return (
-            '<div class="nnbook-quiz" role="group" '
-            f'aria-label="Self-check question: {html.escape(self.question, quote=True)}">'
-            f'<p class="nnbook-quiz-question"><strong>Self-check.</strong> {html.escape(self.question)}</p>'
+            '<div class="nnbook-quiz tex2jax_process mathjax_process" role="group" '
+            'aria-label="Self-check question">'
+            f'<p class="nnbook-quiz-question"><strong>Self-check.</strong> {site_text(self.question)}</p>'
             f'<div class="nnbook-quiz-options">{"".join(buttons)}</div>'
             '<p class="nnbook-quiz-feedback" role="status" aria-live="polite"></p>'
             "</div>"
