@@ -61,6 +61,43 @@
     });
   }
 
+  // A section whose heading starts with "Going deeper" is a study beside the page's core path:
+  // it folds into a <details> whose summary is its own heading (anchors and the page's contents
+  // still point at it). The PDF is built from the same pages without this script, so there every
+  // such section stays open.
+  function foldDeeperSections() {
+    document.querySelectorAll("article.bd-article section").forEach(function (section) {
+      var heading = section.querySelector(":scope > h2, :scope > h3, :scope > h4");
+      if (!heading || !/^Going deeper\b/.test(heading.textContent.trim())) return;
+      var details = document.createElement("details");
+      details.className = "nnbook-deeper";
+      var summary = document.createElement("summary");
+      while (section.firstChild) details.appendChild(section.firstChild);
+      summary.appendChild(heading);
+      details.insertBefore(summary, details.firstChild);
+      section.appendChild(details);
+      details.addEventListener("toggle", function () {
+        // Figures drawn while folded away had no width to fill: fit them now.
+        if (!details.open || typeof window.Plotly === "undefined") return;
+        details.querySelectorAll(".nnbook-plotly[data-drawn]").forEach(function (gd) {
+          window.Plotly.Plots.resize(gd);
+        });
+      });
+    });
+    openTargetedSection();
+  }
+
+  // A link to something inside a folded section (#its-id) opens the section.
+  function openTargetedSection() {
+    if (!location.hash) return;
+    var target = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+    var details = target && target.closest("details.nnbook-deeper");
+    if (details && !details.open) {
+      details.open = true;
+      target.scrollIntoView();
+    }
+  }
+
   function onQuizClick(event) {
     var button = event.target.closest(".nnbook-quiz-option");
     if (!button) return;
@@ -76,14 +113,22 @@
     feedback.textContent = (correct ? "Correct. " : "") + button.dataset.feedback;
     feedback.classList.toggle("is-correct", correct);
     feedback.classList.toggle("is-wrong", !correct);
+    // The feedback may hold math, \( ... \), written in only now: typeset it in place.
+    if (window.MathJax && MathJax.typesetPromise) {
+      if (MathJax.typesetClear) MathJax.typesetClear([feedback]);
+      MathJax.typesetPromise([feedback]);
+    }
   }
 
   document.addEventListener("click", onQuizClick);
   new MutationObserver(followTheme).observe(document.documentElement,
     { attributes: true, attributeFilter: ["data-theme"] });
+  window.addEventListener("hashchange", openTargetedSection);
   if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", foldDeeperSections);
     document.addEventListener("DOMContentLoaded", drawFigures);
   } else {
+    foldDeeperSections();
     drawFigures();
   }
 })();

@@ -1,0 +1,219 @@
+"""The site as a student reads it, measured in Chromium: at 1280 px in light mode the visible text
+holds no raw TeX and no MathJax error, no visible cell does the book's bookkeeping, no output is a
+glue repr, a path of the building machine, a warning or a long traceback, and tables are written
+for people; in dark mode no image in an output is filtered; at 390 px every plotly figure keeps its
+title and legend inside itself, clear of the mode bar, with room left for the plot. Each test lists
+every defect it finds, with its page, and fails when its measurement found nothing to look at."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from test_site import WAIT_FOR_PAGE
+
+DESKTOP, PHONE = (1280, 900), (390, 844)
+
+TEXT = r"""
+const article = document.querySelector("article.bd-article") || document.body;
+const snippet = (text, i) => text.slice(Math.max(0, i - 40), i + 40).replace(/\s+/g, " ");
+
+// Prose: the article without code, typeset math, figures and widgets.
+const prose = article.cloneNode(true);
+prose.querySelectorAll("pre, code, mjx-container, mjx-assistive-mml, script, style, svg, "
+                       + ".cell_input, .nnbook-plotly, .headerlink").forEach(e => e.remove());
+const text = prose.textContent;
+const tex = [];
+for (const m of text.matchAll(/\$|\\[a-zA-Z]+|\^\{|_\{/g)) tex.push(`"${m[0]}" in "${snippet(text, m.index)}"`);
+const mathErrors = [...article.querySelectorAll("mjx-merror, [data-mjx-error]")]
+  .map(e => e.getAttribute("data-mjx-error") || e.textContent);
+
+// Visible code cells: the lesson, not the book's bookkeeping.
+const bookkeeping = [...article.querySelectorAll(".cell_input")].flatMap(cell => {
+  const code = cell.textContent;
+  return [...code.matchAll(/\b(glue|glue_all|glue_number|claim)\(|nnbook\.book\.(glue|claims)\b|from myst_nb import[^\n]*\bglue\b/g)]
+    .map(m => snippet(code, m.index));
+});
+
+// Outputs: what the reader's code printed or raised.
+const outputs = [...article.querySelectorAll(".cell_output")];
+const printed = outputs.flatMap(o => [...o.querySelectorAll("pre")]).map(p => p.textContent);
+const glueReprs = printed.filter(t => /\{'[a-z]{2,3}_\w+':/.test(t)).map(t => t.slice(0, 80));
+const machine = /\/(?:work|root|home|tmp|usr|opt)\/|site-packages|\.venv\b|ipykernel_\d+/;
+const paths = printed.filter(t => machine.test(t)).map(t => snippet(t, t.search(machine)));
+const warnings = printed.filter(t => /\b\w*Warning\b:/.test(t)).map(t => snippet(t, t.search(/Warning/)));
+const errors = outputs.flatMap(o => [...o.querySelectorAll(".output.traceback, .output.error, "
+                                                           + "[class*='traceback']")]);
+// An error shown as a lesson is the reader's line and the message (which may be long: gradcheck
+// prints two Jacobians); frames of a traceback are what the reader does not need.
+const frame = /Traceback \(most recent call last\)|^\s*File "|^-+>|^\s*\d+ [^\n]*\(|site-packages/;
+const tracebacks = errors.map(e => e.textContent.trim().split("\n").filter(l => l.trim()))
+  .filter(lines => lines.some(l => frame.test(l)) || lines.filter(l => /^Cell In/.test(l)).length > 1)
+  .map(lines => `${lines.length} lines: ${lines.at(-1).slice(0, 80)}`);
+
+// Tables: headers in words, numbers as a person writes them.
+const cells = [...article.querySelectorAll("table th, table td")].map(c => c.textContent.trim());
+const tables = cells.filter(t => /^[a-z]+(_[a-z0-9]+)+$/.test(t) || /\d\.\d{6}$/.test(t));
+
+return {tex, mathErrors, bookkeeping, glueReprs, paths, warnings, tracebacks, tables,
+        proseChars: text.length, codeCells: article.querySelectorAll(".cell_input").length,
+        outputs: outputs.length, errorOutputs: errors.length, tableCells: cells.length};
+"""
+
+DARK = r"""
+const images = [...document.querySelectorAll("article .cell_output img, article .cell_output svg image")];
+return {images: images.length,
+        filtered: images.map(i => [i.getAttribute("alt") || i.src.split("/").pop(), getComputedStyle(i).filter])
+                        .filter(([, f]) => f && f !== "none").map(([name, f]) => `${name}: ${f}`)};
+"""
+
+PHONE_FIGURES = r"""
+const box = e => e.getBoundingClientRect();
+const visible = e => e && e.getClientRects().length > 0 && box(e).width > 0;
+const inside = (a, b) => a.left >= b.left - 1 && a.right <= b.right + 1
+                         && a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
+const overlap = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1
+                          && Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+const figures = [...document.querySelectorAll(".nnbook-plotly")].filter(visible);
+const defects = figures.flatMap(gd => {
+  const name = (gd._fullLayout.title && gd._fullLayout.title.text) || "untitled figure";
+  const figure = box(gd.querySelector("svg.main-svg") || gd);
+  const found = [];
+  const title = gd.querySelector(".gtitle");
+  const legend = gd.querySelector("g.legend");
+  const modebar = gd.querySelector(".modebar");
+  if (visible(title) && !inside(box(title), figure)) found.push("title outside the figure");
+  if (visible(legend) && !inside(box(legend), figure)) found.push("legend outside the figure");
+  if (visible(modebar)) {
+    if (visible(title) && overlap(box(modebar), box(title))) found.push("mode bar over the title");
+    if (visible(legend) && overlap(box(modebar), box(legend))) found.push("mode bar over the legend");
+  }
+  const plot = gd._fullLayout._size.w;
+  if (plot < 0.55 * figure.width) found.push(`${Math.round(plot)} px of plot in ${Math.round(figure.width)} px`);
+  return found.map(f => `${name.replace(/<[^>]+>/g, " ").slice(0, 60)}: ${f}`);
+});
+const sliders = figures.filter(gd => (gd._fullLayout.sliders || []).length)
+  .map(gd => { const s = gd._fullLayout.sliders[0]; return {active: s.active, steps: s.steps.length}; });
+return {figures: figures.length, defects, sliders};
+"""
+
+
+def visit_all(built_book, browser, size, script, dark=False):
+    """Each page at ``size``, once its figures are drawn and its math typeset, measured by
+    ``script``; in ``dark`` mode when asked."""
+    previous = browser.driver.get_window_size()
+    browser.driver.set_window_size(*size)
+    try:
+        reports = {}
+        for page in built_book.pages:
+            browser.get(f"{page}.html")
+            assert browser.run_async(WAIT_FOR_PAGE) == "ok", f"{page} did not finish drawing"
+            if dark:
+                browser.run("document.documentElement.dataset.mode = 'dark';"
+                            "document.documentElement.dataset.theme = 'dark';")
+                time.sleep(0.3)
+            reports[page] = browser.run(script)
+        return reports
+    finally:
+        browser.run("document.documentElement.dataset.mode = 'light';"
+                    "document.documentElement.dataset.theme = 'light';")
+        browser.driver.set_window_size(previous["width"], previous["height"])
+
+
+@pytest.fixture(scope="module")
+def text_reports(built_book, browser):
+    return visit_all(built_book, browser, DESKTOP, TEXT)
+
+
+@pytest.fixture(scope="module")
+def dark_reports(built_book, browser):
+    return visit_all(built_book, browser, DESKTOP, DARK, dark=True)
+
+
+@pytest.fixture(scope="module")
+def phone_reports(built_book, browser):
+    return visit_all(built_book, browser, PHONE, PHONE_FIGURES)
+
+
+def listing(found: dict) -> str:
+    return "\n".join(f"{page}: {len(items)}\n  " + "\n  ".join(map(str, items[:12]))
+                     for page, items in found.items())
+
+
+# What each text check looks for, and a count that proves it looked at something.
+TEXT_CHECKS = {
+    "raw_tex_in_the_text": ("tex", "raw TeX ($, \\command, ^{, _{) in the visible text", "proseChars", 10_000),
+    "mathjax_errors": ("mathErrors", "MathJax errors", "proseChars", 10_000),
+    "bookkeeping_in_visible_cells": ("bookkeeping", "glue/claim calls or imports in visible cells",
+                                     "codeCells", 100),
+    "glue_reprs_printed": ("glueReprs", "outputs that print glued names", "outputs", 100),
+    "machine_paths_printed": ("paths", "outputs with a path of the building machine", "outputs", 100),
+    "warnings_printed": ("warnings", "outputs that print a warning", "outputs", 100),
+    "long_tracebacks": ("tracebacks", "errors shown with more than the lesson's lines",
+                        "errorOutputs", 3),
+    "tables_for_machines": ("tables", "table cells with snake_case names or padded floats",
+                            "tableCells", 20),
+}
+
+
+@pytest.mark.book
+@pytest.mark.browser
+@pytest.mark.parametrize("check", TEXT_CHECKS)
+def test_what_the_reader_sees(text_reports, check):
+    kind, description, count, minimum = TEXT_CHECKS[check]
+    seen = sum(report[count] for report in text_reports.values())
+    assert seen >= minimum, f"only {seen} {count} on the site: the measurement is broken"
+    found = {page: report[kind] for page, report in text_reports.items() if report[kind]}
+    assert not found, f"{description}:\n{listing(found)}"
+
+
+@pytest.mark.book
+@pytest.mark.browser
+def test_dark_mode_keeps_every_images_pixels(dark_reports):
+    assert sum(r["images"] for r in dark_reports.values()) >= 10, "no images found in outputs"
+    found = {page: r["filtered"] for page, r in dark_reports.items() if r["filtered"]}
+    assert not found, f"images filtered in dark mode:\n{listing(found)}"
+
+
+@pytest.mark.book
+@pytest.mark.browser
+def test_on_a_phone_every_figure_keeps_its_title_legend_and_plot(phone_reports):
+    assert sum(r["figures"] for r in phone_reports.values()) >= 20, "no plotly figures found"
+    found = {page: r["defects"] for page, r in phone_reports.items() if r["defects"]}
+    assert not found, f"figures at {PHONE[0]} px:\n{listing(found)}"
+
+
+@pytest.mark.book
+@pytest.mark.browser
+def test_the_gan_replays_open_at_their_last_step(phone_reports, built_book):
+    if "book/gans" not in built_book.pages:
+        pytest.skip("no GAN page")
+    sliders = phone_reports["book/gans"]["sliders"]
+    assert len(sliders) >= 2, sliders
+    assert all(s["active"] == s["steps"] - 1 for s in sliders), sliders
+
+
+@pytest.mark.book
+@pytest.mark.browser
+def test_the_quiz_typesets_math_in_question_options_and_feedback(built_book, browser):
+    from selenium.webdriver.common.by import By
+
+    if "book/backprop" not in built_book.pages:
+        pytest.skip("no backpropagation page")
+    browser.get("book/backprop.html")
+    assert browser.run_async(WAIT_FOR_PAGE) == "ok"
+    quiz = next(q for q in browser.driver.find_elements(By.CSS_SELECTOR, "div.nnbook-quiz")
+                if "layer below" in q.text)
+    question = quiz.find_element(By.CSS_SELECTOR, ".nnbook-quiz-question")
+    assert question.find_elements(By.CSS_SELECTOR, "mjx-container"), question.text
+    options = quiz.find_elements(By.CSS_SELECTOR, ".nnbook-quiz-option")
+    assert all(o.find_elements(By.CSS_SELECTOR, "mjx-container") for o in options)
+    right = next(o for o in options if o.get_attribute("data-correct") == "true")
+    right.click()
+    feedback = quiz.find_element(By.CSS_SELECTOR, ".nnbook-quiz-feedback")
+    deadline = time.time() + 10
+    while not feedback.find_elements(By.CSS_SELECTOR, "mjx-container") and time.time() < deadline:
+        time.sleep(0.1)
+    assert feedback.find_elements(By.CSS_SELECTOR, "mjx-container"), feedback.text
+    assert "\\(" not in feedback.text and "$" not in feedback.text and "\\(" not in quiz.text
