@@ -33,8 +33,9 @@ class FashionCNN(nn.Module):
     largest of four rectified numbers is the rectified largest: pooling first
     computes the same function and the same gradients, with ReLU over a
     quarter of the numbers. ``pool_first=False`` builds the lecture's order.
-    The lecture used ``nn.Dropout2d`` on the flat ``(B, 600)`` activations,
-    where PyTorch treats the batch as channels and so drops whole examples;
+    The lecture used ``nn.Dropout2d`` on the flat ``(B, 600)`` activations.
+    ``Dropout2d`` is made for feature maps, where it drops whole channels; on
+    flat input PyTorch warns that it is deprecated and will become an error.
     ``nn.Dropout`` drops single units, which is what dropout between linear
     layers means. Neither has parameters.
     """

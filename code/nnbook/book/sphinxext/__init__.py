@@ -39,7 +39,7 @@ from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
-from nnbook.book.sphinxext import latex, provenance
+from nnbook.book.sphinxext import book_map, latex, provenance
 from nnbook.engine.sources import closure, imports_in_source, module_digests
 
 logger = logging.getLogger(__name__)
@@ -287,5 +287,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", _dedupe_assets, priority=900)
     app.connect("html-page-context", _fix_citation_roles)
     provenance.setup(app)
+    book_map.setup(app)
     latex.setup(app)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

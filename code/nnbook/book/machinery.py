@@ -1,0 +1,62 @@
+"""What the chapter "How this book is built" shows of the build's machinery, as tables: the parts
+of a training run's key (:mod:`nnbook.engine.runs`) and the candidates its plan was chosen from
+(:mod:`nnbook.engine.plan`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+# What each part of a run's key holds (nnbook.engine.runs.train_cached builds them).
+KEY_PARTS = {
+    "modules": "the nnbook modules that define the model and the training loop",
+    "code": "a digest of their code and of every nnbook module they import, comments and "
+            "docstrings left out",
+    "outside_code": "a digest of model code written outside nnbook (none here)",
+    "model_fn": "what builds the model",
+    "architecture": "its layers, as PyTorch prints them",
+    "config": "the hyperparameters",
+    "loss_fn": "the loss",
+    "data": "a digest of the bytes of the training and test tensors",
+    "device": "the type of device",
+    "plan": "how each step computes: precision, memory layout, compilation, threads",
+}
+DIGEST_CHARS = 12  # a digest is shown by its first characters, as git shows a commit
+
+
+def shown(value: Any, width: int = 72) -> str:
+    """A key part as a reader reads it: digests shortened, a dict as ``key=value``, the first
+    line of a long text."""
+    if isinstance(value, Mapping):
+        text = ", ".join(f"{k}={v}" for k, v in value.items() if k != "type")
+    else:
+        text = str(value)
+    if len(text) >= 32 and all(c in "0123456789abcdef" for c in text):
+        return text[:DIGEST_CHARS] + "…"
+    lines = text.splitlines() or [""]
+    first = lines[0] + (" …" if len(lines) > 1 else "")
+    return first if len(first) <= width else first[:width - 1] + "…"
+
+
+def key_table(key_parts: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per part of a run's key: its value, shortened, and what it holds."""
+    rows = [{"part": name, "value": shown(value), "what it holds": KEY_PARTS.get(name, "")}
+            for name, value in key_parts.items()]
+    return pd.DataFrame(rows).set_index("part")
+
+
+def plan_table(plan: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per candidate a plan (:meth:`nnbook.engine.plan.Plan.to_dict`) was chosen from,
+    fastest first: seconds per training step, images a second, and which one was chosen."""
+    from nnbook.engine.plan import Plan  # torch: only when a plan is shown
+
+    chosen = Plan.from_dict(plan)
+    rows = [{"candidate": label,
+             "ms per step": round(1000 * seconds, 1),
+             "images/s": round(chosen.batch_size / seconds) if chosen.batch_size else None,
+             "chosen": "yes" if label == chosen.label() else ""}
+            for label, seconds in sorted(chosen.seconds_per_step.items(), key=lambda x: x[1])]
+    return pd.DataFrame(rows, columns=["candidate", "ms per step", "images/s", "chosen"]
+                        ).set_index("candidate")

@@ -1,0 +1,110 @@
+"""The map of the book in the introduction: its parts and chapters, what each chapter needs, and
+how long its core path takes to read (:mod:`nnbook.book.reading`).
+
+``{nnbook-book-map}`` leaves a placeholder that is filled when the page is written, from the
+pages' sources as they are then, so the reading times follow every edit of every chapter; the
+page holding the map is written again on every build, like the execution report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.docutils import SphinxDirective
+
+from nnbook.book.reading import (CODE_LINES_PER_MINUTE, FIRST_NEEDS, WORDS_PER_MINUTE, Part,
+                                 book_map)
+from nnbook.book.sphinxext.provenance import _page_link, _table
+
+
+class BookMapNode(nodes.General, nodes.Element):
+    """Placeholder, replaced by the map when the page is written."""
+
+
+class BookMap(SphinxDirective):
+    """``{nnbook-book-map}``, with ``:skip-parts:`` a comma-separated list of part captions."""
+
+    option_spec = {"skip-parts": directives.unchanged}
+
+    def run(self):
+        if not hasattr(self.env, "nnbook_map_docs"):
+            self.env.nnbook_map_docs = set()
+        self.env.nnbook_map_docs.add(self.env.docname)
+        skip = [p.strip() for p in self.options.get("skip-parts", "").split(",") if p.strip()]
+        return [BookMapNode(skip_parts=skip)]
+
+
+def duration(minutes: int) -> str:
+    """``45 min`` or ``1 h 20 min``."""
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h" + (f" {rest} min" if rest else "")
+
+
+def map_nodes(parts: list[Part], link: Callable[[str], nodes.Node]) -> list[nodes.Node]:
+    """The map as a table (part, chapter, what it needs, reading time) and a closing line with
+    the total and the reading speeds; ``link(docname)`` makes a link to a chapter."""
+    rows = []
+    for part in parts:
+        for i, chapter in enumerate(part.chapters):
+            needs = nodes.inline()
+            for j, docname in enumerate(chapter.needs):
+                if j:
+                    needs += nodes.Text(", ")
+                needs += link(docname)
+            if not chapter.needs:
+                needs += nodes.Text(FIRST_NEEDS)
+            rows.append([part.caption if i == 0 else "", link(chapter.docname), needs,
+                         duration(chapter.minutes)])
+    total = sum(c.minutes for part in parts for c in part.chapters)
+    summary = nodes.paragraph("", "")
+    summary += nodes.Text(
+        f"In all, about {duration(total)} of reading. A reading time counts a chapter's core "
+        f"path: its prose at {WORDS_PER_MINUTE} words a minute, its code at "
+        f"{CODE_LINES_PER_MINUTE} lines a minute, and its equations and self-check questions; "
+        "the exercises, the solutions and the \"Going deeper\" sections come on top.")
+    return [_table(["Part", "Chapter", "Read first", "Reading time"], rows,
+                   classes=["nnbook-map-table"]), summary]
+
+
+class BookMapTransform(SphinxPostTransform):
+    default_priority = 8  # before the references are resolved, like the execution report
+
+    def run(self, **kwargs) -> None:
+        for node in list(self.document.findall(BookMapNode)):
+            root = Path(self.env.srcdir)
+            toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+            parts = book_map(root, toc, skip_parts=node["skip_parts"])
+            docname = self.env.docname
+            node.replace_self(map_nodes(parts, lambda d: _page_link(self.env, docname, d)))
+
+
+def on_env_updated(app: Sphinx, env) -> list[str]:
+    # The map reflects every chapter, so the page that holds it is written on every build.
+    return sorted(getattr(env, "nnbook_map_docs", set()))
+
+
+def on_env_purge_doc(app: Sphinx, env, docname: str) -> None:
+    getattr(env, "nnbook_map_docs", set()).discard(docname)
+
+
+def on_env_merge_info(app: Sphinx, env, docnames, other) -> None:
+    if not hasattr(env, "nnbook_map_docs"):
+        env.nnbook_map_docs = set()
+    env.nnbook_map_docs |= getattr(other, "nnbook_map_docs", set()) & set(docnames)
+
+
+def setup(app: Sphinx) -> None:
+    app.add_node(BookMapNode)
+    app.add_directive("nnbook-book-map", BookMap)
+    app.add_post_transform(BookMapTransform)
+    app.connect("env-updated", on_env_updated)
+    app.connect("env-purge-doc", on_env_purge_doc)
+    app.connect("env-merge-info", on_env_merge_info)
