@@ -186,7 +186,7 @@ def test_the_playground_paints_the_pages_surface_colours_opaque():
     from nnbook.plotting import SURFACE_COLOURSCALE
 
     source = SCRIPT.read_text(encoding="utf-8")
-    scale = re.search(r"const SCALE = (\[\[.*?\]\]);", source, re.S).group(1)
+    scale = re.search(r"var SCALE = (\[\[.*?\]\]);", source, re.S).group(1)
     stops = json.loads(scale)
     expected = [[round(255 * c) for c in to_rgb(colour)] for _, colour in SURFACE_COLOURSCALE]
     assert stops == expected

@@ -1,7 +1,8 @@
 // nnlib: what the book's live widgets share. The widget payloads (nnbook.book.widgets), the few
-// forward operations of the book's small networks, the site's light or dark theme, and the loader
-// that starts each widget on the page. Plain JS, no library, no network; the same file loads in
-// Node (module.exports), where the parity tests compare its operations with PyTorch.
+// operations of the book's small networks (forward, and Adam for the one trained in the page),
+// the site's light or dark theme (nnbook.js reads it here too), and the loader that starts each
+// widget on the page. Plain ES5, no library, no network; the same file loads in Node
+// (module.exports), where the parity tests compare its operations with PyTorch.
 (function (global) {
   "use strict";
 
@@ -198,23 +199,74 @@
 
   function relu(x) { return map(x, function (v) { return v > 0 ? v : 0; }); }
 
-  function sigmoid(x) { return map(x, function (v) { return 1 / (1 + Math.exp(-v)); }); }
+  function logistic(v) { return 1 / (1 + Math.exp(-v)); }
+
+  // The sigmoid of a number, or of each number of a tensor.
+  function sigmoid(x) { return typeof x === "number" ? logistic(x) : map(x, logistic); }
 
   function reshape(x, shape) { return { shape: shape, data: x.data }; }
 
-  // Probabilities from logits (an array or a tensor), shifted by the maximum for stability.
+  // Logits (an array or a tensor) as a plain array of numbers.
+  function numbers(logits) { return Array.prototype.slice.call(logits.data || logits); }
+
+  // Probabilities from logits, shifted by the maximum for stability.
   function softmax(logits) {
-    var values = Array.prototype.slice.call(logits.data || logits);
+    var values = numbers(logits);
     var top = Math.max.apply(null, values);
     var exps = values.map(function (v) { return Math.exp(v - top); });
     var total = exps.reduce(function (a, b) { return a + b; }, 0);
     return exps.map(function (v) { return v / total; });
   }
 
+  // Log-probabilities from logits: each logit less the log of the sum of their exponentials,
+  // that sum taken from the maximum so that no exponential overflows (like torch.log_softmax).
+  function logSoftmax(logits) {
+    var values = numbers(logits);
+    var top = Math.max.apply(null, values);
+    var total = 0;
+    for (var i = 0; i < values.length; i++) total += Math.exp(values[i] - top);
+    var shift = top + Math.log(total);
+    return values.map(function (v) { return v - shift; });
+  }
+
   function argmax(values) {
     var best = 0;
     for (var i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
     return best;
+  }
+
+  // --- training: Adam on named parameters {name: Float64Array}, updated in place ---------------
+
+  // Adam's state for ``params``: the step count, and the running averages of each parameter's
+  // gradient and squared gradient, all zero.
+  function adamState(params) {
+    var state = { t: 0, m: {}, v: {} };
+    Object.keys(params).forEach(function (name) {
+      state.m[name] = new Float64Array(params[name].length);
+      state.v[name] = new Float64Array(params[name].length);
+    });
+    return state;
+  }
+
+  // One step of torch.optim.Adam with L2 weight decay, ``settings`` named as its arguments are
+  // ({lr, betas, eps, weight_decay}), in the order of operations of its multi-tensor ("foreach")
+  // path, which the engine takes on a CPU: the same steps as PyTorch's to the last bits or so.
+  function adamStep(params, grads, state, settings) {
+    var beta1 = settings.betas[0], beta2 = settings.betas[1];
+    state.t += 1;
+    var stepSize = (settings.lr / (1 - Math.pow(beta1, state.t))) * -1;
+    var bc2Sqrt = Math.pow(1 - Math.pow(beta2, state.t), 0.5);
+    var w1 = 1 - beta1, w2 = 1 - beta2;
+    Object.keys(params).forEach(function (name) {
+      var p = params[name], g0 = grads[name], m = state.m[name], v = state.v[name];
+      for (var k = 0; k < p.length; k++) {
+        var g = g0[k] + settings.weight_decay * p[k];
+        m[k] = m[k] + w1 * (g - m[k]);  // torch.lerp with a weight below 0.5
+        v[k] = v[k] * beta2 + w2 * g * g;
+        var denom = Math.sqrt(v[k]) / bc2Sqrt + settings.eps;
+        p[k] = p[k] + stepSize * m[k] / denom;
+      }
+    });
   }
 
   // --- the page: theme, drawing, loader --------------------------------------------------------
@@ -295,8 +347,9 @@
     decodeArray: decodeArray, decodePayload: decodePayload, halfToNumber: halfToNumber,
     tensor: tensor, conv2d: conv2d, convTranspose2d: convTranspose2d, maxPool2d: maxPool2d,
     linear: linear, relu: relu, sigmoid: sigmoid, reshape: reshape, softmax: softmax,
-    argmax: argmax, isDark: isDark, followTheme: followTheme, palette: palette,
-    drawGrey: drawGrey, el: el, register: register, start: start
+    logSoftmax: logSoftmax, argmax: argmax, adamState: adamState, adamStep: adamStep,
+    isDark: isDark, followTheme: followTheme, palette: palette, drawGrey: drawGrey, el: el,
+    register: register, start: start
   };
 
   if (typeof module !== "undefined" && module.exports) module.exports = NNLib;
