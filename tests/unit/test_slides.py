@@ -243,6 +243,8 @@ def test_a_deck_is_written_with_everything_it_loads_beside_it(tmp_path):
     assert not missing, missing
     assert "digit_pad.js" in html and "nnlib.js" in html
     assert html.index("nnlib.js") < html.index("digit_pad.js")  # widgets register with nnlib
+    # and nnbook.js reads the theme from it: deferred scripts run in the order they are listed
+    assert html.index('src="_static/widgets/nnlib.js"') < html.index('src="_static/nnbook.js"')
     assert "d.html" in (out / "index.html").read_text()
 
 

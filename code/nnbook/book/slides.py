@@ -448,8 +448,8 @@ def deck_html(deck: Deck, slides: list[Slide], mathjax_config: str, widget_files
 </div></div>
 <script src="_static/reveal/reveal.js"></script>
 <script src="_static/reveal/plugin/notes/notes.js"></script>
-<script defer src="_static/nnbook.js"></script>
 {scripts}
+<script defer src="_static/nnbook.js"></script>
 <script src="_static/deck.js" data-width="{DECK_WIDTH}" data-height="{DECK_HEIGHT}"></script>
 </body>
 </html>

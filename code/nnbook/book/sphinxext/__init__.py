@@ -175,8 +175,8 @@ def _on_builder_inited(app: Sphinx) -> None:
     app.config.html_static_path.append(str(STATIC))
     app.add_css_file("nnbook.css")
     app.add_js_file("plotly.min.js")
+    _add_widget_assets(app)  # before nnbook.js, which reads the theme from nnlib.js
     app.add_js_file("nnbook.js", defer="defer")
-    _add_widget_assets(app)
     _plotly_js()
     if app.config.nnbook_mathjax_dir:
         _mathjax_dir(app)

@@ -1,5 +1,6 @@
 // The book's small behaviours on the static site: plotly figures, self-check questions, dark mode.
-// Loaded with `defer`, after plotly.min.js; no network access, no inline scripts needed.
+// Loaded with `defer`, after plotly.min.js and widgets/nnlib.js (whose NNLib.isDark it reads);
+// no network access, no inline scripts needed.
 (function () {
   "use strict";
 
@@ -10,7 +11,7 @@
   };
 
   function siteTheme() {
-    return document.documentElement.dataset.theme === "dark" ? "dark" : "light";
+    return window.NNLib.isDark() ? "dark" : "light";
   }
 
   function themeUpdate(target, theme) {
