@@ -140,3 +140,28 @@ def test_the_chapters_are_grouped_into_the_parts_of_the_table_of_contents(pdf_bu
     entries = re.findall(r"\\contentsline \{(part|chapter)\}", toc)
     if captions:
         assert entries[:3] == ["chapter", "part", "chapter"]  # Introduction, part I, a chapter
+
+
+def deeper_sections() -> list[tuple[str, str, str]]:
+    """(page, heading, first words of its first paragraph) of every "Going deeper" section."""
+    found = []
+    for page in toc_files(TOC):
+        lines = (REPO / f"{page}.md").read_text(encoding="utf-8").splitlines()
+        for i, line in enumerate(lines):
+            heading = re.match(r"#{2,4} (Going deeper\b.*)", line)
+            if not heading:
+                continue
+            prose = next(l for l in lines[i + 1:] if l.strip() and not l.startswith(("`", ":")))
+            words = re.sub(r"[{`][^ ]*", "", prose).split()[:4]
+            found.append((page, heading.group(1), " ".join(words)))
+    return found
+
+
+def test_going_deeper_sections_are_printed_in_full(pdf_build):
+    sections = deeper_sections()
+    assert sections, "no page has a 'Going deeper' section"
+    text = normalise(subprocess.run(["pdftotext", str(pdf_build / "book.pdf"), "-"],
+                                    capture_output=True, text=True, check=True).stdout)
+    missing = [(page, heading) for page, heading, words in sections
+               if normalise(heading) not in text or normalise(words) not in text]
+    assert not missing, f"'Going deeper' sections missing from the PDF: {missing}"

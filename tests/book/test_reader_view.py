@@ -7,6 +7,7 @@ every defect it finds, with its page, and fails when its measurement found nothi
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -217,3 +218,32 @@ def test_the_quiz_typesets_math_in_question_options_and_feedback(built_book, bro
         time.sleep(0.1)
     assert feedback.find_elements(By.CSS_SELECTOR, "mjx-container"), feedback.text
     assert "\\(" not in feedback.text and "$" not in feedback.text and "\\(" not in quiz.text
+
+
+@pytest.mark.book
+@pytest.mark.browser
+def test_going_deeper_sections_are_folded_and_open_with_their_figures(built_book, browser):
+    from selenium.webdriver.common.by import By
+
+    heading = re.compile(r"<h[234][^>]*>Going deeper")
+    pages = {page: len(heading.findall(built_book.page_path(page).read_text(encoding="utf-8")))
+             for page in built_book.pages}
+    pages = {page: n for page, n in pages.items() if n}
+    assert sum(pages.values()) >= 5, f"too few 'Going deeper' sections on the site: {pages}"
+    for page, n in pages.items():
+        browser.get(f"{page}.html")
+        assert browser.run_async(WAIT_FOR_PAGE) == "ok"
+        folded = browser.driver.find_elements(By.CSS_SELECTOR, "details.nnbook-deeper")
+        assert len(folded) == n, f"{page}: {len(folded)} of {n} sections folded"
+        assert not any(d.get_attribute("open") for d in folded), page
+        for details in folded:
+            summary = details.find_element(By.CSS_SELECTOR, "summary")
+            assert summary.text.startswith("Going deeper"), summary.text
+            browser.run("arguments[0].scrollIntoView({block: 'center'});", summary)
+            summary.click()
+            assert details.get_attribute("open") is not None, f"{page}: {summary.text} did not open"
+        time.sleep(0.5)
+        widths = browser.run("""return [...document.querySelectorAll(
+            'details.nnbook-deeper .nnbook-plotly svg.main-svg')].map(s => s.getBoundingClientRect().width);""")
+        column = browser.run("return document.querySelector('article.bd-article').clientWidth;")
+        assert all(w > 0.6 * column for w in widths), (page, widths, column)

@@ -19,3 +19,13 @@ def test_a_false_claim_names_the_sentence_and_the_value():
     assert "3" in message.split("computed in this build is")[1]
     with pytest.raises(ClaimError, match="clearly below"):
         claim(np.bool_(False), "the accuracy ends clearly below the book's")
+
+
+def test_a_false_claim_names_the_page_being_built(monkeypatch):
+    monkeypatch.setenv("NNBOOK_PAGE", "book/gans")
+    with pytest.raises(ClaimError, match=r"A sentence of the page book/gans no longer holds: "
+                                         r"the GAN covers at most two modes\."):
+        claim(False, "the GAN covers at most two modes", 3)
+    monkeypatch.delenv("NNBOOK_PAGE")
+    with pytest.raises(ClaimError, match=r"A sentence of the book no longer holds"):
+        claim(False, "the GAN covers at most two modes", 3)

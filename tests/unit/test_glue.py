@@ -1,4 +1,4 @@
-"""glue_all against myst-nb itself: what it records is what a {glue:text} role can format."""
+"""glue against myst-nb itself: what it records is what a {glue:text} role can format."""
 
 from dataclasses import dataclass
 
@@ -10,7 +10,7 @@ from IPython.utils.capture import capture_output
 from myst_nb.core.variables import format_plain_text
 from myst_nb.ext.glue import GLUE_PREFIX
 
-from nnbook.book.glue import glue_all
+from nnbook.book.glue import glue
 
 
 @dataclass
@@ -25,19 +25,19 @@ class Result:
 
 @pytest.fixture
 def glued_records(tmp_path, monkeypatch):
-    """Run glue_all as a cell would; return the records it made, name -> text/plain."""
+    """Run glue as a cell would; return the records it made, name -> text/plain."""
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path))  # the shell's history stays in tmp_path
     InteractiveShell.instance()
 
     def run(*args, **kwargs):
         with capture_output() as captured:
-            value = glue_all(*args, **kwargs)
+            value = glue(*args, **kwargs)
         records = {}
         for output in captured.outputs:
             # Glued values are records only: a page shows nothing for them.
             assert set(output.data) == {GLUE_PREFIX + "text/plain"}
             records[output.metadata["scrapbook"]["name"]] = output.data[GLUE_PREFIX + "text/plain"]
-        # The last expression of a cell is shown under it: glue_all's must be nothing at all.
+        # The last expression of a cell is shown under it: glue's must be nothing at all.
         assert value is None
         return records
 
@@ -63,7 +63,7 @@ def test_records_format_as_the_prose_asks(glued_records):
 
 
 def test_a_numpy_scalar_glued_directly_cannot_be_formatted(glued_records):
-    """Why glue_all converts: myst-nb's own glue keeps NumPy 2's repr, which ':.1%' rejects."""
+    """Why glue converts: myst-nb's own glue keeps NumPy 2's repr, which ':.1%' rejects."""
     from myst_nb import glue
     with capture_output() as captured:
         glue("raw", np.float64(0.875), display=False)
@@ -78,3 +78,21 @@ def test_keyword_values_join_the_fields_and_must_be_scalars(glued_records):
         glued_records("bp", curve=[1, 2])
     with pytest.raises(TypeError, match="dataclass instance or a mapping"):
         glued_records("bp", [1, 2])
+
+
+def test_one_value_is_glued_under_its_own_name(glued_records):
+    assert glued_records("fc_n_params", np.int64(1_475_338)) == {"fc_n_params": "1475338"}
+    assert glued_records("lf_seconds", torch.tensor(2.5)) == {"lf_seconds": "2.5"}
+    with pytest.raises(TypeError, match="nothing to glue"):
+        glued_records("empty")
+
+
+def test_digits_glue_a_number_as_a_person_writes_it(glued_records):
+    records = glued_records("ad_error", np.float64(5.6e-17), digits=2)
+    assert format_plain_text(records["ad_error"], "") == "5.6 × 10⁻¹⁷"
+    records = glued_records("lr", {"lecture": 0.01, "book": 0.001, "steps": 40}, digits=1)
+    assert {k: format_plain_text(v, "") for k, v in records.items()} == {
+        "lr_lecture": "0.01", "lr_book": "0.001", "lr_steps": "40"}
+    # A string or a flag is glued as it is, digits or not.
+    assert glued_records("d", {"device": "cpu", "ok": True}, digits=2) == {
+        "d_device": "'cpu'", "d_ok": "True"}

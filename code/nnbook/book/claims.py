@@ -6,11 +6,13 @@ with :func:`claim` in a hidden cell (``remove-cell``). The book is built on mach
 when a result there no longer supports its sentence, the build fails with the sentence and the
 value, instead of publishing a false statement::
 
-    claim(report.modes_covered <= 2,
-          "the closing says the collapsed GAN covers at most two modes", report.modes_covered)
+    claim(report.modes_covered <= 2, "the collapsed GAN covers at most two modes",
+          report.modes_covered)
 """
 
 from __future__ import annotations
+
+import os
 
 
 class ClaimError(AssertionError):
@@ -18,12 +20,18 @@ class ClaimError(AssertionError):
 
 
 def claim(holds: bool, sentence: str, value: object = None) -> None:
-    """Fail the build unless ``holds``: the error names ``sentence`` and the ``value`` it is
-    about, so the writer knows which sentence to check against which number."""
+    """Fail the build unless ``holds``: the error names the page, ``sentence`` and the ``value``
+    it is about, so the writer knows which sentence to check against which number.
+
+    The page is the one being executed: the book's Sphinx extension names it in the kernel's
+    environment (``NNBOOK_PAGE``) before the page runs, so a sentence never repeats its page.
+    """
     if not isinstance(holds, bool):
         holds = bool(holds)  # numpy and torch booleans
     if holds:
         return
+    page = os.environ.get("NNBOOK_PAGE")
+    where = f"the page {page}" if page else "the book"
     shown = "" if value is None else f" The value computed in this build is {value!r}."
-    raise ClaimError(f"A sentence of the book no longer holds: {sentence}.{shown} Rewrite the "
+    raise ClaimError(f"A sentence of {where} no longer holds: {sentence}.{shown} Rewrite the "
                      "sentence or glue the value, or find out why the result changed.")

@@ -1,12 +1,17 @@
-"""Glue a result's numbers into a page's prose in one call, from a hidden cell beside the lesson.
+"""Glue a page's computed values into its prose with one function, from a hidden cell.
 
-``glue_all("fc", result)`` glues every number, string and flag of a dataclass or mapping as
-``fc_<field>``, with ``display=False``; the prose then writes {glue:text}`fc_test_accuracy:.1%`.
+``glue`` takes three forms::
 
-Values are glued as plain Python numbers. myst-nb reads a glued value back from its ``text/plain``
-form with ``ast.literal_eval`` before formatting it, and NumPy 2 writes ``np.float64(0.5)`` there,
-which a format such as ``:.1%`` cannot read: this is why a page should not glue NumPy or torch
-scalars directly.
+    glue("fc_n_params", n_params)           # one value, as fc_n_params
+    glue("fc", result)                      # every scalar field of a dataclass or mapping,
+    glue("fc", n_params=n, share=s)         # or of the keywords, as fc_<field>
+    glue("ad_error", error, digits=2)       # a number as a person writes it: 0.001, 5.6 × 10⁻¹⁷
+
+The prose quotes them with {glue:text}`fc_n_params:,`. Values are glued as plain Python numbers
+(``display=False``): myst-nb reads a glued value back from its ``text/plain`` form with
+``ast.literal_eval`` before formatting it, and NumPy 2 writes ``np.float64(0.5)`` there, which a
+format such as ``:.1%`` cannot read. With ``digits`` a number is glued as the text
+:func:`nnbook.numbers.readable` writes (never ``1e-03``), for prose that quotes it without a format.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import torch
-from myst_nb import glue
+from myst_nb import glue as myst_glue
 
 from nnbook.numbers import readable  # re-exported: pages and glue_number write numbers alike
 
@@ -43,35 +48,48 @@ def _fields(result: object) -> dict[str, object]:
         return {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
     if isinstance(result, Mapping):
         return dict(result)
-    raise TypeError(f"glue_all takes a dataclass instance or a mapping, not {type(result).__name__}")
+    raise TypeError(f"glue takes one number, string or flag, a dataclass instance or a mapping, "
+                    f"not {type(result).__name__}")
+
+
+def glue(name: str, value: object = None, /, digits: int | None = None, **values: object) -> None:
+    """Glue ``value`` as ``name``; or, when ``value`` is a dataclass instance or a mapping, or
+    keywords are given, each scalar field and keyword as ``<name>_<field>``.
+
+    Fields of a result that are not a single number, string or flag (models, tensors, lists) are
+    skipped: the prose cannot quote them. A value asked for by name (the single value, or a
+    keyword) that is not one is an error. With ``digits``, numbers are glued as text written to
+    that many significant digits by :func:`readable`. Returns None, so that a cell ending on it
+    shows nothing: glued values are the prose's, never the page's output.
+    """
+    glued: dict[str, object] = {}
+    single = value is not None and not values and plain_value(value) is not None
+    if single:
+        glued[name] = plain_value(value)
+    elif value is not None:
+        for field, item in _fields(value).items():
+            plain = plain_value(item)
+            if plain is not None:
+                glued[f"{name}_{field}"] = plain
+    for field, item in values.items():
+        plain = plain_value(item)
+        if plain is None:
+            raise TypeError(f"cannot glue {name}_{field}: {type(item).__name__} is not one "
+                            "number, string or flag")
+        glued[f"{name}_{field}"] = plain
+    if not glued and value is None:
+        raise TypeError(f"glue({name!r}) was given nothing to glue")
+    for key, plain in glued.items():
+        if digits is not None and isinstance(plain, numbers.Real) and not isinstance(plain, bool):
+            plain = readable(plain, digits)
+        myst_glue(key, plain, display=False)
 
 
 def glue_all(prefix: str, result: object = None, /, **values: object) -> None:
-    """Glue each scalar field of ``result`` and each keyword value as ``<prefix>_<name>``.
-
-    Fields of ``result`` (a dataclass instance or a mapping) that are not a single number, string
-    or flag (models, tensors, lists) are skipped: the prose cannot quote them. A keyword value is
-    asked for by name, so one that is not a scalar is an error. Returns None, so that a cell that
-    ends on it shows nothing: glued values are the prose's, never the page's output.
-    """
-    candidates = _fields(result) if result is not None else {}
-    glued: dict[str, object] = {}
-    for name, value in candidates.items():
-        plain = plain_value(value)
-        if plain is not None:
-            glued[f"{prefix}_{name}"] = plain
-    for name, value in values.items():
-        plain = plain_value(value)
-        if plain is None:
-            raise TypeError(f"cannot glue {prefix}_{name}: {type(value).__name__} is not one "
-                            "number, string or flag")
-        glued[f"{prefix}_{name}"] = plain
-    for name, plain in glued.items():
-        glue(name, plain, display=False)
+    """Former name of :func:`glue` for a result's fields (kept while pages move to ``glue``)."""
+    glue(prefix, result, **values) if (result is not None or values) else None
 
 
-def glue_number(name: str, x: float, digits: int = 2) -> str:
-    """Glue ``x`` as :func:`readable` writes it (quote it with ``{glue:text}`name```)."""
-    text = readable(x, digits)
-    glue(name, text, display=False)
-    return text
+def glue_number(name: str, x: float, digits: int = 2) -> None:
+    """Former name of ``glue(name, x, digits=2)`` (kept while pages move to ``glue``)."""
+    glue(name, float(x), digits=digits)
