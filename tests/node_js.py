@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from nnbook.book.sphinxext import STATIC
+from nnbook.book.sphinxext.assets import STATIC
 
 WIDGETS = STATIC / "widgets"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from nnbook.book.sphinxext import FINGERPRINT_MARK
+from nnbook.book.sphinxext.fingerprints import FINGERPRINT_MARK
 from nnbook.book.sphinxext.plotly_render import figure_html
 
 PAGE = """---

@@ -1,5 +1,6 @@
 """The execution report and the build log's notes on damaged run store entries, on synthetic
-provenance records (nnbook.book.sphinxext.provenance), without building a book."""
+provenance records (nnbook.book.sphinxext.execution_report and .provenance), without building a
+book."""
 
 from __future__ import annotations
 
@@ -11,15 +12,16 @@ import pytest
 from docutils import nodes
 
 from nnbook.book.sphinxext import provenance
-from nnbook.book.sphinxext.provenance import (LOADED, NOT_RUN, TRAINED, executed_in_build,
-                                              log_run_problems, report_tables, training_totals)
+from nnbook.book.sphinxext.execution_report import (LOADED, NOT_RUN, TRAINED, report_tables,
+                                                    training_totals)
+from nnbook.book.sphinxext.provenance import executed_in_build, log_run_problems
 
 STARTED = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)  # when this build started
 
 
 def record(executed: datetime, runs: dict[str, str], walls: dict[str, float],
            **extra) -> dict:
-    """What on_doctree_read stores for a page whose kernel last ran at ``executed``."""
+    """What the provenance collector stores for a page whose kernel last ran at ``executed``."""
     return {"executed_at": executed.isoformat(timespec="seconds"), "runtime": 30.0,
             "succeeded": True, "device_name": "CPU", "dtype": "float32", "torch": "2.x",
             "runs": runs, "run_summaries": {f: {"wall_time": w} for f, w in walls.items()},

@@ -1,13 +1,14 @@
-"""Page fingerprints (nnbook.book.sphinxext): which modules a page's cells import, read the way
-myst-nb and IPython read them, and the hidden cell that changes when one of them does."""
+"""Page fingerprints (nnbook.book.sphinxext.fingerprints): which modules a page's cells import,
+read the way myst-nb and IPython read them, and the hidden cell that changes when one of them
+does."""
 
 from __future__ import annotations
 
 import pytest
 from sphinx.errors import ExtensionError
 
-from nnbook.book.sphinxext import (FINGERPRINT_MARK, CodeCell, cell_imports, code_cells,
-                                   fingerprint_cell)
+from nnbook.book.sphinxext.fingerprints import (FINGERPRINT_MARK, CodeCell, cell_imports,
+                                                code_cells, fingerprint_cell)
 from nnbook.engine.sources import closure
 
 FRONT_MATTER = """---

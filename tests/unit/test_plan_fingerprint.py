@@ -9,8 +9,7 @@ from types import SimpleNamespace
 import pytest
 from sphinx.errors import ExtensionError
 
-from nnbook.book import sphinxext
-from nnbook.book.sphinxext import FINGERPRINT_MARK, build_plan_mode
+from nnbook.book.sphinxext.fingerprints import FINGERPRINT_MARK, build_plan_mode, on_source_read
 from test_fingerprints import FRONT_MATTER  # the pages' front matter, as there
 
 TRAINS = FRONT_MATTER + "\n# Trains\n\n```{code-cell} ipython3\nfrom nnbook.models import FashionCNN\n```\n"
@@ -25,7 +24,7 @@ def fingerprint(text: str, plan_mode: str, tmp_path) -> str:
                              nnbook_plan_mode=plan_mode)
     app = SimpleNamespace(env=env, config=config, srcdir=str(tmp_path))
     source = [text]
-    sphinxext._on_source_read(app, "page", source)
+    on_source_read(app, "page", source)
     cell = source[0][source[0].index(FINGERPRINT_MARK):]
     return cell[:cell.index("```")]
 

@@ -4,7 +4,7 @@ the book no longer uses.
 The store only grows: every change to a model, its data or the engine adds entries under new keys,
 and the old ones stay. Which entries the book uses is known only by running its pages, so
 ``prune`` reads what the last build recorded: each executed page's provenance record names the
-store entries its kernel loaded or trained (:mod:`nnbook.book.sphinxext.provenance`), and
+store entries its kernel loaded or trained (:mod:`nnbook.book.provenance_record`), and
 myst-nb keeps that record for every page, executed or served from its cache, in
 ``_build/jupyter_execute/**/<page>.glue.json``. An entry that no page's record names is removed;
 so are the temporary files of interrupted writes. An entry written after the last build (by a
@@ -14,15 +14,13 @@ read, ``prune`` removes nothing.
 
 from __future__ import annotations
 
-import ast
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from nnbook.book.provenance_record import read_record
 from nnbook.engine import settings, storage
 
 EXECUTED = Path("_build") / "jupyter_execute"  # under the book's folder
-GLUE_KEY = "nnbook_provenance"  # the provenance record's glue name (provenance.GLUE_KEY)
 
 
 class NoBuildError(RuntimeError):
@@ -41,9 +39,8 @@ class BuildRecords:
 def _record_runs(glue_file: Path) -> dict | None:
     """The ``runs`` of a page's provenance record, from myst-nb's glue file; None without one."""
     try:
-        entry = json.loads(glue_file.read_text(encoding="utf-8")).get(GLUE_KEY)
-        text = entry.get("data", {}).get("text/plain") if entry else None
-        return json.loads(ast.literal_eval(text)).get("runs", {}) if text else None
+        record = read_record(glue_file)
+        return record.get("runs", {}) if record is not None else None
     except (OSError, ValueError, SyntaxError, AttributeError):
         return None
 

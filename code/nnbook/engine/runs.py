@@ -26,6 +26,9 @@ store can edit an entry and recompute it. The evidence check catches an edited m
 record holds its evidence; nothing here defends against a writer with access to the store. Entries are written to a temporary file
 and renamed into place, so a reader (or a second build running at the same time) sees the old entry
 or the new one, never half of one.
+
+The store also keeps a log of the runs this process used (:func:`events`): each entry it loaded,
+each run it trained. A page's provenance names them (:mod:`nnbook.book.provenance_record`).
 """
 
 from __future__ import annotations
@@ -65,6 +68,22 @@ def cache_root() -> Path:
 def reported_problems() -> list[str]:
     """Every problem with a store entry met in this process, oldest first (each once)."""
     return list(_report.messages)
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """A run this process used: its store entry loaded, or the run trained."""
+
+    entry: str  # the entry's file name, ``<name>-<key>.pt``
+    how: str  # "loaded" or "trained"
+
+
+_events: list[RunEvent] = []
+
+
+def events() -> list[RunEvent]:
+    """The runs this process loaded from a store or trained, oldest first."""
+    return list(_events)
 
 
 # --- what goes into a key -----------------------------------------------------------------------
@@ -305,15 +324,18 @@ class RunStore:
                        compute: Callable[[str], RunRecord],
                        validate: Callable[[RunRecord], None] | None = None,
                        ) -> tuple[RunRecord, bool]:
-        """The stored record for ``key_parts``, or ``compute(key)``'s, stored. Returns
-        ``(record, from_cache)``."""
+        """The stored record for ``key_parts``, or ``compute(key)``'s, stored; noted in
+        :func:`events` either way. Returns ``(record, from_cache)``."""
         key = run_key({"name": name, **key_parts})
+        entry = self.path(name, key).name
         record = self.load(name, key, validate)
         if record is not None:
+            _events.append(RunEvent(entry, "loaded"))
             return record, True
         record = compute(key)
         if validate is not None:
             validate(record)  # a run that fails its own checks is a bug: never store it
+        _events.append(RunEvent(entry, "trained"))
         try:
             self.save(record)
         except storage.StoreNotWritable as err:  # the run is shown all the same

@@ -4,9 +4,9 @@ transitively, and their source in a normalised form.
 Both caches of the book key on this. A training run's key holds the normalised source of every
 ``nnbook`` module in the import closure of its model and its training function
 (:mod:`nnbook.engine.runs`); a page's execution fingerprint holds that of every module the page's
-cells import (:mod:`nnbook.book.sphinxext`). Normalising through :mod:`ast` drops comments and
-formatting, so that editing a comment retrains nothing; a run's key also drops docstrings, which
-cannot change a trained model.
+cells import (:mod:`nnbook.book.sphinxext.fingerprints`). Normalising through :mod:`ast` drops
+comments and formatting, so that editing a comment retrains nothing; a run's key also drops
+docstrings, which cannot change a trained model.
 
 Imports inside ``if TYPE_CHECKING:`` blocks are skipped: they never run. Source that does not
 parse is an error, never an empty set of imports.

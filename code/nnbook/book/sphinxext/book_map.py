@@ -20,7 +20,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from nnbook.book.reading import (CODE_LINES_PER_MINUTE, FIRST_NEEDS, WORDS_PER_MINUTE, Part,
                                  book_map)
-from nnbook.book.sphinxext.provenance import _page_link, _table
+from nnbook.book.sphinxext.whole_book import note_page, page_link, table
 
 
 class BookMapNode(nodes.General, nodes.Element):
@@ -33,9 +33,7 @@ class BookMap(SphinxDirective):
     option_spec = {"skip-parts": directives.unchanged}
 
     def run(self):
-        if not hasattr(self.env, "nnbook_map_docs"):
-            self.env.nnbook_map_docs = set()
-        self.env.nnbook_map_docs.add(self.env.docname)
+        note_page(self.env)
         skip = [p.strip() for p in self.options.get("skip-parts", "").split(",") if p.strip()]
         return [BookMapNode(skip_parts=skip)]
 
@@ -70,8 +68,8 @@ def map_nodes(parts: list[Part], link: Callable[[str], nodes.Node]) -> list[node
         f"path: its prose at {WORDS_PER_MINUTE} words a minute, its code at "
         f"{CODE_LINES_PER_MINUTE} lines a minute, and its equations and self-check questions; "
         "the exercises, the solutions and the \"Going deeper\" sections come on top.")
-    return [_table(["Part", "Chapter", "Read first", "Reading time"], rows,
-                   classes=["nnbook-map-table"]), summary]
+    return [table(["Part", "Chapter", "Read first", "Reading time"], rows,
+                  classes=["nnbook-map-table"]), summary]
 
 
 class BookMapTransform(SphinxPostTransform):
@@ -83,28 +81,11 @@ class BookMapTransform(SphinxPostTransform):
             toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
             parts = book_map(root, toc, skip_parts=node["skip_parts"])
             docname = self.env.docname
-            node.replace_self(map_nodes(parts, lambda d: _page_link(self.env, docname, d)))
-
-
-def on_env_updated(app: Sphinx, env) -> list[str]:
-    # The map reflects every chapter, so the page that holds it is written on every build.
-    return sorted(getattr(env, "nnbook_map_docs", set()))
-
-
-def on_env_purge_doc(app: Sphinx, env, docname: str) -> None:
-    getattr(env, "nnbook_map_docs", set()).discard(docname)
-
-
-def on_env_merge_info(app: Sphinx, env, docnames, other) -> None:
-    if not hasattr(env, "nnbook_map_docs"):
-        env.nnbook_map_docs = set()
-    env.nnbook_map_docs |= getattr(other, "nnbook_map_docs", set()) & set(docnames)
+            node.replace_self(map_nodes(parts, lambda d: page_link(self.env, docname, d)))
 
 
 def setup(app: Sphinx) -> None:
+    app.setup_extension("nnbook.book.sphinxext.whole_book")  # rewrites the map's page each build
     app.add_node(BookMapNode)
     app.add_directive("nnbook-book-map", BookMap)
     app.add_post_transform(BookMapTransform)
-    app.connect("env-updated", on_env_updated)
-    app.connect("env-purge-doc", on_env_purge_doc)
-    app.connect("env-merge-info", on_env_merge_info)

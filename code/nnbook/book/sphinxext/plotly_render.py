@@ -1,6 +1,7 @@
 """Render plotly figures from notebook outputs: interactive on the site, a PNG in the PDF.
 
-Registered with MyST-NB through the ``myst_nb.mime_renderers`` entry point (see pyproject.toml).
+Registered with MyST-NB through the ``myst_nb.mime_renderers`` entry point (see pyproject.toml);
+the extension's :func:`setup` has every kernel the build starts emit its figures as plotly JSON.
 The HTML is a ``<div>`` plus a call to ``Plotly.newPlot``; plotly.js itself is loaded once per page
 from ``_static/plotly.min.js``. The figure's title becomes its accessible name.
 """
@@ -12,6 +13,7 @@ import base64
 import hashlib
 import html
 import json
+import os
 import re
 
 from docutils import nodes
@@ -102,3 +104,8 @@ class PlotlyMimeRenderer:
                          output_metadata=data.output_metadata, cell_index=data.cell_index,
                          output_index=data.output_index, line=data.line)
         return renderer.render_image(image)
+
+
+def setup(app) -> None:
+    # Every kernel the build starts inherits this: figures leave the kernel as plotly JSON.
+    os.environ["PLOTLY_RENDERER"] = "plotly_mimetype"

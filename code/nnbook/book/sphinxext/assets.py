@@ -1,0 +1,109 @@
+"""What each page loads, all from the site itself: plotly.js, MathJax, the site's own script and
+style sheet, and the live widgets' files, each once.
+
+plotly.js is copied once into ``_static/`` from the installed plotly package and MathJax from
+``nnbook_mathjax_dir``; no page loads anything from another host. Every script and style sheet
+in ``static/widgets/`` is added to each page (:mod:`nnbook.book.widgets` renders the widgets'
+outputs). Repeated script and style entries are dropped.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+
+STATIC = Path(__file__).parent / "static"
+
+
+def plotly_js() -> Path:
+    import plotly
+
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if not path.is_file():
+        raise ExtensionError(f"plotly.min.js is missing from the installed plotly package "
+                             f"({path}); "
+                             "reinstall plotly (`make book` does).")
+    return path
+
+
+def mathjax_dir(app: Sphinx) -> Path:
+    folder = Path(app.confdir, app.config.nnbook_mathjax_dir)
+    if not (folder / "tex-chtml.js").is_file():
+        raise ExtensionError(
+            f"MathJax was not found at {folder} (nnbook_mathjax_dir). The book typesets math "
+            "with a local MathJax so that it works offline: run `npm ci` in the book's folder "
+            "(`make book` does this)."
+        )
+    return folder
+
+
+def on_builder_inited(app: Sphinx) -> None:
+    if app.builder.format != "html":
+        return
+    app.config.html_static_path.append(str(STATIC))
+    app.add_css_file("nnbook.css")
+    app.add_js_file("plotly.min.js")
+    add_widget_assets(app)  # before nnbook.js, which reads the theme from nnlib.js
+    app.add_js_file("nnbook.js", defer="defer")
+    plotly_js()
+    if app.config.nnbook_mathjax_dir:
+        mathjax_dir(app)
+
+
+def add_widget_assets(app: Sphinx) -> None:
+    """Every file of ``static/widgets/`` on every page (:mod:`nnbook.book.widgets`): nnlib.js
+    first, since the widgets' files register with it as they load; all deferred."""
+    folder = STATIC / "widgets"
+    scripts = sorted(folder.glob("*.js"), key=lambda path: (path.name != "nnlib.js", path.name))
+    for path in scripts:
+        app.add_js_file(f"widgets/{path.name}", defer="defer")
+    for path in sorted(folder.glob("*.css")):
+        app.add_css_file(f"widgets/{path.name}")
+
+
+def sync_tree(src: Path, dest: Path) -> None:
+    """Copy ``src`` to ``dest``, skipping files that are already there with the same size."""
+    for path in src.rglob("*"):
+        if path.is_dir():
+            continue
+        target = dest / path.relative_to(src)
+        if target.is_file() and target.stat().st_size == path.stat().st_size:
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+
+
+def on_build_finished(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    static = Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(plotly_js(), static / "plotly.min.js")
+    if app.config.nnbook_mathjax_dir:
+        sync_tree(mathjax_dir(app), static / "mathjax")
+
+
+def dedupe_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Drop repeated script and style entries. sphinx-thebe and sphinx-togglebutton register their
+    inline configuration scripts twice under jupyter-book, and a second ``const THEBE_JS_URL``
+    is a SyntaxError in every page's console."""
+    for key in ("script_files", "css_files"):
+        seen, unique = set(), []
+        for asset in context.get(key, []):
+            attributes = getattr(asset, "attributes", {})
+            ident = (getattr(asset, "filename", str(asset)) or "",  # None and "" alike: inline
+                     tuple(sorted((k, str(v)) for k, v in attributes.items())))
+            if ident not in seen:
+                seen.add(ident)
+                unique.append(asset)
+        context[key] = unique
+
+
+def setup(app: Sphinx) -> None:
+    app.add_config_value("nnbook_mathjax_dir", "", "html")
+    app.connect("builder-inited", on_builder_inited)
+    app.connect("build-finished", on_build_finished)
+    app.connect("html-page-context", dedupe_assets, priority=900)

@@ -1,0 +1,165 @@
+"""Page fingerprints: a page re-executes when the code it runs, the device or the planning mode
+changes.
+
+MyST-NB's execution cache is keyed on a page's code cells alone, so a change to a library module
+would leave stale outputs. Before a page is parsed (``source-read``), its code cells are read as
+myst-nb reads them (options apart, IPython magics turned into calls) and parsed, the imports of
+the tracked packages (``nnbook_tracked_packages``) are followed transitively
+(:mod:`nnbook.engine.sources`), and a hidden code cell is appended that holds the device type the
+build runs on, the planning mode (``NNBOOK_PLAN``) where the page trains, and a digest of each
+module's normalised source. A code change in a module, another device or another planning mode
+changes that cell, so the page re-executes; an edited comment does not, and pages that do not
+import the module stay cached. The modules are also declared as the page's dependencies, and the
+device type and the planning mode are configuration values, so Sphinx re-reads the page.
+
+The provenance cells (:mod:`nnbook.book.sphinxext.provenance`) are added here too, because they
+run in the kernel: the modules they import count in the fingerprint like the page's own.
+
+A cell that is not valid Python stops the build, naming its page and cell; so does asking for a
+device that is not there (``NNBOOK_DEVICE=cuda`` without CUDA), before any page executes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from myst_nb.core.read import (MystMetadataParsingError, is_myst_markdown_notebook,
+                               read_myst_markdown_notebook)
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+
+from nnbook.book.sphinxext import provenance
+from nnbook.engine.sources import closure, imports_in_source, module_digests
+
+FINGERPRINT_MARK = "# nnbook dependency fingerprint"
+TRAINING_MODULES = {"nnbook.engine.runs", "nnbook.engine.plan"}  # a page importing them trains
+
+
+@dataclass(frozen=True)
+class CodeCell:
+    """A code cell of a page as myst-nb reads it: its source without the MyST options."""
+
+    number: int  # among the page's code cells, from 1
+    line: int  # of the cell's opening fence in the page, from 1
+    source: str
+    tags: tuple[str, ...]
+
+
+def code_cells(text: str, path: str | None = None, md_config=None) -> list[CodeCell]:
+    """The code cells of a MyST Markdown notebook, read by myst-nb's own reader (so that option
+    lines and YAML option blocks are never taken for code); none for other pages."""
+    if not is_myst_markdown_notebook(text):
+        return []
+    try:
+        notebook = read_myst_markdown_notebook(text, config=md_config, add_source_map=True,
+                                               path=path)
+    except MystMetadataParsingError as err:
+        raise ExtensionError(f"{path or 'a page'}: {err}", modname=__name__) from err
+    lines = notebook.metadata["source_map"]
+    code = [(cell, line) for cell, line in zip(notebook.cells, lines) if cell.cell_type == "code"]
+    return [CodeCell(i, line, cell.source, tuple(cell.metadata.get("tags", ())))
+            for i, (cell, line) in enumerate(code, start=1)]
+
+
+def python_source(cell_source: str) -> str:
+    """The Python a kernel runs for a cell: IPython's own transforms turn magics (``%xmode``,
+    ``%%capture``) and shell escapes (``!ls``, ``x = !ls``) into plain calls."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    return TransformerManager().transform_cell(cell_source)
+
+
+def cell_imports(cell: CodeCell, page: str) -> set[str]:
+    """What a cell imports. A cell that is not valid Python stops the build, naming page and
+    cell, unless it is tagged ``raises-exception``: a cell that does not compile runs nothing."""
+    try:
+        return imports_in_source(python_source(cell.source),
+                                 filename=f"{page}, code cell {cell.number}")
+    except SyntaxError as err:
+        if "raises-exception" in cell.tags:
+            return set()
+        problem = f"{err.msg} (line {err.lineno} of the cell)"
+    except ImportError as err:  # a relative import, which a page cannot make
+        problem = str(err)
+    raise ExtensionError(
+        f"{page}: code cell {cell.number} (line {cell.line}) cannot be read as Python: {problem}. "
+        "The build needs every cell's imports to know when the page must re-execute.",
+        modname=__name__)
+
+
+def fingerprint_cell(modules: dict[str, Path], device_type: str, plan_mode: str | None = None,
+                     ) -> str:
+    """A hidden MyST code cell whose source changes whenever the code of one of ``modules``
+    changes (comments and layout aside), the build moves to another device type, or, for a page
+    that trains (``plan_mode`` given), the planning mode changes."""
+    lines = [f"{FINGERPRINT_MARK}: re-executes this page when a module it uses changes.",
+             f"# device {device_type}"]
+    if plan_mode is not None:
+        lines.append(f"# plan {plan_mode}")
+    lines += [f"# {name} {digest}"
+              for name, digest in module_digests(modules, docstrings=True).items()]
+    return "\n\n" + provenance.hidden_cell("\n".join(lines))
+
+
+def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
+    """Add the provenance cells and the fingerprint cell to a page that has code."""
+    text = source[0]
+    path = str(app.env.doc2path(docname))
+    cells = code_cells(text, path, getattr(app.env, "myst_config", None))
+    if not cells:
+        return
+    tracked = list(app.config.nnbook_tracked_packages)
+    page = os.path.relpath(path, app.srcdir)
+    names = set().union(*(cell_imports(cell, page) for cell in cells))
+    trains = bool(TRAINING_MODULES & set(closure(names, tracked)))
+    text, added = provenance.add_cells(text, cells[0].line, trains)
+    for cell_source in added:  # they run in the kernel too
+        names |= imports_in_source(cell_source)
+    modules = closure(names, tracked)
+    # The added cells' text lives in provenance.py: a change there must re-read the page.
+    for module_path in [*modules.values(), Path(provenance.__file__)]:
+        app.env.note_dependency(str(module_path))
+    plan_mode = app.config.nnbook_plan_mode if trains else None
+    source[0] = text.rstrip("\n") + fingerprint_cell(modules, app.config.nnbook_device_type,
+                                                     plan_mode)
+
+
+def on_config_inited(app: Sphinx, config) -> None:
+    # Set here, before Sphinx compares the configuration with the last build's: a new device type
+    # makes it re-read every page, and the fingerprints then match only that device's executions.
+    config.nnbook_device_type = build_device_type()
+    config.nnbook_plan_mode = build_plan_mode()
+
+
+def build_device_type() -> str:
+    """The type of the device the pages will compute on. A device that was asked for and is not
+    there stops the build with the doctor's message, before a page comes from the cache."""
+    from nnbook.book.doctor import check_device
+    from nnbook.engine.device import get_device
+
+    check = check_device()
+    if not check.ok:
+        fix = f"\nFix: {check.fix}." if check.fix else ""
+        raise ExtensionError(check.detail + fix, modname=__name__)
+    return get_device().type
+
+
+def build_plan_mode() -> str:
+    """``$NNBOOK_PLAN`` for the pages that train; a value that is not a mode stops the build."""
+    from nnbook.engine.settings import plan_mode
+
+    try:
+        return plan_mode()
+    except ValueError as err:
+        raise ExtensionError(str(err), modname=__name__) from None
+
+
+def setup(app: Sphinx) -> None:
+    app.add_config_value("nnbook_tracked_packages", ["nnbook"], "env")
+    # Not for _config.yml: set by the build from the device it finds (see build_device_type).
+    app.add_config_value("nnbook_device_type", "", "env")
+    app.add_config_value("nnbook_plan_mode", "", "env")  # likewise, from $NNBOOK_PLAN
+    app.connect("config-inited", on_config_inited)
+    app.connect("source-read", on_source_read)
