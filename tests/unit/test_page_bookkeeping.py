@@ -84,3 +84,31 @@ def test_an_error_shown_on_purpose_is_trimmed(page):
     if raising:
         assert installed and installed[0] < raising[0], (
             f"{page.name}: call show_lesson_errors() in the hidden setup cell")
+
+
+def imported_names(tree: ast.AST) -> dict[str, int]:
+    """Each name an import statement binds, with its line."""
+    names = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names[(alias.asname or alias.name).split(".")[0]] = node.lineno
+    return names
+
+
+def used_names(tree: ast.AST) -> set[str]:
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_a_visible_import_is_used_by_the_code_the_reader_sees(page):
+    """The imports a reader sees are those of the code a reader sees: a name that only hidden
+    cells use is imported in a hidden cell."""
+    cells = list(code_cells(page))
+    seen = set()
+    for _, tags, _, tree in cells:
+        if visible(tags):
+            seen |= used_names(tree)
+    unused = [f"code cell {n}: {name}" for n, tags, _, tree in cells if visible(tags)
+              for name in imported_names(tree) if name not in seen]
+    assert not unused, f"{page.name}: imported where the reader sees it, used only out of sight: {unused}"

@@ -17,7 +17,9 @@
   without the build's cells;
 * :mod:`~nnbook.book.sphinxext.page_fixes`: the theme follows the reader's light or dark mode,
   bibliography entries are list items;
-* :mod:`~nnbook.book.sphinxext.latex`: the PDF's parts, introduction and bibliography.
+* :mod:`~nnbook.book.sphinxext.latex`: the PDF's parts, introduction and bibliography;
+* :mod:`~nnbook.book.sphinxext.page_name`: the page being executed is named in its kernel's
+  environment, so a failing claim names its page.
 
 (The teaching page's lecture tracks, :mod:`~nnbook.book.sphinxext.teaching`, are an extension of
 their own.)
@@ -28,10 +30,10 @@ from __future__ import annotations
 from sphinx.application import Sphinx
 
 from nnbook.book.sphinxext import (assets, book_map, downloads, execution_report, fingerprints,
-                                   latex, page_fixes, plotly_render, provenance)
+                                   latex, page_fixes, page_name, plotly_render, provenance)
 
 FEATURES = (fingerprints, assets, plotly_render, provenance, execution_report, book_map,
-            downloads, page_fixes, latex)
+            downloads, page_fixes, latex, page_name)
 
 
 def setup(app: Sphinx) -> dict:
