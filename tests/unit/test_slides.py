@@ -134,6 +134,12 @@ def test_a_track_fits_its_minutes_keeps_the_book_order_and_keeps_questions(tmp_p
     order = [s.title for s in everything.sections]
     assert "Q" in titles and titles == sorted(titles, key=order.index)
     assert "S7" not in titles  # the longest talk for one slide goes first
+    # a "Going deeper" section goes before any section of the core path
+    page = tmp_path / "book" / "one.md"
+    page.write_text(page.read_text().replace("## S0", "## Going deeper: S0"))
+    dropped = {s.title for s in lecture_track(deck, tmp_path, 10_000).sections} - {
+        s.title for s in lecture_track(deck, tmp_path, 24).sections}
+    assert dropped == {"Going deeper: S0"}
 
 
 SITE_PAGE = """<html><head><script>window.MathJax = {"options": {"x": 1}}</script></head><body>
@@ -228,7 +234,9 @@ def test_a_deck_is_written_with_everything_it_loads_beside_it(tmp_path):
     assert counts == {"d": 1 + 2 * 5}  # the deck's title slide, then the page twice
     html = (out / "d.html").read_text()
     assert html.count('<section class="deck-') == 11
-    assert html.count('<aside class="notes">') == 8  # every slide with prose around it
+    # every slide with prose around it, and the deck's title slide with its chapters
+    assert html.count('<aside class="notes">') == 9
+    assert "The chapters of this lecture: A page; A page." in html
     assert '{"options": {"x": 1}}' in html  # the site's MathJax configuration
     assert 'src="_images/plot.png"' in html and (out / "_images" / "plot.png").read_bytes() == b"png"
     assert not (out / "_images" / "other.png").exists()  # only what the slides show

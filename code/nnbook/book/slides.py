@@ -645,15 +645,17 @@ def lecture_sections(deck: Deck, root: Path) -> list[Section]:
 
 def lecture_track(deck: Deck, root: Path, minutes: int) -> Track:
     """The sections of ``deck`` that fit ``minutes``: all of them when they fit; otherwise the
-    sections are dropped one at a time, the one that shows least per minute (slides per
-    estimated minute) first, keeping every question and widget as long as anything else can go."""
+    sections are dropped one at a time: "Going deeper" sections first (they are off the core
+    path), then the one that shows least per minute (slides per estimated minute), keeping every
+    question and widget as long as anything else can go."""
     kept = lecture_sections(deck, root)
 
     def value(item):
         index, section = item
-        # questions and widgets last; then fewest slides per minute first; later sections first
-        return (section.interactive > 0, section.slides / max(section_minutes(section), 0.1),
-                -index)
+        # questions and widgets last; "Going deeper" sections, off the core path, first; then
+        # fewest slides per minute first; later sections first
+        return (section.interactive > 0, not section.title.lower().startswith("going deeper"),
+                section.slides / max(section_minutes(section), 0.1), -index)
 
     while kept and Track(deck, minutes, tuple(kept)).estimate > minutes:
         index, _ = min(enumerate(kept), key=value)

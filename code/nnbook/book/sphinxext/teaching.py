@@ -139,8 +139,8 @@ class TrackEstimates(SphinxDirective):
             f"widget (the class answers, or plays with it), a minute for every "
             f"{slides.WORDS_PER_MINUTE} words of the section's text told around its slides, and "
             f"{slides.MINUTES_PER_PAGE:g} for each page's title slide. A shorter lecture drops "
-            "the sections that show least per minute first, and keeps the questions and widgets "
-            "longest.")]
+            "the \"Going deeper\" sections first, then those that show least per minute, and "
+            "keeps the questions and widgets longest.")]
 
 
 def _write_handouts(app: Sphinx, exception: Exception | None) -> None:
