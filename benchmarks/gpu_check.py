@@ -136,7 +136,8 @@ def train(*, n_train: int | None = None, n_test: int | None = None, budget_s: fl
 
     from nnbook.engine.data import load_fashion_mnist
     from nnbook.engine.device import get_device
-    from nnbook.engine.fit import Callback, TensorData, fit, plan_for
+    from nnbook.engine.fit import Callback, fit, plan_for
+    from nnbook.engine.tensor_data import TensorData
     from nnbook.models import FASHION_CONFIG, FashionCNN
 
     class Watch(Callback):
@@ -144,7 +145,7 @@ def train(*, n_train: int | None = None, n_test: int | None = None, budget_s: fl
             self.reached: float | None = None
 
         def on_epoch_end(self, state, history) -> None:
-            if self.reached is None and history.test_accuracy[-1] >= target:
+            if self.reached is None and history.test_accuracies[-1] >= target:
                 self.reached = history.wall_time
             if history.wall_time > budget_s:
                 raise TimeoutError(f"over the {budget_s:.0f} s budget")
@@ -160,7 +161,7 @@ def train(*, n_train: int | None = None, n_test: int | None = None, budget_s: fl
                   device=device, plan=plan, callbacks=[watch], progress=False)
     return {"device": device.type, "plan": plan.describe(), "measurements": plan.measurements(),
             "seconds_to_target": watch.reached, "target": target,
-            "final_accuracy": history.test_accuracy[-1], "training_seconds": history.wall_time}
+            "final_accuracy": history.test_accuracies[-1], "training_seconds": history.wall_time}
 
 
 def main(argv: list[str] | None = None) -> int:

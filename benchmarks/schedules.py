@@ -22,7 +22,8 @@ import torch
 
 from nnbook.engine.data import load_fashion_mnist
 from nnbook.engine.device import get_device
-from nnbook.engine.fit import TensorData, fit
+from nnbook.engine.fit import fit
+from nnbook.engine.tensor_data import TensorData
 from nnbook.models import FASHION_CONFIG, FashionCNN
 
 
@@ -48,11 +49,11 @@ def main() -> None:
         history = fit(FashionCNN(), data.X, data.y, config, X_test=data.X_test,
                       y_test=data.y_test, device=device, progress=False)
         epochs_text = " ".join(f"{a:.2%}/{t:.1f}s" for a, t in
-                               zip(history.test_accuracy, history.epoch_times))
+                               zip(history.test_accuracies, history.epoch_times))
         t91 = history.seconds_to(0.91)
         print(f"schedule epochs={epochs} lr={lr:g} batch={batch} smoothing={smoothing:g} "
               f"seed={seed} {history.precision}: {epochs_text}; final "
-              f"{history.test_accuracy[-1]:.2%}; 91% after "
+              f"{history.test_accuracies[-1]:.2%}; 91% after "
               + (f"{t91:.1f} s" if t91 is not None else "never"), flush=True)
 
 

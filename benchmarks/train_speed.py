@@ -6,7 +6,7 @@ the training-loops chapter runs:
 - *seed*: the lecture's pipeline and network. torchvision's FashionMNIST with ``ToTensor`` (one
   PIL image decoded and converted per item), ``DataLoader(batch_size=64)``, Adam at 1e-3,
   float32, eager, ReLU before pooling (``FashionCNN(pool_first=False)``): the first rung of
-  ``nnbook.engine.ablation.ladder`` for throughput, and ``nnbook.loops.train`` /
+  ``nnbook.speed_ladder.ladder`` for throughput, and ``nnbook.loops.train`` /
   ``nnbook.loops.test`` for the time to the lecture's accuracy.
 - *book*: the engine, ``nnbook.engine.fit``, with the book's configuration (``FASHION_CONFIG``)
   and the plan the engine's planner chose for this machine (``nnbook.engine.plan``: precision,
@@ -45,10 +45,11 @@ from torchvision import datasets
 from torchvision.transforms import ToTensor
 
 from nnbook import loops
-from nnbook.engine.ablation import AblationConfig, Trainer, ladder, run_ablation
 from nnbook.engine.data import load_fashion_mnist, torchvision_root
 from nnbook.engine.device import describe, get_device
-from nnbook.engine.fit import TensorData, TrainState, fit, plan_for, prepare, train_step
+from nnbook.engine.fit import TrainState, fit, plan_for, prepare, train_step
+from nnbook.engine.tensor_data import TensorData
+from nnbook.speed_ladder import AblationConfig, Trainer, ladder, run_ablation
 from nnbook.models import FASHION_CONFIG, LECTURE_FASHION, FashionCNN
 
 TARGET = LECTURE_FASHION["test_accuracy"]  # the lecture's test accuracy after two epochs
@@ -81,11 +82,11 @@ def book_time_to_target(data: TensorData, device: torch.device) -> float | None:
     torch.manual_seed(FASHION_CONFIG.seed)
     history = fit(FashionCNN(), data.X, data.y, FASHION_CONFIG, X_test=data.X_test,
                   y_test=data.y_test, device=device, progress=False)
-    for epoch, (acc, t) in enumerate(zip(history.test_accuracy, history.epoch_times), 1):
+    for epoch, (acc, t) in enumerate(zip(history.test_accuracies, history.epoch_times), 1):
         print(f"book epoch {epoch}: {acc:.2%} after {t:.1f} s", flush=True)
     t91 = history.seconds_to(0.91)
     print(f"book: {history.plan['precision']} plan {plan_label(history.plan)}, {FASHION_CONFIG}; "
-          f"final {history.test_accuracy[-1]:.2%} after {history.wall_time:.1f} s; 91% reached "
+          f"final {history.test_accuracies[-1]:.2%} after {history.wall_time:.1f} s; 91% reached "
           "after " + (f"{t91:.1f} s" if t91 is not None else "never"), flush=True)
     return history.seconds_to(TARGET)
 

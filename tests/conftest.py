@@ -3,12 +3,22 @@ small synthetic images that stand in for a data set."""
 
 from __future__ import annotations
 
+import textwrap
+
 import pytest
 import torch
 
 from nnbook.engine import fit as fit_module
-from nnbook.engine.fit import TensorData
 from nnbook.engine.runs import RunStore
+from nnbook.engine.tensor_data import TensorData
+
+
+@pytest.fixture(autouse=True)
+def _global_generator_left_as_it_was():
+    """Every test runs on a fork of torch's global generator: what a test seeds or draws there is
+    gone when it ends, so no test's random numbers depend on which tests ran before it."""
+    with torch.random.fork_rng(devices=[]):
+        yield
 
 
 @pytest.fixture
@@ -45,14 +55,34 @@ def no_training(monkeypatch):
 
 @pytest.fixture
 def tinylib(tmp_path, monkeypatch):
-    """A package ``tinylib`` on the path, for the fingerprint tests: alpha imports beta; gamma
-    imports nothing."""
+    """A package ``tinylib`` on the path, for the import-closure and fingerprint tests: alpha
+    imports beta; gamma imports beta relatively; typed imports delta only for the type checker,
+    and epsilon in the ``else`` branch, which does run."""
     pkg = tmp_path / "lib" / "tinylib"
     pkg.mkdir(parents=True)
-    (pkg / "__init__.py").write_text("")
-    (pkg / "alpha.py").write_text("from tinylib.beta import MESSAGE\n")
-    (pkg / "beta.py").write_text("MESSAGE = 'first'\n")
-    (pkg / "gamma.py").write_text("VALUE = 1\n")
+    files = {
+        "__init__.py": "",
+        "alpha.py": "from tinylib.beta import MESSAGE\n",
+        "beta.py": "MESSAGE = 'first'\n",
+        "gamma.py": "from . import beta as _b\nVALUE = 1\n",
+        "delta.py": "import numpy\n",
+        "epsilon.py": "",
+        "typed.py": """\
+            from __future__ import annotations
+
+            import typing
+            from typing import TYPE_CHECKING
+
+            if TYPE_CHECKING:
+                from tinylib.delta import numpy
+            if typing.TYPE_CHECKING:
+                import tinylib.delta
+            else:
+                import tinylib.epsilon
+            """,
+    }
+    for name, text in files.items():
+        (pkg / name).write_text(textwrap.dedent(text))
     monkeypatch.syspath_prepend(str(tmp_path / "lib"))
     return pkg
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from nnbook.networks import count_parameters, mlp
+from nnbook.networks import mlp, n_mlp_parameters
 from nnbook.engine.fit import TrainConfig, fit, predict
 
 INTERVAL = (-2.0, 2.0)
@@ -126,7 +126,7 @@ def fit_width(
     fit(model, X, y, train, loss_fn=F.mse_loss, device=device)
     max_error, rms_error = errors(model, fn, interval)
     return ApproxResult(
-        width, model, count_parameters((1, width, 1)), max_error, rms_error
+        width, model, n_mlp_parameters((1, width, 1)), max_error, rms_error
     )
 
 
@@ -219,8 +219,8 @@ class DepthRow:
 def depth_table(depths: Sequence[int] = (2, 4, 6, 8, 10)) -> list[DepthRow]:
     """The cost of an exact sawtooth by depth: linear for the deep net, exponential for the shallow."""
     return [DepthRow(depth=k, pieces=2 ** k,
-                     deep_parameters=count_parameters((1,) + (2,) * k + (1,)),
-                     shallow_parameters=count_parameters((1, 2 ** k, 1))) for k in depths]
+                     deep_parameters=n_mlp_parameters((1,) + (2,) * k + (1,)),
+                     shallow_parameters=n_mlp_parameters((1, 2 ** k, 1))) for k in depths]
 
 
 def budget_fit(depth: int, config: ApproxConfig = ApproxConfig(num_points=513),
@@ -230,7 +230,7 @@ def budget_fit(depth: int, config: ApproxConfig = ApproxConfig(num_points=513),
     Returns its number of hidden units, its worst-case error on [0, 1] and the model. With u
     units it has at most u + 1 linear pieces, too few to follow 2**depth of them.
     """
-    units = (count_parameters((1,) + (2,) * depth + (1,)) - 1) // 3  # 3 parameters per unit, + 1
+    units = (n_mlp_parameters((1,) + (2,) * depth + (1,)) - 1) // 3  # 3 parameters per unit, + 1
     x = np.linspace(0.0, 1.0, config.num_points)
     X = torch.as_tensor(x).reshape(-1, 1)
     y = torch.as_tensor(sawtooth(x, depth)).reshape(-1, 1)

@@ -4,7 +4,7 @@ The encoder squeezes a 28x28 image into ``code_size`` numbers; the decoder rebui
 them. Nothing else tells the network what to keep, so the code ends up holding whatever helps to
 redraw the image: shape, thickness, brightness. Everything here works on float images of shape
 (N, 1, 28, 28) in [0, 1], as
-:meth:`nnbook.engine.fit.TensorData.from_images` makes them (see :func:`autoencoder_data`).
+:meth:`nnbook.engine.tensor_data.TensorData.from_images` makes them (see :func:`autoencoder_data`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnbook.engine.data import ImageData
-from nnbook.engine.fit import TensorData, TrainConfig, predict
+from nnbook.engine.fit import TrainConfig, predict
 from nnbook.engine.runs import Run, RunStore, train_cached
+from nnbook.engine.tensor_data import TensorData
 
 
 class ConvAutoencoder(nn.Module):

@@ -15,8 +15,9 @@ import torch
 
 from nnbook.autoencoders import (Arithmetic, ConvAutoencoder, crossfade, decode, interpolate,
                                  latent_arithmetic, pca_reconstruction_error, train_autoencoder)
-from nnbook.engine.fit import TensorData, TrainConfig
+from nnbook.engine.fit import TrainConfig
 from nnbook.engine.runs import Run
+from nnbook.engine.tensor_data import TensorData
 from nnbook.images import ImageFigure, image_grid
 from nnbook.plotting import PALETTE, line_figure, style
 

@@ -1,7 +1,7 @@
 """Backpropagation written out by hand: no autograd, only tensors and the chain rule.
 
 A fully connected network with ``N`` layers of sigmoid units. Layer ``l`` holds a weight matrix
-``W[l]`` of shape (n_l, n_{l-1}), so that ``W[l][j, k]`` is the seeds' :math:`w^l_{jk}` (from unit
+``W[l]`` of shape (n_l, n_{l-1}), so that ``W[l][j, k]`` is the lecture's :math:`w^l_{jk}` (from unit
 ``k`` of layer ``l - 1`` to unit ``j`` of layer ``l``), and a bias ``b[l]`` of shape (n_l,).
 Examples are rows: a batch ``X`` has shape (B, n_0) and every activation ``a^l`` has shape (B, n_l).
 
@@ -222,8 +222,8 @@ def predict_proba(layers: list[Layer], X, column: int = 1):
     return forward(layers, X_t).output[:, column].cpu().numpy()
 
 
-def accuracy(layers: list[Layer], X: torch.Tensor, y: torch.Tensor) -> float:
-    """Share of rows whose most active output unit is the label."""
+def network_accuracy(layers: list[Layer], X: torch.Tensor, y: torch.Tensor) -> float:
+    """Share of rows of ``X`` whose most active output unit of the network is the label."""
     device = layers[0].W.device
     y_hat = forward(layers, X.to(device)).output.argmax(dim=1)  # (B,)
     return float((y_hat == y.to(device)).double().mean())

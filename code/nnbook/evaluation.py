@@ -78,8 +78,8 @@ def history_figure(history: History, *, title: str) -> go.Figure:
     fig.add_trace(go.Scatter(x=epochs, y=history.epoch_losses, name="training loss",
                              mode="lines+markers", line=dict(color=PALETTE[0], width=2)),
                   secondary_y=False)
-    if history.test_accuracy:
-        fig.add_trace(go.Scatter(x=epochs, y=history.test_accuracy, name="test accuracy",
+    if history.test_accuracies:
+        fig.add_trace(go.Scatter(x=epochs, y=history.test_accuracies, name="test accuracy",
                                  mode="lines+markers", line=dict(color=PALETTE[1], width=2)),
                       secondary_y=True)
     fig.update_xaxes(title_text="epoch", dtick=1)

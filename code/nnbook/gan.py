@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nnbook.engine.device import get_device
-from nnbook.engine.fit import tensor_digest
+from nnbook.engine.device import get_device, seeded
 from nnbook.engine.runs import (EntryError, RunRecord, RunStore, check_tensors, code_parts,
-                               config_dict, expect_state, now, seeded, state_tensors)
+                               config_dict, expect_state, now, state_tensors)
+from nnbook.engine.tensor_data import tensor_digest
 
 RealSampler = Callable[[int, torch.Generator], torch.Tensor]
 

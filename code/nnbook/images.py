@@ -8,6 +8,7 @@ and nothing is drawn twice: a cell that ends with one shows it as a PNG (:class:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import io
@@ -82,7 +83,7 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, *, ncols: 
     ``value_range=(0, 1)`` for images on a common scale (reconstructions, generated samples), so
     that a faint image looks faint instead of being stretched to full contrast."""
     n = len(images)
-    nrows = -(-n // ncols)
+    nrows = math.ceil(n / ncols)
     fig, axes = _subplots(nrows, ncols,
                           (size * ncols, (size + _title_height(titles)) * nrows + 0.6))
     for ax in axes.flat:

@@ -24,12 +24,12 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from nnbook.engine.ablation import dataset_digest
-from nnbook.engine.device import get_device
+from nnbook.engine.device import get_device, seeded
 from nnbook.engine.fit import TrainConfig
 from nnbook.engine.runs import (EntryError, RunRecord, RunStore, check_tensors, code_parts,
-                                config_dict, describe_callable, expect_state, now, seeded,
+                                config_dict, describe_callable, expect_state, now,
                                 state_tensors)
+from nnbook.engine.tensor_data import dataset_digest
 from nnbook.models import LECTURE_FASHION, FashionCNN
 
 Log = Callable[[str], None]

@@ -1,4 +1,5 @@
-"""Fully connected networks: building them, counting their parameters, looking inside them.
+"""Fully connected networks: building them (:func:`mlp`), counting their parameters from the
+layer sizes (:func:`n_mlp_parameters`), looking inside them.
 
 A network is described by its layer sizes, inputs first: ``(2, 4, 2)`` is two inputs, one hidden
 layer of four units and two outputs. Between two layers of sizes n_in and n_out sit an
@@ -11,35 +12,18 @@ module imports no figure module: redrawing a figure retrains nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 import torch.fx
 
-from nnbook.engine.plan import using_threads
-
 ACTIVATIONS: dict[str, Callable[[], torch.nn.Module]] = {
     "sigmoid": torch.nn.Sigmoid,
     "tanh": torch.nn.Tanh,
     "relu": torch.nn.ReLU,
 }
-
-
-@contextmanager
-def few_threads(num_threads: int = 1) -> Iterator[None]:
-    """Run a block with ``num_threads`` CPU threads, then restore the previous setting.
-
-    A network with a handful of units does microseconds of arithmetic per step; on a busy CPU,
-    waking a second thread for it costs far more than it saves (ten times slower, measured on the
-    book's 2-core build machine). The engine's planner finds that by itself for every run of
-    :func:`~nnbook.engine.fit.fit` (:mod:`nnbook.engine.plan`); this is for the loops that do not
-    go through it, such as the lecture's hand-written loop in :func:`nnbook.xor.loop_difference`.
-    """
-    with using_threads(num_threads):
-        yield
 
 
 def _check_sizes(layer_sizes: Sequence[int]) -> list[int]:
@@ -49,7 +33,7 @@ def _check_sizes(layer_sizes: Sequence[int]) -> list[int]:
     return sizes
 
 
-def count_parameters(layer_sizes: Sequence[int], bias: bool = True) -> int:
+def n_mlp_parameters(layer_sizes: Sequence[int], bias: bool = True) -> int:
     """The number of weights (and biases) of a fully connected network with
     these layer sizes.
 

@@ -6,6 +6,8 @@ prediction function and gets the same figure.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -53,7 +55,7 @@ def surface_panels(predict_fns: dict[str, PredictFn], X: np.ndarray, y: np.ndarr
     names = list(predict_fns)
     if not names:
         raise ValueError("pass at least one prediction function")
-    rows = -(-len(names) // cols)
+    rows = math.ceil(len(names) / cols)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, horizontal_spacing=0.08,
                         vertical_spacing=0.12)
     for i, name in enumerate(names):

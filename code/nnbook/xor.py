@@ -1,8 +1,10 @@
-"""The XOR experiment: the seeds' network trained on XOR blobs, at the lecture's learning rate and
-the book's, from several seeds, replayed epoch by epoch and retraced by the page's playground.
+"""The XOR experiment: the lecture's network trained on XOR blobs, at the lecture's learning
+rate and the book's, from several seeds, and replayed epoch by epoch.
 
-The network itself is :mod:`nnbook.networks`; the figures are :mod:`nnbook.xor_figures`. This
-module trains through the engine, so it imports no figure module.
+The network itself is :mod:`nnbook.networks`; the figures are :mod:`nnbook.xor_figures`; the
+page's playground, which retraces these runs in the browser, gets its data from
+:func:`nnbook.book.widgets.xor_playground_payload`. This module trains through the engine, so it
+imports no figure module.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from nnbook.grids import surface_grid, torch_predictor
-from nnbook.networks import few_threads, mlp
+from nnbook.networks import mlp
 from nnbook.toy_data import ToyData, blobs
-from nnbook.engine.fit import Callback, TensorData, TrainConfig, accuracy, fit, make_optimizer
+from nnbook.engine.fit import Callback, TrainConfig, fit, model_accuracy
+from nnbook.engine.plan import using_threads
 from nnbook.engine.runs import RunStore, train_cached
+from nnbook.engine.tensor_data import TensorData
 
 XOR_LECTURE_LR = 0.5  # the lecture's Adam learning rate for the XOR network
 XOR_BOOK_LR = 0.05  # the book's: the results on the learning_features page say why
@@ -40,46 +44,9 @@ def xor_config(lr: float = XOR_BOOK_LR, seed: int = 0) -> TrainConfig:
                        weight_decay=1e-4, seed=seed)
 
 
-def playground_setup(config: TrainConfig | None = None, hidden: int = 4,
-                     hidden_sizes: Sequence[int] = range(1, 9), epochs: int | None = None,
-                     ) -> dict:
-    """What the page's XOR playground needs to retrace the book's runs in JavaScript.
-
-    The training points and labels; for each size H in ``hidden_sizes``, the initial weights of
-    ``mlp((2, H, 2), seed=config.seed)`` in float64, where :func:`train_xor_network` starts; the
-    optimiser's settings as the engine's own optimiser holds them; and the engine's order of the
-    examples for the first ``epochs`` epochs (default: all of ``config``'s), one row per epoch.
-    ``hidden`` and ``config.lr`` are the playground's first settings. Arrays are NumPy arrays,
-    for :func:`nnbook.book.widgets.show_widget` to export.
-    """
-    config = config if config is not None else xor_config()
-    if config.optimizer != "adam" or config.schedule != "constant":
-        raise ValueError("the playground trains with Adam at a constant rate, as the book does")
-    epochs = config.num_epochs if epochs is None else epochs
-    train, _ = xor_data()
-    if len(train.X) > 256:
-        raise ValueError("the example order is exported one byte per index: at most 256 points")
-    weights = {}
-    for size in hidden_sizes:
-        first, _, last = mlp((2, size, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
-        weights[str(size)] = {"W1": first.weight.detach().numpy(),  # (H, 2)
-                              "b1": first.bias.detach().numpy(),
-                              "W2": last.weight.detach().numpy(),  # (2, H)
-                              "b2": last.bias.detach().numpy()}
-    group = make_optimizer(mlp((2, hidden, 2)), config).param_groups[0]  # the engine's settings
-    sampler = EngineOrder(len(train.X), config.seed)  # the engine's shuffle, epoch after epoch
-    orders = np.array([list(sampler) for _ in range(epochs)], dtype=np.uint8)  # (epochs, n)
-    return {
-        "X": np.asarray(train.X, dtype=np.float64), "y": np.asarray(train.y, dtype=np.uint8),
-        "weights": weights, "orders": orders, "hidden": hidden, "seed": config.seed,
-        "lr": config.lr, "weight_decay": group["weight_decay"], "batch_size": config.batch_size,
-        "betas": list(group["betas"]), "eps": group["eps"],
-    }
-
-
 @dataclass
 class XORResult:
-    """The seeds' XOR network after training, with what the page reports about it."""
+    """The lecture's XOR network after training, with what the page reports about it."""
 
     model: torch.nn.Sequential
     X: np.ndarray  # the training points and labels, for the surfaces
@@ -124,7 +91,7 @@ def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None,
                       seed: int = 0, activation: str = "sigmoid",
                       device: torch.device | None = None,
                       store: RunStore | None = None) -> XORResult:
-    """The seeds' network, 2 inputs, ``hidden`` units, 2 outputs, on XOR blobs.
+    """The lecture's network, 2 inputs, ``hidden`` units, 2 outputs, on XOR blobs.
 
     Cross-entropy on the two outputs, Adam on minibatches of 10, in float64 as
     in the lecture (:func:`xor_config`; the book's rate unless ``config`` says
@@ -145,10 +112,10 @@ def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None,
     model, history = run.model, run.history
     return XORResult(
         model=model, X=train.X, y=train.y, lr=config.lr, seed=seed,
-        train_accuracy=accuracy(model, data.X, data.y),
-        test_accuracy=accuracy(model, data.X_test, data.y_test),
+        train_accuracy=model_accuracy(model, data.X, data.y),
+        test_accuracy=model_accuracy(model, data.X_test, data.y_test),
         n_test=len(data.X_test), epoch_losses=history.epoch_losses,
-        test_accuracies=history.test_accuracy, wall_time=history.wall_time)
+        test_accuracies=history.test_accuracies, wall_time=history.wall_time)
 
 
 @dataclass
@@ -251,7 +218,9 @@ def loop_difference(config: TrainConfig, hidden: int = 4) -> float:
     by_engine = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
     by_hand = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
     fit(by_engine, X, y, config, device=torch.device("cpu"))  # on the threads it plans
-    with few_threads():  # the lecture's loop has no planner
+    # The lecture's loop has no planner: one thread, which is what the planner finds for a
+    # network of a handful of units (a second thread costs more than it saves).
+    with using_threads(1):
         lecture_sgd(by_hand, torch.nn.CrossEntropyLoss(), torch.utils.data.TensorDataset(X, y),
                     l2reg=config.weight_decay, lr=config.lr, nepochs=config.num_epochs,
                     batch_size=config.batch_size, sampler=EngineOrder(len(X), config.seed))
@@ -303,7 +272,7 @@ def replay_run(config: TrainConfig | None = None, hidden: int = 4, resolution: i
                   device=device, callbacks=[recorder], progress=False)
     frames = np.stack(recorder.frames).reshape(-1, resolution, resolution)
     return Replay(u=u, frames=frames, epoch_losses=history.epoch_losses,
-                  test_accuracies=history.test_accuracy, X=train.X, y=train.y, lr=config.lr)
+                  test_accuracies=history.test_accuracies, X=train.X, y=train.y, lr=config.lr)
 
 
 @dataclass

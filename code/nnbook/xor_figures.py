@@ -106,7 +106,7 @@ RATE_ROWS = {
 
 
 def rate_table(summaries: Iterable[RateSummary]) -> pd.DataFrame:
-    """The seeds' summaries side by side, one column per learning rate, one row per number,
+    """The summaries over seeds side by side, one column per learning rate, one row per number,
     named in words and written as a person writes them (percentages, "never", no padding)."""
     summaries = list(summaries)
     columns = {f"rate {readable(s.lr)}": [format_(getattr(s, field))

@@ -42,7 +42,7 @@ print(x)
 
 
 @pytest.fixture
-def book(tmp_path: Path) -> Path:
+def project(tmp_path: Path) -> Path:
     """A two-page book: one page with code, one without."""
     (tmp_path / "_config.yml").write_text(
         "title: t\nrepository:\n  url: https://github.com/someone/somebook\n  branch: dev\n")
@@ -65,65 +65,66 @@ def test_every_executed_page_of_the_book_has_a_notebook_and_no_other_page_does()
         assert page.with_suffix(".ipynb").is_file() == is_executed(name), page
 
 
-def test_a_notebook_holds_the_pages_cells_after_a_note_and_the_setup_cell(book):
-    assert write_notebooks(book) == [book / "book" / "page.ipynb"]
-    nb = nbformat.read(book / "book" / "page.ipynb", as_version=4)
+def test_a_notebook_holds_the_pages_cells_after_a_note_and_the_setup_cell(project):
+    assert write_notebooks(project) == [project / "book" / "page.ipynb"]
+    nb = nbformat.read(project / "book" / "page.ipynb", as_version=4)
     nbformat.validate(nb)
     assert "book/page.md" in nb.cells[0].source  # says where it comes from and what to edit
-    assert nb.cells[1].source == setup_cell_source(repository(book))
+    assert nb.cells[1].source == setup_cell_source(repository(project))
     code = [c for c in nb.cells[2:] if c.cell_type == "code"]
     assert [c.source for c in code] == ["x = 6 * 7", "print(x)"]
     assert code[0].metadata["tags"] == ["hide-input"]
     assert any("{term}`tensor`" in c.source for c in nb.cells if c.cell_type == "markdown")
     assert all(c.outputs == [] for c in code)
     assert nb.metadata.kernelspec.name == "python3"
-    assert not (book / "book" / "intro.ipynb").exists()  # no code, nothing to launch
+    assert not (project / "book" / "intro.ipynb").exists()  # no code, nothing to launch
 
 
-def test_regenerating_writes_nothing_when_in_sync_and_the_same_bytes_every_time(book):
-    write_notebooks(book)
-    first = (book / "book" / "page.ipynb").read_bytes()
-    assert write_notebooks(book) == []
-    (book / "book" / "page.ipynb").unlink()
-    write_notebooks(book)
-    assert (book / "book" / "page.ipynb").read_bytes() == first  # stable cell ids, no timestamps
+def test_regenerating_writes_nothing_when_in_sync_and_the_same_bytes_every_time(project):
+    write_notebooks(project)
+    first = (project / "book" / "page.ipynb").read_bytes()
+    assert write_notebooks(project) == []
+    (project / "book" / "page.ipynb").unlink()
+    write_notebooks(project)
+    assert (project / "book" / "page.ipynb").read_bytes() == first  # stable cell ids, no timestamps
 
 
-def test_a_changed_page_makes_its_notebook_stale_until_regenerated(book):
-    write_notebooks(book)
-    assert stale_notebooks(book) == []
-    page = book / "book" / "page.md"
+def test_a_changed_page_makes_its_notebook_stale_until_regenerated(project):
+    write_notebooks(project)
+    assert stale_notebooks(project) == []
+    page = project / "book" / "page.md"
     page.write_text(page.read_text().replace("6 * 7", "6 * 9"))
-    assert stale_notebooks(book) == ["book/page.ipynb"]
-    assert cli(["notebooks", "--check", "--root", str(book)]) == 1
-    assert cli(["notebooks", "--root", str(book)]) == 0
-    assert stale_notebooks(book) == []
-    assert "x = 6 * 9" in (book / "book" / "page.ipynb").read_text()
+    assert stale_notebooks(project) == ["book/page.ipynb"]
+    assert cli(["notebooks", "--check", "--root", str(project)]) == 1
+    assert cli(["notebooks", "--root", str(project)]) == 0
+    assert stale_notebooks(project) == []
+    assert "x = 6 * 9" in (project / "book" / "page.ipynb").read_text()
 
 
-def test_a_notebook_whose_page_left_the_book_is_reported_not_deleted(book):
-    write_notebooks(book)
-    (book / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/words\n")
-    stale = stale_notebooks(book)
+def test_a_notebook_whose_page_left_the_book_is_reported_not_deleted(project):
+    write_notebooks(project)
+    (project / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/intro\nchapters:\n  - file: book/words\n")
+    stale = stale_notebooks(project)
     assert len(stale) == 1 and stale[0].startswith("book/page.ipynb (its page is not in _toc.yml")
-    assert write_notebooks(book) == [] and (book / "book" / "page.ipynb").is_file()
-    (book / "book" / "scratch.ipynb").write_text("{}")  # not generated: none of our business
-    assert len(stale_notebooks(book)) == 1
+    assert write_notebooks(project) == [] and (project / "book" / "page.ipynb").is_file()
+    (project / "book" / "scratch.ipynb").write_text("{}")  # not generated: none of our business
+    assert len(stale_notebooks(project)) == 1
 
 
-def test_a_notebook_edited_by_hand_is_never_overwritten(book, capsys):
-    write_notebooks(book)
-    target = book / "book" / "page.ipynb"
+def test_a_notebook_edited_by_hand_is_never_overwritten(project, capsys):
+    write_notebooks(project)
+    target = project / "book" / "page.ipynb"
     nb = nbformat.read(target, as_version=4)
     nb.cells[-1].source = "print(x)  # my experiment"
     nbformat.write(nb, target)
     edited = target.read_bytes()
-    page = book / "book" / "page.md"
+    page = project / "book" / "page.md"
     page.write_text(page.read_text().replace("6 * 7", "6 * 9"))
     with pytest.raises(NotebookError, match=r"edited since it was generated.*book/page\.md"):
-        write_notebooks(book)
+        write_notebooks(project)
     assert target.read_bytes() == edited
-    assert cli(["notebooks", "--root", str(book)]) == 1
+    assert cli(["notebooks", "--root", str(project)]) == 1
     assert "copy your changes there" in capsys.readouterr().err
     assert target.read_bytes() == edited
 
@@ -132,29 +133,29 @@ def test_a_notebook_edited_by_hand_is_never_overwritten(book, capsys):
     "not json at all",
     json.dumps(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("mine")])),
 ])
-def test_a_file_that_was_not_generated_is_left_alone(book, content):
-    target = book / "book" / "page.ipynb"
+def test_a_file_that_was_not_generated_is_left_alone(project, content):
+    target = project / "book" / "page.ipynb"
     target.write_text(content)
     with pytest.raises(NotebookError, match="left as it is"):
-        write_notebooks(book)
+        write_notebooks(project)
     assert target.read_text() == content
 
 
-def test_an_error_on_one_page_writes_no_notebook_at_all(book):
-    (book / "_toc.yml").write_text((book / "_toc.yml").read_text() + "  - file: book/other\n")
-    shutil.copy(book / "book" / "page.md", book / "book" / "other.md")
-    (book / "book" / "other.ipynb").write_text("someone's file")
+def test_an_error_on_one_page_writes_no_notebook_at_all(project):
+    (project / "_toc.yml").write_text((project / "_toc.yml").read_text() + "  - file: book/other\n")
+    shutil.copy(project / "book" / "page.md", project / "book" / "other.md")
+    (project / "book" / "other.ipynb").write_text("someone's file")
     with pytest.raises(NotebookError):
-        write_notebooks(book)
-    assert not (book / "book" / "page.ipynb").exists()
+        write_notebooks(project)
+    assert not (project / "book" / "page.ipynb").exists()
 
 
-def test_a_repository_that_is_not_on_github_is_refused_with_the_fix(book):
-    (book / "_config.yml").write_text("repository:\n  url: https://example.org/x\n")
+def test_a_repository_that_is_not_on_github_is_refused_with_the_fix(project):
+    (project / "_config.yml").write_text("repository:\n  url: https://example.org/x\n")
     with pytest.raises(NotebookError, match=r"repository\.url must be .*github\.com"):
-        write_notebooks(book)
+        write_notebooks(project)
     with pytest.raises(NotebookError, match="run this from the book's root folder"):
-        write_notebooks(book / "book")
+        write_notebooks(project / "book")
 
 
 def declared_packages() -> set[str]:
@@ -189,15 +190,17 @@ def run_setup_cell(monkeypatch, source: str, colab: bool) -> FakeShell:
     return shell
 
 
-def test_on_colab_the_setup_cell_installs_nnbook_from_the_configured_repository(book, monkeypatch):
-    source = page_notebook(book / "book" / "page.md", repository(book), book).cells[1].source
+def test_on_colab_the_setup_cell_installs_nnbook_from_the_configured_repository(project,
+                                                                               monkeypatch):
+    source = page_notebook(project / "book" / "page.md", repository(project),
+                           project).cells[1].source
     shell = run_setup_cell(monkeypatch, source, colab=True)
     assert shell.magics == [
         ("pip", 'install --quiet "nnbook[pages] @ git+https://github.com/someone/somebook@dev"')]
 
 
-def test_elsewhere_a_missing_nnbook_is_an_error_that_says_how_to_install_it(book, monkeypatch):
-    source = setup_cell_source(repository(book))
+def test_elsewhere_a_missing_nnbook_is_an_error_that_says_how_to_install_it(project, monkeypatch):
+    source = setup_cell_source(repository(project))
     with pytest.raises(ModuleNotFoundError, match=r"pip install -e \..*someone/somebook@dev"):
         run_setup_cell(monkeypatch, source, colab=False)
 

@@ -15,18 +15,9 @@ import pytest
 
 from nnbook.book.sphinxext.fingerprints import FINGERPRINT_MARK
 from nnbook.book.sphinxext.plotly_render import figure_html
+from page_text import FRONT_MATTER
 
-PAGE = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
+PAGE = FRONT_MATTER + """
 # {title}
 
 ```{{code-cell}} ipython3

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 
-from nnbook.book.widgets import decode_payload
-from nnbook.xor import XOR_BOOK_LR, playground_setup, xor_config
+from nnbook.book.widgets import decode_payload, xor_playground_payload
+from nnbook.xor import XOR_BOOK_LR, xor_config
 
 PAGE = "book/learning_features"
 KIND = "xor-playground"
@@ -38,7 +38,7 @@ def test_the_page_exports_the_book_runs_start(built_book):
     assert len(roots) == 1
     widget = json.loads(roots[0].select_one("script.nnbook-widget-data").string)
     exported = decode_payload(widget["data"])
-    expected = playground_setup(xor_config(XOR_BOOK_LR))
+    expected = xor_playground_payload(xor_config(XOR_BOOK_LR))
     for name in ("X", "y", "orders"):
         np.testing.assert_array_equal(exported[name], expected[name])
     for size, weights in expected["weights"].items():

@@ -18,7 +18,8 @@ from nnbook.autoencoders_figures import (CodeSizeSweep, arithmetic_figure, box_f
                                          corner_shares, first_of_class, group_places,
                                          interpolation_figure, nearest_distance, place_words,
                                          reconstruction_figure)
-from nnbook.engine.fit import TensorData, TrainConfig
+from nnbook.engine.fit import TrainConfig
+from nnbook.engine.tensor_data import TensorData
 
 CONFIG = TrainConfig(num_epochs=1, batch_size=64, lr=3e-3, precision="float32")
 

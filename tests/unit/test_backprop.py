@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from nnbook import backprop
-from nnbook.backprop import (LOSSES, SGDConfig, accuracy, autograd_gradients, epochs_to_fall,
+from nnbook.backprop import (LOSSES, SGDConfig, autograd_gradients, epochs_to_fall,
                              gradient_checks, gradients, init_network, max_gradient_difference,
-                             numerical_gradient, numerical_gradient_gap, one_hot, to_sequential,
-                             train_sgd)
+                             network_accuracy, numerical_gradient, numerical_gradient_gap,
+                             one_hot, to_sequential, train_sgd)
 from nnbook.engine.device import get_device
 from nnbook.toy_data import blobs
 
@@ -179,7 +179,7 @@ def test_sgd_learns_xor():
     layers = init_network((2, 4, 2), seed=0)
     losses = train_sgd(layers, X, one_hot(y, 2), SGDConfig(lr=1.0, batch_size=10, num_epochs=100))
     assert losses[-1] < 0.1 * losses[0]
-    assert accuracy(layers, torch.as_tensor(test.X), torch.as_tensor(test.y)) >= 0.97
+    assert network_accuracy(layers, torch.as_tensor(test.X), torch.as_tensor(test.y)) >= 0.97
 
 
 def test_layers_live_on_the_requested_device():

@@ -74,8 +74,9 @@ TRAIN = """
 import json, sys
 from functools import partial
 import torch
-from nnbook.engine.fit import TensorData, TrainConfig
+from nnbook.engine.fit import TrainConfig
 from nnbook.engine.runs import RunStore, reported_problems, train_cached
+from nnbook.engine.tensor_data import TensorData
 import nnbook.networks as networks
 
 edit = sys.argv[1] == "edit"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nnbook.engine.fit import TensorData, TrainConfig, fit, plan_for, predict
+from nnbook.engine.fit import TrainConfig, fit, plan_for, predict
 from nnbook.engine.runs import RunStore, train_cached
+from nnbook.engine.tensor_data import TensorData
 from nnbook.models import FashionCNN
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
@@ -36,7 +37,7 @@ def test_the_plan_on_cuda_is_one_of_the_gpu_candidates(images):
 def test_a_cuda_run_is_stored_loaded_and_learns(images, tmp_path):
     store = RunStore(tmp_path / "runs")
     run = train_cached(FashionCNN, images, CONFIG, device=CUDA, store=store, name="cuda-cnn")
-    assert run.record.device == "cuda" and run.history.test_accuracy[-1] > 0.8
+    assert run.record.device == "cuda" and run.history.test_accuracies[-1] > 0.8
     again = train_cached(FashionCNN, images, CONFIG, device=CUDA, store=store, name="cuda-cnn")
     assert again.from_cache
     assert next(again.model.parameters()).device.type == "cuda"

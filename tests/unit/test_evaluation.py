@@ -35,7 +35,7 @@ def test_figures_hold_the_numbers():
     bars = per_class_figure(per_class_accuracy(cm), ["x", "y"], title="acc")
     assert list(bars.data[0].y) == ["y", "x"] and bars.data[0].x[0] == 0.9
     h = History(config={}, batch_losses=[2.0, 1.0, 0.5, 0.25], epoch_losses=[1.5, 0.4],
-                test_accuracy=[0.8, 0.9])
+                test_accuracies=[0.8, 0.9])
     curves = history_figure(h, title="h")
     assert list(curves.data[1].y) == [0.8, 0.9] and list(curves.data[0].x) == [1, 2]
     smooth = batch_loss_figure(h, title="b", smooth=2)

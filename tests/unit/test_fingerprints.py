@@ -10,18 +10,8 @@ from sphinx.errors import ExtensionError
 from nnbook.book.sphinxext.fingerprints import (FINGERPRINT_MARK, CodeCell, cell_imports,
                                                 code_cells, fingerprint_cell)
 from nnbook.engine.sources import closure
+from page_text import FRONT_MATTER
 
-FRONT_MATTER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
 
 # The imports cell carries a tag and spreads an import over three lines; the second cell has a
 # YAML option block; the third starts with a magic and runs a shell command.

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from torch import nn
 
 import nnbook.engine.fit as training
-from nnbook.engine.fit import (Callback, History, TensorData, TrainConfig, accuracy,
-                              autocast_dtype, evaluate, fit, plan_space, show_progress)
+from nnbook.engine.fit import (Callback, History, TrainConfig, autocast_dtype, evaluate, fit,
+                              model_accuracy, plan_space, wants_progress_bar)
 from nnbook.engine.plan import Plan
 
 CPU = torch.device("cpu")
@@ -53,13 +53,14 @@ def test_fit_lowers_the_loss_and_beats_chance(fashion_slice):
                                                schedule="onecycle"),
                   X_test=d.X_test, y_test=d.y_test, device=CPU)
     assert history.epoch_losses[-1] < 0.7 * history.epoch_losses[0]
-    assert history.test_accuracy[-1] > 0.6  # chance is 0.1
+    assert history.test_accuracies[-1] > 0.6  # chance is 0.1
     assert len(history.batch_losses) == 3 * 19 and len(history.epoch_times) == 3
     assert history.epoch_times == sorted(history.epoch_times) and history.wall_time > 0
     plan = Plan.from_dict(history.plan)  # the layout the planner chose, recorded as used
     assert plan.how in ("measured", "stored") and history.channels_last == plan.channels_last
     assert history.n_train == 1200
-    assert accuracy(model, d.X_test, d.y_test) == pytest.approx(history.test_accuracy[-1], abs=1e-6)
+    assert model_accuracy(model, d.X_test, d.y_test) == pytest.approx(history.test_accuracies[-1],
+                                                              abs=1e-6)
     assert history.seconds_to(0.6) is not None and history.seconds_to(1.01) is None
 
 
@@ -72,7 +73,7 @@ def test_two_runs_with_the_same_seed_are_identical_on_the_cpu(fashion_slice):
         model = SmallCNN()
         h = fit(model, d.X[:600], d.y[:600], config, X_test=d.X_test[:200], y_test=d.y_test[:200],
                 device=CPU)
-        histories.append((h.batch_losses, h.epoch_losses, h.test_accuracy, model.fc.weight.clone()))
+        histories.append((h.batch_losses, h.epoch_losses, h.test_accuracies, model.fc.weight.clone()))
     assert histories[0][:3] == histories[1][:3]
     torch.testing.assert_close(histories[0][3], histories[1][3], rtol=0, atol=0)
     # and a different seed shuffles differently
@@ -100,9 +101,9 @@ def test_bfloat16_is_a_candidate_only_for_float32_image_batches(monkeypatch):
     images, flat = torch.zeros(2, 1, 28, 28), torch.zeros(2, 784)
     monkeypatch.setattr(training, "autocast_bf16", lambda device: True)
     space = plan_space(SmallCNN(), images, CPU)
-    assert space.precisions == ("float32", "bfloat16") and space.layouts == (True, False)
+    assert space.precisions == ("float32", "bfloat16") and space.channels_last == (True, False)
     flat_space = plan_space(nn.Linear(784, 10), flat, CPU)  # toy dense data: exact float32
-    assert flat_space.precisions == ("float32",) and flat_space.layouts == (False,)
+    assert flat_space.precisions == ("float32",) and flat_space.channels_last == (False,)
     assert plan_space(SmallCNN().double(), images.double(), CPU).precisions == ("float64",)
     requested = plan_space(SmallCNN(), images, CPU, "float32")
     assert requested.precisions == ("float32",) and requested.requested == ("precision",)
@@ -128,7 +129,7 @@ def test_autoencoder_without_labels_gets_a_test_loss_and_no_accuracy(fashion_sli
     model = TinyAutoencoder()
     history = fit(model, d.X[:512], d.X[:512], TrainConfig(num_epochs=3, batch_size=64, lr=3e-3),
                   loss_fn=F.mse_loss, X_test=d.X_test[:100], y_test=d.X_test[:100], device=CPU)
-    assert history.test_accuracy == [] and len(history.test_loss) == 3
+    assert history.test_accuracies == [] and len(history.test_loss) == 3
     assert history.test_loss[-1] < history.test_loss[0]
     expected = F.mse_loss(training.predict(model, d.X_test[:100]), d.X_test[:100])
     assert history.test_loss[-1] == pytest.approx(float(expected), rel=1e-5)
@@ -146,9 +147,9 @@ def test_config_is_validated():
 
 def test_progress_follows_argument_then_environment(monkeypatch):
     monkeypatch.setenv("NNBOOK_PROGRESS", "0")
-    assert show_progress(True) is True and show_progress() is False
+    assert wants_progress_bar(True) is True and wants_progress_bar() is False
     monkeypatch.setenv("NNBOOK_PROGRESS", "1")
-    assert show_progress() is True and show_progress(False) is False
+    assert wants_progress_bar() is True and wants_progress_bar(False) is False
 
 
 def test_fit_never_reseeds_the_global_generator(fashion_slice):
@@ -192,16 +193,6 @@ def test_evaluate_matches_a_direct_computation(fashion_slice):
     assert loss == pytest.approx(float(F.cross_entropy(logits, d.y_test)), rel=1e-5)
     assert acc == pytest.approx(float((logits.argmax(1) == d.y_test).float().mean()))
     assert evaluate(model, d.X_test, torch.rand(len(d.X_test), 10), F.mse_loss)[1] is None
-
-
-def test_tensor_data_checksum_is_the_content(fashion_slice):
-    d = fashion_slice
-    same = TensorData(d.X.clone(), d.y.clone(), d.X_test.clone(), d.y_test.clone())
-    assert same.checksum == d.checksum
-    inverted = TensorData(1 - d.X, d.y, d.X_test, d.y_test)  # defect 1: the content, not a label
-    assert inverted.checksum != d.checksum
-    relabelled = TensorData(d.X, d.y.roll(1), d.X_test, d.y_test)
-    assert relabelled.checksum != d.checksum
 
 
 def test_label_smoothing_trains_on_the_smoothed_loss_and_tests_on_the_plain_one(cpu):

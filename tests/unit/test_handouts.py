@@ -13,20 +13,11 @@ import pytest
 from nnbook.__main__ import main as cli
 from nnbook.book.notebooks import (handout_notebook, repository, toc_pages, write_handouts,
                                    write_notebooks)
+from page_text import FRONT_MATTER
 
 REPO = Path(__file__).resolve().parents[2]
 
-PAGE = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
+PAGE = FRONT_MATTER + """
 # A page
 
 ```{code-cell} ipython3

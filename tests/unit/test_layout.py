@@ -118,3 +118,56 @@ def test_the_figure_rule_sees_what_it_must():
     assert not is_figure_module("nnbook.networks") and not is_figure_module("nnbook.engine.fit")
     assert defines_model("gan") and defines_model("models") and defines_model("networks")
     assert trains("xor") and trains("models") and not trains("gan_figures")
+
+
+@pytest.mark.parametrize("name", CONCEPTS)
+def test_only_a_figure_module_imports_a_figure_module(name):
+    # A concept imports no drawing: the figures of a concept sit in its *_figures module, which
+    # imports the concept, never the other way round.
+    if is_figure_module(f"nnbook.{name}"):
+        return
+    drawing = sorted(m for m in concept_imports(name)
+                     if m.startswith("nnbook.") and is_figure_module(m))
+    assert not drawing, f"{name} is not a figure module but imports {drawing}"
+
+
+# --- the engine holds no chapter content ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ENGINE)
+def test_the_engine_holds_no_chapter_content(name):
+    # What trains and stores serves every chapter: it imports no concept module (the rooms'
+    # test), defines no model, and speaks of no lecture: a chapter's study (the training loop's
+    # speed ladder, the lecture's loop) is a concept module that calls the engine.
+    text = (ROOT / "engine" / f"{name}.py").read_text()
+    tree = ast.parse(text)
+    models = [node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
+              and any(ast.unparse(base).split(".")[-1] == "Module" for base in node.bases)]
+    assert not models, f"engine.{name} defines the models {models}"
+    assert "lecture" not in text.lower(), f"engine.{name} speaks of the lectures"
+
+
+# --- the tests' own fixtures ------------------------------------------------------------------------
+
+TESTS = ROOT.parents[1] / "tests"
+
+
+def fixtures_in(path) -> set[str]:
+    """The names of the pytest fixtures that a test file or conftest defines."""
+    tree = ast.parse(path.read_text())
+    return {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+            and any("fixture" in ast.unparse(d) for d in node.decorator_list)}
+
+
+@pytest.mark.parametrize("path", sorted(TESTS.rglob("test_*.py")), ids=lambda p: p.name)
+def test_no_test_file_shadows_a_shared_fixture(path):
+    # A fixture of the same name in a test file silently replaces the conftest's for that file.
+    shared = set().union(*(fixtures_in(c) for c in TESTS.rglob("conftest.py")
+                           if c.parent in path.parents))
+    shadowed = sorted(fixtures_in(path) & shared)
+    assert not shadowed, f"{path.name} redefines the shared fixtures {shadowed}"
+
+
+def test_the_test_files_have_unique_names():
+    names = [p.name for p in TESTS.rglob("test_*.py")]
+    assert len(names) == len(set(names))

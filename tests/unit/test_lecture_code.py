@@ -38,7 +38,7 @@ def test_a_snippet_imports_nothing_from_nnbook(path):
 
 
 @pytest.fixture
-def cpu(monkeypatch):
+def snippets_on_cpu(monkeypatch):
     """The snippets' module-level device, set to the CPU as the build sets it to the model's."""
     for module in (fashion_loop, mnist_loop):
         monkeypatch.setattr(module, "device", torch.device("cpu"))
@@ -81,7 +81,7 @@ def test_softmax_predict_gives_probabilities_that_sum_to_one():
 
 # --- Fashion-MNIST: train(), test() and the misclassified images ---------------------------------
 
-def test_the_lectures_train_makes_the_librarys_updates(cpu, capsys):
+def test_the_lectures_train_makes_the_librarys_updates(snippets_on_cpu, capsys):
     data = images(64, seed=0)
     lecture_model, book_model = seeded(FashionCNN), seeded(FashionCNN)
     for model, step in ((lecture_model, fashion_loop.train), (book_model, loops.train)):
@@ -96,8 +96,8 @@ def test_the_lectures_train_makes_the_librarys_updates(cpu, capsys):
     assert "loss:" in capsys.readouterr().out  # the lecture's progress line, batch 0
 
 
-def test_the_lectures_test_counts_as_the_library_does_and_divides_its_loss_by_images(cpu,
-                                                                                       capsys):
+def test_the_lectures_test_counts_as_the_library_does_and_divides_its_loss_by_images(
+        snippets_on_cpu, capsys):
     data = images(50, seed=2)
     model = seeded(FashionCNN)
     accuracy, loss = loops.test(DataLoader(data, batch_size=10), model, nn.CrossEntropyLoss(),
@@ -110,7 +110,7 @@ def test_the_lectures_test_counts_as_the_library_does_and_divides_its_loss_by_im
     assert model.training, "the lecture's test() leaves the model in training mode"
 
 
-def test_the_lectures_epochs_print_its_lines(cpu, capsys):
+def test_the_lectures_epochs_print_its_lines(snippets_on_cpu, capsys):
     data = images(20, seed=3)
     model = seeded(FashionCNN)
     fashion_loop.train_epochs(DataLoader(data, batch_size=10), DataLoader(data, batch_size=10),
@@ -119,7 +119,7 @@ def test_the_lectures_epochs_print_its_lines(cpu, capsys):
     assert out.count("Epoch ") == 2 and out.count("Test Error") == 2 and "Done!" in out
 
 
-def test_the_lectures_misclassified_images_are_the_librarys_mistakes(cpu):
+def test_the_lectures_misclassified_images_are_the_librarys_mistakes(snippets_on_cpu):
     data = images(70, seed=4)
     model = seeded(FashionCNN).eval()
     with torch.no_grad():
@@ -135,7 +135,7 @@ def test_the_lectures_misclassified_images_are_the_librarys_mistakes(cpu):
 
 # --- MNIST: the training loop and the test loop --------------------------------------------------
 
-def test_the_lectures_mnist_loop_makes_the_librarys_updates(cpu):
+def test_the_lectures_mnist_loop_makes_the_librarys_updates(snippets_on_cpu):
     data = images(30, seed=5)
     lecture_model, book_model = seeded(MyNet), seeded(MyNet)
     losses = mnist_loop.train_mnist(lecture_model, DataLoader(data, batch_size=10), epochs=2)
@@ -148,7 +148,7 @@ def test_the_lectures_mnist_loop_makes_the_librarys_updates(cpu):
     assert np.mean(losses[3:]) == pytest.approx(book_losses[1])
 
 
-def test_the_lectures_mnist_test_loop_gives_the_librarys_accuracy(cpu):
+def test_the_lectures_mnist_test_loop_gives_the_librarys_accuracy(snippets_on_cpu):
     data = images(40, seed=6)
     model = seeded(MyNet)
     accuracy, _ = loops.test(DataLoader(data, batch_size=10), model, nn.CrossEntropyLoss(),

@@ -5,7 +5,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnbook.book.machinery import KEY_PARTS, key_table, plan_table, shown
-from nnbook.engine.fit import TensorData, TrainConfig
+from nnbook.engine.fit import TrainConfig
+from nnbook.engine.tensor_data import TensorData
 from nnbook.engine.plan import Plan
 from nnbook.engine.runs import run_key, train_cached
 

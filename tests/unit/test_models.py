@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nnbook.engine.device import seeded
 from nnbook.models import (FashionCNN, MyNet, count_parameters, flat_features, shape_table,
                            trace_shapes)
 
@@ -12,7 +13,12 @@ from nnbook.models import (FashionCNN, MyNet, count_parameters, flat_features, s
 def test_fashion_cnn_has_the_lecture_parameter_count_and_shapes():
     model = FashionCNN()
     assert count_parameters(model) == 1_475_338
-    assert count_parameters(model) == sum(p.numel() for p in model.parameters())
+    # By hand, layer by layer: conv weights and biases, batch norms' scale and shift, linears.
+    assert count_parameters(model) == ((1 * 32 * 9 + 32) + 2 * 32 + (32 * 64 * 9 + 64) + 2 * 64
+                                       + (2304 * 600 + 600) + (600 * 120 + 120) + (120 * 10 + 10))
+    model.fc1.requires_grad_(False)  # frozen weights are not trained: they do not count
+    assert count_parameters(model) == 1_475_338 - (2304 * 600 + 600)
+    model.fc1.requires_grad_(True)
     assert model(torch.zeros(64, 1, 28, 28)).shape == (64, 10)
     steps = trace_shapes(model, torch.zeros(64, 1, 28, 28))
     shapes = {s.name: s.shape for s in steps}
@@ -26,9 +32,15 @@ def test_fashion_cnn_has_the_lecture_parameter_count_and_shapes():
 
 def test_fashion_cnn_dropout_drops_units_not_whole_examples():
     model = FashionCNN().train()
-    torch.manual_seed(0)
-    h = torch.ones(64, 600)
-    dropped = model.drop(h) == 0
+    seen = {}
+    model.fc1.register_forward_hook(lambda m, args, out: seen.update(fc1=out.detach()))
+    model.fc2.register_forward_pre_hook(lambda m, args: seen.update(fc2=args[0].detach()))
+    with seeded(0):  # dropout draws from torch's generator: leave the caller's as it was
+        model(torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0)))
+    # What fc2 receives is fc1's output with some units zeroed (and the rest scaled up).
+    dropped = (seen["fc2"] == 0) & (seen["fc1"] != 0)
+    kept = seen["fc2"] != 0
+    torch.testing.assert_close(seen["fc2"][kept], seen["fc1"][kept] / (1 - 0.25))
     assert 0.15 < dropped.float().mean() < 0.35
     assert not dropped.all(dim=1).any()  # Dropout2d on (B, 600) would zero entire rows
 
@@ -47,9 +59,9 @@ def test_mynet_mystery_x_is_found_by_tracing():
 
 
 def test_mynet_matches_a_functional_reimplementation():
-    torch.manual_seed(0)
-    model = MyNet()
-    x = torch.randn(3, 1, 28, 28)
+    with seeded(0):
+        model = MyNet()
+    x = torch.randn(3, 1, 28, 28, generator=torch.Generator().manual_seed(0))
     h = F.max_pool2d(F.relu(F.conv2d(x, model.conv1.weight, model.conv1.bias, padding=1)), 2)
     h = F.max_pool2d(F.relu(F.conv2d(h, model.conv2.weight, model.conv2.bias)), 2)
     expected = F.linear(h.flatten(1), model.fc1.weight, model.fc1.bias)

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from nnbook.engine.fit import TrainConfig, fit
-from nnbook.networks import (count_parameters, dense_layers, few_threads, hidden_activations, mlp,
+from nnbook.networks import (dense_layers, hidden_activations, mlp, n_mlp_parameters,
                              unit_predictor, weight_table)
 from nnbook.xor import (XORResult, loop_difference, replay_run, summarise_rate, surface_shape,
                         train_xor_network, xor_config, xor_data)
@@ -16,12 +16,12 @@ from nnbook.surfaces import surface_values, torch_predictor
 
 @pytest.mark.parametrize("sizes", [(2, 4, 2), (10, 10, 10, 10), (3, 4, 3, 1), (784, 128, 64, 10),
                                    (1, 1)])
-def test_count_parameters_matches_torch(sizes):
+def test_n_mlp_parameters_matches_torch(sizes):
     model = mlp(sizes)
-    assert count_parameters(sizes) == sum(p.numel() for p in model.parameters())
+    assert n_mlp_parameters(sizes) == sum(p.numel() for p in model.parameters())
     no_bias = torch.nn.Sequential(*[torch.nn.Linear(a, b, bias=False)
                                     for a, b in zip(sizes[:-1], sizes[1:])])
-    assert count_parameters(sizes, bias=False) == sum(p.numel() for p in no_bias.parameters())
+    assert n_mlp_parameters(sizes, bias=False) == sum(p.numel() for p in no_bias.parameters())
 
 
 def test_weight_table_reads_the_model():
@@ -86,13 +86,6 @@ def test_hidden_activations_are_the_first_layer_features():
     np.testing.assert_allclose(unit_predictor(model, 2)(X), expected[:, 2].detach().numpy())
     with pytest.raises(ValueError):
         hidden_activations(model, X, layer=2)
-
-
-def test_few_threads_restores():
-    before = torch.get_num_threads()
-    with few_threads(1):
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
 
 
 def test_xor_network_learns_xor(store):
@@ -207,7 +200,7 @@ def test_the_run_store_keeps_xor_runs_as_they_were_trained(store, no_training):
     history = fit(model, torch.as_tensor(train.X), torch.as_tensor(train.y), config,
                   X_test=torch.as_tensor(test.X), y_test=torch.as_tensor(test.y))
     assert first.epoch_losses == history.epoch_losses
-    assert first.test_accuracies == history.test_accuracy
+    assert first.test_accuracies == history.test_accuracies
     for a, b in zip(first.model.parameters(), model.parameters()):
         assert torch.equal(a, b)
     no_training()

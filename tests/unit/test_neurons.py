@@ -20,7 +20,7 @@ def test_other_gates(gate, expected):
 
 
 def test_step_is_strict_at_zero():
-    # The seeds' perceptron outputs 0 when w . x + b = 0 exactly.
+    # The lecture's perceptron outputs 0 when w . x + b = 0 exactly.
     assert Perceptron(w=(1.0, 1.0), b=-1.0)(np.array([1, 0])) == 0
     assert Perceptron(w=(1.0, 1.0), b=-1.0)(np.array([1, 1])) == 1
 

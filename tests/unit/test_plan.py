@@ -76,6 +76,13 @@ def plans(tmp_path) -> PlanStore:
     return PlanStore(tmp_path / "plans")
 
 
+def test_using_threads_restores():
+    before = torch.get_num_threads()
+    with planning.using_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+
+
 def test_the_fastest_candidate_is_chosen(plans):
     plan, steps, _ = choose(plans)
     assert plan.key() == {"precision": "bfloat16", "channels_last": False, "compile": False,

@@ -96,7 +96,7 @@ def _figures_with_legends():
         "latent codes (ten classes)": latent_scatter(torch.randn(30, 2), torch.arange(30) % 10,
                                                      tuple("abcdefghij"), title="t"),
         "history (two axes)": history_figure(History(config={}, epoch_losses=[1.0, 0.5],
-                                                     test_accuracy=[0.5, 0.8]), title="t"),
+                                                     test_accuracies=[0.5, 0.8]), title="t"),
     }
 
 

@@ -10,22 +10,12 @@ import pytest
 import yaml
 
 from nnbook.book import reading
+from page_text import FRONT_MATTER
 from nnbook.book.reading import (book_map, machinery_words, pyobject_source, reading_minutes,
                                  rounded_minutes, visible_pieces)
 
 ROOT = Path(__file__).resolve().parents[2]
-FRONT = textwrap.dedent("""\
-    ---
-    jupytext:
-      text_representation:
-        extension: .md
-        format_name: myst
-    kernelspec:
-      display_name: Python 3
-      language: python
-      name: python3
-    ---
-    """)
+FRONT = FRONT_MATTER
 WORDS_200 = " ".join(["word"] * 200)  # one minute of prose
 CODE_10 = "\n".join(f"x{i} = {i}" for i in range(10))  # one minute of code
 

@@ -14,9 +14,10 @@ from torch import nn
 import nnbook.engine.runs as runs
 from nnbook.autoencoders import ConvAutoencoder, train_autoencoder
 from nnbook.engine import sources
-from nnbook.engine.fit import TensorData, TrainConfig, predict
+from nnbook.engine.fit import TrainConfig, predict
 from nnbook.engine.plan import Plan
 from nnbook.engine.runs import RunStore, code_parts, train_cached
+from nnbook.engine.tensor_data import TensorData
 
 
 class Small(nn.Module):
@@ -53,7 +54,7 @@ def test_second_call_loads_the_stored_run(store, data, cpu, no_training):
     torch.testing.assert_close(second.test_outputs, first.test_outputs)
     torch.testing.assert_close(predict(second.model, data.X_test), first.test_outputs)
     assert not second.model.training
-    assert second.record.metrics["test_accuracy"] == first.history.test_accuracy[-1]
+    assert second.record.metrics["test_accuracy"] == first.history.test_accuracies[-1]
 
 
 def test_each_real_input_changes_the_key(store, data, cpu):
@@ -110,10 +111,10 @@ def test_a_helper_in_another_module_is_part_of_the_key(package_copy):
     # Defect 1: the key hashed only the model class's source, so a helper that prepares the data
     # or trains, in another module, could change while the old run was served.
     before = autoencoder_code()
-    fit_py = package_copy / "engine" / "fit.py"
-    text = fit_py.read_text()
+    helper_py = package_copy / "engine" / "tensor_data.py"  # TensorData.from_images
+    text = helper_py.read_text()
     assert "return X.unsqueeze(1).float().div_(255)" in text
-    fit_py.write_text(text.replace("return X.unsqueeze(1).float().div_(255)",
+    helper_py.write_text(text.replace("return X.unsqueeze(1).float().div_(255)",
                                    "return 1 - X.unsqueeze(1).float().div_(255)"))
     assert autoencoder_code() != before
 
@@ -129,9 +130,9 @@ def test_comments_and_docstrings_change_no_key(package_copy):
 
 
 def test_type_checking_imports_are_not_followed():
-    # Defect 6: fit.py imports the data module only for type checking; it never runs.
-    assert "TYPE_CHECKING" in (sources.package_dir() / "engine" / "fit.py").read_text()
-    assert "nnbook.engine.data" not in sources.closure(["nnbook.engine.fit"])
+    # Defect 6: tensor_data.py imports the data module only for type checking; it never runs.
+    assert "TYPE_CHECKING" in (sources.package_dir() / "engine" / "tensor_data.py").read_text()
+    assert "nnbook.engine.data" not in sources.closure(["nnbook.engine.tensor_data"])
     assert "nnbook.engine.data" in sources.closure(["nnbook.models"])
 
 

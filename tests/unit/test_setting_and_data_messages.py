@@ -13,7 +13,7 @@ import pytest
 
 from nnbook.engine import data as datasets
 from nnbook.engine import settings
-from nnbook.engine.fit import show_progress
+from nnbook.engine.fit import wants_progress_bar
 
 STEM = "train-images-idx3-ubyte"
 
@@ -31,7 +31,7 @@ def test_progress_takes_one_or_zero(monkeypatch, value, expected):
 ])
 def test_an_unknown_value_is_an_error_naming_the_allowed_ones(monkeypatch, name, value, allowed):
     monkeypatch.setenv(name, value)
-    read = {"NNBOOK_PROGRESS": show_progress, "NNBOOK_PLAN": settings.plan_mode}[name]
+    read = {"NNBOOK_PROGRESS": wants_progress_bar, "NNBOOK_PLAN": settings.plan_mode}[name]
     with pytest.raises(ValueError, match=rf"\${name} is '{value}', but it must be one of {allowed}"):
         read()
 

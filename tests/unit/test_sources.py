@@ -1,46 +1,11 @@
 """The import closure of the book's modules and their normalised source (nnbook.engine.sources),
-on a small package written for each test."""
+on a small package written for each test (the ``tinylib`` fixture of tests/conftest.py)."""
 
 from __future__ import annotations
-
-import textwrap
 
 import pytest
 
 from nnbook.engine.sources import closure, imports_in_source, module_digests
-
-
-@pytest.fixture
-def tinylib(tmp_path, monkeypatch):
-    """A package ``tinylib``: alpha imports beta; gamma imports beta relatively; typed imports
-    delta only for the type checker, and epsilon in the ``else`` branch, which does run."""
-    pkg = tmp_path / "lib" / "tinylib"
-    pkg.mkdir(parents=True)
-    files = {
-        "__init__.py": "",
-        "alpha.py": "from tinylib.beta import MESSAGE\n",
-        "beta.py": "MESSAGE = 'first'\n",
-        "gamma.py": "from . import beta as _b\nVALUE = 1\n",
-        "delta.py": "import numpy\n",
-        "epsilon.py": "",
-        "typed.py": """\
-            from __future__ import annotations
-
-            import typing
-            from typing import TYPE_CHECKING
-
-            if TYPE_CHECKING:
-                from tinylib.delta import numpy
-            if typing.TYPE_CHECKING:
-                import tinylib.delta
-            else:
-                import tinylib.epsilon
-            """,
-    }
-    for name, text in files.items():
-        (pkg / name).write_text(textwrap.dedent(text))
-    monkeypatch.syspath_prepend(str(tmp_path / "lib"))
-    return pkg
 
 
 def test_closure_follows_imports_transitively(tinylib):

@@ -15,8 +15,9 @@ import torch
 
 from nnbook.engine import plan as planning
 from nnbook.engine import runs, storage
-from nnbook.engine.fit import TensorData, TrainConfig
+from nnbook.engine.fit import TrainConfig
 from nnbook.engine.runs import RunRecord, RunStore, train_cached
+from nnbook.engine.tensor_data import TensorData
 from nnbook.networks import mlp
 
 CPU = torch.device("cpu")

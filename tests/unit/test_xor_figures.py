@@ -1,4 +1,4 @@
-"""The seeds' summary as a table for people: every number named in words and written as a
+"""The summary over seeds as a table for people: every number named in words and written as a
 person writes it."""
 
 import dataclasses

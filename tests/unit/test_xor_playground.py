@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from nnbook.book.widgets import decode_payload, encode_payload
+from nnbook.book.widgets import decode_payload, encode_payload, xor_playground_payload
 from nnbook.engine.fit import Callback, fit
 from nnbook.networks import mlp
-from nnbook.xor import playground_setup, xor_config, xor_data
+from nnbook.xor import xor_config, xor_data
 
 SCRIPT = (Path(__file__).parents[2] / "code" / "nnbook" / "book" / "sphinxext" / "static"
           / "widgets" / "xor_playground.js")
@@ -105,7 +105,7 @@ def torch_run(lr: float, hidden: int, epochs: int) -> list[dict]:
     (0.5, 4, 100),
 ])
 def test_the_first_steps_match_pytorch_in_float64(lr, hidden, steps):
-    payload = playground_setup(xor_config(lr), hidden=hidden, epochs=12)
+    payload = xor_playground_payload(xor_config(lr), hidden=hidden, epochs=12)
     by_node = node_run(payload, hidden, steps=steps)
     by_torch = torch_run(lr, hidden, epochs=10)  # 20 minibatches of 10 per epoch: 200 steps
     assert len(by_torch) == 200 and len(by_node["steps"]) == steps
@@ -128,7 +128,7 @@ def test_the_first_steps_match_pytorch_in_float64(lr, hidden, steps):
 def test_without_the_engines_order_the_run_differs():
     # The order matters: the same weights fed another order end elsewhere, so the parity above
     # depends on taking the examples as the engine does.
-    payload = playground_setup(xor_config(), epochs=2)
+    payload = xor_playground_payload(xor_config(), epochs=2)
     own_order = node_run(payload, 4, steps=40, use_orders=False)["steps"][-1]
     by_torch = torch_run(0.05, 4, epochs=2)[-1]
     assert np.abs(np.array(own_order["W1"]) - by_torch["W1"].numpy().ravel()).max() > 1e-3
@@ -136,7 +136,7 @@ def test_without_the_engines_order_the_run_differs():
 
 def test_the_export_is_the_book_runs_start():
     config = xor_config()
-    payload = playground_setup(config, epochs=3)
+    payload = xor_playground_payload(config, epochs=3)
     for size in range(1, 9):
         model = mlp((2, size, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
         exported = decode_payload(encode_payload(payload))["weights"][str(size)]
@@ -148,7 +148,7 @@ def test_the_export_is_the_book_runs_start():
     assert all(sorted(row) == list(range(len(train.X))) for row in payload["orders"])
     assert (payload["lr"], payload["batch_size"], payload["weight_decay"]) == (0.05, 10, 1e-4)
     with pytest.raises(ValueError, match="Adam"):
-        playground_setup(type(config)(**{**vars(config), "optimizer": "sgd"}))
+        xor_playground_payload(type(config)(**{**vars(config), "optimizer": "sgd"}))
 
 
 HASH = r"""

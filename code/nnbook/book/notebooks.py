@@ -25,6 +25,8 @@ from pathlib import Path
 
 import nbformat
 
+from nnbook.engine import storage
+
 ROOT_FILES = ("_config.yml", "_toc.yml")
 METADATA_KEY = "nnbook"
 
@@ -230,9 +232,7 @@ def write_notebooks(root: Path = Path(".")) -> list[Path]:
         _check_not_hand_edited(path, page.relative_to(root).as_posix())
         planned.append((path, text))
     for path, text in planned:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        storage.write_file(path, lambda f, text=text: f.write(text.encode("utf-8")))
     return [path for path, _ in planned]
 
 

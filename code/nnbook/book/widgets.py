@@ -358,6 +358,49 @@ LATENT_SENTENCE = ("On the book's website, the plane of codes here is live: movi
                    "show the walk between them; the figure shows a lattice of decoded codes.")
 
 
+def xor_playground_payload(config=None, hidden: int = 4, hidden_sizes=range(1, 9),
+                           epochs: int | None = None) -> dict:
+    """What the XOR playground needs to retrace the book's runs in JavaScript.
+
+    The training points and labels; for each size H in ``hidden_sizes``, the initial weights of
+    ``mlp((2, H, 2), seed=config.seed)`` in float64, where :func:`nnbook.xor.train_xor_network`
+    starts; the optimiser's settings as the engine's own optimiser holds them; and the engine's
+    order of the examples for the first ``epochs`` epochs (default: all of ``config``'s, which
+    defaults to :func:`nnbook.xor.xor_config`), one row per epoch. ``hidden`` and ``config.lr``
+    are the playground's first settings. Arrays are NumPy arrays, for :func:`show_widget` to
+    export.
+    """
+    import torch
+
+    from nnbook.engine.fit import make_optimizer
+    from nnbook.networks import mlp
+    from nnbook.xor import EngineOrder, xor_config, xor_data
+
+    config = config if config is not None else xor_config()
+    if config.optimizer != "adam" or config.schedule != "constant":
+        raise ValueError("the playground trains with Adam at a constant rate, as the book does")
+    epochs = config.num_epochs if epochs is None else epochs
+    train, _ = xor_data()
+    if len(train.X) > 256:
+        raise ValueError("the example order is exported one byte per index: at most 256 points")
+    weights = {}
+    for size in hidden_sizes:
+        first, _, last = mlp((2, size, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
+        weights[str(size)] = {"W1": first.weight.detach().numpy(),  # (H, 2)
+                              "b1": first.bias.detach().numpy(),
+                              "W2": last.weight.detach().numpy(),  # (2, H)
+                              "b2": last.bias.detach().numpy()}
+    group = make_optimizer(mlp((2, hidden, 2)), config).param_groups[0]  # the engine's settings
+    sampler = EngineOrder(len(train.X), config.seed)  # the engine's shuffle, epoch after epoch
+    orders = np.array([list(sampler) for _ in range(epochs)], dtype=np.uint8)  # (epochs, n)
+    return {
+        "X": np.asarray(train.X, dtype=np.float64), "y": np.asarray(train.y, dtype=np.uint8),
+        "weights": weights, "orders": orders, "hidden": hidden, "seed": config.seed,
+        "lr": config.lr, "weight_decay": group["weight_decay"], "batch_size": config.batch_size,
+        "betas": list(group["betas"]), "eps": group["eps"],
+    }
+
+
 def show_latent_explorer(model, Z_test, y_test, classes) -> ShownWidget:
     """The latent explorer for an autoencoder with a two-number code, in a page's hidden cell."""
     import torch

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from nnbook.engine import settings
+from nnbook.engine import settings, storage
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 SPLIT_FILES = {  # role -> file stem, as published
@@ -495,16 +495,10 @@ def _place_extracted(check: FileCheck, target: Path) -> None:
     """Make ``target`` hold the extracted content of the verified file ``check``, unless it does."""
     if target.is_file() and _md5(target.read_bytes()) == check.content_md5:
         return
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        if check.path.suffix == ".gz":
-            content = gzip.decompress(check.path.read_bytes())
-            if _md5(content) != check.content_md5:
-                raise DataError(f"{check.path} changed while it was being read; run again")
-            tmp.write_bytes(content)
-        else:
-            tmp.symlink_to(check.path.resolve())
-        os.replace(tmp, target)  # a reader sees the old file or the new one, never half of one
-    finally:
-        tmp.unlink(missing_ok=True)
+    if check.path.suffix != ".gz":
+        storage.replace_atomically(target, lambda tmp: tmp.symlink_to(check.path.resolve()))
+        return
+    content = gzip.decompress(check.path.read_bytes())
+    if _md5(content) != check.content_md5:
+        raise DataError(f"{check.path} changed while it was being read; run again")
+    storage.write_file(target, lambda f: f.write(content))

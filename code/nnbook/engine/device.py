@@ -1,4 +1,4 @@
-"""Which device the book computes on, and what it is.
+"""Which device the book computes on, what it is, and its random generators.
 
 CUDA is used when it is present, the CPU otherwise. ``NNBOOK_DEVICE=cpu`` or ``NNBOOK_DEVICE=cuda``
 overrides the choice; asking for CUDA where there is none is an error, never a silent fallback.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -44,6 +46,23 @@ def get_device(requested: str | None = None) -> torch.device:
             "or install a CUDA build of torch on a machine with an NVIDIA GPU."
         )
     return torch.device(choice)
+
+
+def cuda_indices(device: torch.device) -> list[int]:
+    """The CUDA device whose generator :func:`torch.random.fork_rng` must save, if any."""
+    if device.type != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]
+
+
+@contextmanager
+def seeded(seed: int, device: torch.device | None = None) -> Iterator[None]:
+    """Run the block with torch's global generators (the CPU's, and ``device``'s on CUDA)
+    seeded by ``seed``, then put them back as they were: a run is reproducible without reseeding
+    anybody else's random numbers."""
+    with torch.random.fork_rng(devices=cuda_indices(device or torch.device("cpu"))):
+        torch.manual_seed(seed)
+        yield
 
 
 def cpu_has_bf16() -> bool:

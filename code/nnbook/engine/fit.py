@@ -44,27 +44,27 @@ from __future__ import annotations
 
 import copy
 import functools
-import hashlib
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
 from nnbook.engine import settings
-from nnbook.engine.device import autocast_bf16, get_device
+from nnbook.engine.device import autocast_bf16, cuda_indices, get_device, seeded
 from nnbook.engine.plan import (Clock, Plan, PlanStore, Problem, Space, choose_plan, machine_id,
                                 note_run_speed, thread_counts, using_threads)
 
-if TYPE_CHECKING:
-    from nnbook.engine.data import ImageData
-
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def steps_per_epoch(n_examples: int, batch_size: int) -> int:
+    """The number of batches in one pass over ``n_examples``: the last may be smaller."""
+    return -(-n_examples // batch_size)  # ceiling division, exact for any integers
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class History:
     config: dict
     batch_losses: list[float] = field(default_factory=list)
     epoch_losses: list[float] = field(default_factory=list)  # mean training loss per epoch
-    test_accuracy: list[float] = field(default_factory=list)  # after each epoch, if test labels given
+    test_accuracies: list[float] = field(default_factory=list)  # per epoch, given test labels
     test_loss: list[float] = field(default_factory=list)  # after each epoch, if test targets given
     epoch_times: list[float] = field(default_factory=list)  # training seconds so far, per epoch
     wall_time: float = 0.0  # seconds spent training (evaluation excluded)
@@ -120,7 +120,7 @@ class History:
     def seconds_to(self, target_accuracy: float) -> float | None:
         """Training seconds until the test accuracy first reached ``target_accuracy`` (at an
         epoch's end), or None if it never did."""
-        for seconds, acc in zip(self.epoch_times, self.test_accuracy):
+        for seconds, acc in zip(self.epoch_times, self.test_accuracies):
             if acc >= target_accuracy:
                 return seconds
         return None
@@ -160,8 +160,8 @@ def predict(model: torch.nn.Module, X: torch.Tensor, batch_size: int = 1024) -> 
     return torch.cat(outputs)
 
 
-def accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
-    """Share of rows whose highest-scoring class is the label."""
+def model_accuracy(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    """Share of rows of ``X`` whose highest-scoring class under ``model`` is the label."""
     y_hat = predict(model, X).argmax(dim=1).cpu()
     return float((y_hat == y.cpu()).float().mean())
 
@@ -212,7 +212,7 @@ def plan_for(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: T
     device = device if device is not None else get_device()
     problem = Problem.of(model, X, batch_size=config.batch_size, device=device,
                          precision=config.precision, optimizer=config.optimizer)
-    steps = config.num_epochs * -(-len(X) // config.batch_size)
+    steps = config.num_epochs * steps_per_epoch(len(X), config.batch_size)
     trial_config = replace(config, schedule="constant")  # a schedule counts its steps
     X_batch, y_batch = X[:problem.batch_size], y[:problem.batch_size]
 
@@ -234,7 +234,7 @@ def plan_for(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: T
                            mode=mode)
 
 
-def show_progress(progress: bool | None = None) -> bool:
+def wants_progress_bar(progress: bool | None = None) -> bool:
     """Whether to draw a progress bar: ``progress`` if given, else ``$NNBOOK_PROGRESS``, else
     whether a person is watching (a terminal, or a kernel started by a Jupyter server). The book
     build runs its kernels through nbclient, which is neither, so it stays quiet."""
@@ -273,8 +273,8 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, state: TrainState, history: History) -> None:
         summary = {"loss": f"{history.epoch_losses[-1]:.4f}"}
-        if history.test_accuracy:
-            summary["test_acc"] = f"{history.test_accuracy[-1]:.2%}"
+        if history.test_accuracies:
+            summary["test_acc"] = f"{history.test_accuracies[-1]:.2%}"
         self.bar.set_postfix(summary)
         self.bar.set_description(f"epoch {len(history.epoch_losses)}/{state.config.num_epochs}")
 
@@ -310,7 +310,7 @@ class TrainState:
 
     @property
     def steps_per_epoch(self) -> int:
-        return -(-len(self.X) // self.config.batch_size)
+        return steps_per_epoch(len(self.X), self.config.batch_size)
 
     @property
     def precision(self) -> str:
@@ -343,7 +343,7 @@ def prepare(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: Tr
     if config.schedule == "onecycle":
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=config.lr, epochs=config.num_epochs,
-            steps_per_epoch=-(-len(X) // config.batch_size))
+            steps_per_epoch=steps_per_epoch(len(X), config.batch_size))
     return TrainState(model=model, X=X, y=y, config=config, loss_fn=loss_fn, device=device,
                       cast=cast, dtype=_model_dtype(model), optimizer=optimizer,
                       scheduler=scheduler, channels_last=channels_last, plan=plan,
@@ -362,16 +362,18 @@ def training_loss(loss_fn: LossFn, config: TrainConfig) -> LossFn:
     return functools.partial(F.cross_entropy, label_smoothing=config.label_smoothing)
 
 
-def train_step(state: TrainState, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """One optimiser step on the batch ``(X, y)``; returns its loss (0-d, on the device)."""
-    # A compiled model is compiled for full batches: the last, smaller one runs eagerly, where a
-    # new shape would cost a second compile.
+def train_step(state: TrainState, X: torch.Tensor,
+               y: torch.Tensor) -> torch.Tensor:
+    """One optimiser step on the batch ``(X, y)``; returns its loss (0-d,
+    on the device)."""
+    # A compiled model is compiled for full batches: the last, smaller one
+    # runs eagerly, where a new shape would cost a second compile.
     full = len(X) == state.config.batch_size
     model = state.step_model if full else state.model
     with torch.autocast(state.device.type, dtype=state.cast or torch.bfloat16,
                         enabled=state.cast is not None):
         y_hat = model(X)
-    # The loss in the model's precision: a bfloat16 sum over a batch loses digits.
+    # The loss in the model's precision: a bfloat16 sum loses digits.
     loss = state.loss_fn(y_hat.to(state.dtype), y)
     state.optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -442,13 +444,12 @@ def _train(state: TrainState, X_test: torch.Tensor | None, y_test: torch.Tensor 
                       channels_last=state.channels_last, n_train=len(state.X),
                       plan=state.plan.to_dict())
     callbacks = list(callbacks)
-    if show_progress(progress):
+    if wants_progress_bar(progress):
         callbacks.append(ProgressBar(config.num_epochs * state.steps_per_epoch))
     batch_losses = []
     # Dropout and any other randomness inside the model draw from torch's global generator:
     # seed it for this run only, and give it back as it was.
-    with torch.random.fork_rng(devices=cuda_indices(state.device)):
-        torch.manual_seed(config.seed)
+    with seeded(config.seed, state.device):
         for _ in range(config.num_epochs):
             start = time.perf_counter()
             epoch_loss, losses = train_epoch(state, callbacks)
@@ -460,7 +461,7 @@ def _train(state: TrainState, X_test: torch.Tensor | None, y_test: torch.Tensor 
                 test_loss, test_accuracy = evaluate(model, X_test, y_test, loss_fn)
                 history.test_loss.append(test_loss)
                 if test_accuracy is not None:
-                    history.test_accuracy.append(test_accuracy)
+                    history.test_accuracies.append(test_accuracy)
             for callback in callbacks:
                 callback.on_epoch_end(state, history)
     history.batch_losses = [float(v) for v in batch_losses]
@@ -468,49 +469,3 @@ def _train(state: TrainState, X_test: torch.Tensor | None, y_test: torch.Tensor 
     for callback in callbacks:
         callback.on_train_end(state, history)
     return history
-
-
-def cuda_indices(device: torch.device) -> list[int]:
-    """The CUDA device whose generator :func:`torch.random.fork_rng` must save, if any."""
-    if device.type != "cuda":
-        return []
-    return [device.index if device.index is not None else torch.cuda.current_device()]
-
-
-def tensor_digest(*tensors: torch.Tensor | None) -> str:
-    """A digest of the shapes, dtypes and bytes of ``tensors`` (None counts as a value)."""
-    digest = hashlib.sha256()
-    for t in tensors:
-        if t is None:
-            digest.update(b"none;")
-            continue
-        t = t.detach().cpu().contiguous()
-        digest.update(f"{tuple(t.shape)}{t.dtype};".encode())
-        digest.update(t.view(-1).view(torch.uint8).numpy().data)
-    return digest.hexdigest()
-
-
-@dataclass(frozen=True, eq=False)
-class TensorData:
-    """Training (and optionally test) tensors, with a checksum of their content."""
-
-    X: torch.Tensor
-    y: torch.Tensor
-    X_test: torch.Tensor | None = None
-    y_test: torch.Tensor | None = None
-
-    @functools.cached_property
-    def checksum(self) -> str:
-        """A digest of the four tensors' content: what a run trains and is tested on."""
-        return tensor_digest(self.X, self.y, self.X_test, self.y_test)
-
-    @classmethod
-    def from_images(cls, data: ImageData, *, n_train: int | None = None,
-                    n_test: int | None = None) -> TensorData:
-        """Float images in [0, 1] of shape ``(N, 1, 28, 28)`` and integer labels, optionally only
-        the first ``n_train`` / ``n_test`` of each split."""
-        def images(X):  # (N, 28, 28) uint8 -> (N, 1, 28, 28) float32 in [0, 1]
-            return X.unsqueeze(1).float().div_(255)
-
-        return cls(images(data.X_train[:n_train]), data.y_train[:n_train],
-                   images(data.X_test[:n_test]), data.y_test[:n_test])

@@ -79,21 +79,7 @@ Load = Callable[[], tuple[float, int]]  # -> (the 1-minute load average, the num
 StepFactory = Callable[["Plan"], Callable[[], None]]  # a candidate -> one optimiser step of it
 
 
-class ProblemLog:
-    """Problems met in this process (a damaged cache entry, ...), each logged once as a warning
-    on ``logger`` and kept, oldest first, for the build's report."""
-
-    def __init__(self, logger: logging.Logger):
-        self.logger = logger
-        self.messages: list[str] = []
-
-    def __call__(self, message: str) -> None:
-        if message not in self.messages:
-            self.messages.append(message)
-            self.logger.warning(message)
-
-
-_report = ProblemLog(logging.getLogger(__name__))
+_report = storage.WarningLog(logging.getLogger(__name__))
 
 
 def reported_problems() -> list[str]:
@@ -261,7 +247,7 @@ class Space:
     """The candidates: the first of each tuple is the default (the fixed plan's choice)."""
 
     precisions: tuple[str, ...]
-    layouts: tuple[bool, ...]  # channels-last or not
+    channels_last: tuple[bool, ...]  # the memory layouts to try: channels-last or not
     threads: tuple[int, ...]  # ascending: fewer threads win a tie
     can_compile: bool = True
     requested: tuple[str, ...] = ()
@@ -286,7 +272,7 @@ def using_threads(threads: int) -> Iterator[None]:
 def fixed_plan(space: Space) -> Plan:
     """The plan with planning off: the defaults (float32 or the requested precision,
     channels-last for images), eager, torch's current thread count."""
-    return Plan(space.precisions[0], space.layouts[0], False, torch.get_num_threads(),
+    return Plan(space.precisions[0], space.channels_last[0], False, torch.get_num_threads(),
                 how="fixed", requested=space.requested)
 
 
@@ -348,7 +334,7 @@ def check_entry(entry: Any, machine: dict, problem: Problem, space: Space | None
     if space is not None:
         offered = {"threads": (plan.threads, space.threads),
                    "precision": (plan.precision, space.precisions),
-                   "channels_last": (plan.channels_last, space.layouts)}
+                   "channels_last": (plan.channels_last, space.channels_last)}
         for name, (value, choices) in offered.items():
             if value not in choices:
                 raise ValueError(f"its {name} {value!r} is not one of the planner's candidates "
@@ -418,11 +404,11 @@ def measure_eager(space: Space, make_step: StepFactory, clock: Clock,
                 timings[plan] = time_steps(make_step(plan), clock, hopeless=hopeless)
         return plan, timings[plan]
 
-    base = Plan(space.precisions[0], space.layouts[0], requested=space.requested)
+    base = Plan(space.precisions[0], space.channels_last[0], requested=space.requested)
     by_threads = [timed(replace(base, threads=n)) for n in space.threads]
     threads = _fastest(by_threads)[0].threads
     candidates = [replace(base, precision=p, channels_last=layout, threads=threads)
-                  for p in space.precisions for layout in space.layouts]
+                  for p in space.precisions for layout in space.channels_last]
     best, seconds = _fastest([timed(c) for c in candidates])
     after = load()
     return {"plan": best.to_dict(), "step_seconds": seconds, "compile": None,

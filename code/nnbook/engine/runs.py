@@ -40,7 +40,6 @@ import json
 import logging
 import pickle
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -49,15 +48,14 @@ from typing import Any
 import torch
 
 from nnbook.engine import settings, sources, storage
-from nnbook.engine.device import get_device
-from nnbook.engine.fit import (History, LossFn, TensorData, TrainConfig, cuda_indices, fit,
-                              plan_for, predict, tensor_digest)
-from nnbook.engine.plan import ProblemLog
+from nnbook.engine.device import get_device, seeded
+from nnbook.engine.fit import History, LossFn, TrainConfig, fit, plan_for, predict
+from nnbook.engine.tensor_data import TensorData, tensor_digest
 
 TRAINING_MODULE = "nnbook.engine.fit"  # where fit() lives: its import closure keys every run
 FORMAT = 3  # the layout of a stored entry; bump it when RunRecord changes
 logger = logging.getLogger(__name__)
-_report = ProblemLog(logger)
+_report = storage.WarningLog(logger)
 
 
 def cache_root() -> Path:
@@ -347,15 +345,6 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-@contextmanager
-def seeded(seed: int, device: torch.device):
-    """Run the block with torch's global generators seeded by ``seed``, then put them back as
-    they were: a run is reproducible without reseeding anybody else's random numbers."""
-    with torch.random.fork_rng(devices=cuda_indices(device)):
-        torch.manual_seed(seed)
-        yield
-
-
 # --- cached runs of the training loop -------------------------------------------------------------
 
 
@@ -383,8 +372,8 @@ def _metrics(history: History) -> dict[str, float]:
     metrics = {"train_loss": history.epoch_losses[-1]}
     if history.test_loss:
         metrics["test_loss"] = history.test_loss[-1]
-    if history.test_accuracy:
-        metrics["test_accuracy"] = history.test_accuracy[-1]
+    if history.test_accuracies:
+        metrics["test_accuracy"] = history.test_accuracies[-1]
     return metrics
 
 

@@ -1,5 +1,6 @@
 """The files of the book's two stores (runs and plans): written atomically, the leftovers of an
-interrupted write removed, their size counted, and a folder that cannot be written named.
+interrupted write removed, their size counted, a folder that cannot be written named, and the
+problems a store meets reported once each (:class:`WarningLog`).
 
 Every entry is written to a temporary file beside it, ``.<name>.<pid>.<random>.tmp``, then renamed
 into place, so a reader sees the old entry or the new one, never half of one. A write that is killed
@@ -10,8 +11,9 @@ file that no running process can still be writing (:func:`remove_stale_temporari
 from __future__ import annotations
 
 import errno
+import logging
 import os
-import tempfile
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +26,20 @@ TEMPORARY = ".*.tmp"  # the glob of a temporary file of an interrupted write
 # When this process started, near enough: a temporary file last written before it, by a process
 # that is gone, belongs to no write in progress.
 STARTED = time.time()
+
+
+class WarningLog:
+    """Problems met in this process (a damaged store entry, a plan in doubt, ...), each logged
+    once as a warning on ``logger`` and kept, oldest first, for the build's report."""
+
+    def __init__(self, logger: logging.Logger):
+        self.logger = logger
+        self.messages: list[str] = []
+
+    def __call__(self, message: str) -> None:
+        if message not in self.messages:
+            self.messages.append(message)
+            self.logger.warning(message)
 
 
 class StoreNotWritable(OSError):
@@ -74,30 +90,46 @@ def remove_stale_temporaries(folder: Path, started: float | None = None) -> list
     return removed
 
 
+def replace_atomically(path: Path, make: Callable[[Path], None]) -> Path:
+    """Put what ``make(tmp)`` creates at a temporary path beside ``path`` (a file, or a link) in
+    place of ``path``, in one rename: a reader sees the old file or the new one, never half of
+    one. A file's bytes reach the disk (fsync) before the rename; the temporary goes on any
+    error, which is raised as it was."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        make(tmp)
+        if not tmp.is_symlink():
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_file(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
+    """Write ``path`` atomically with ``write(file)`` (:func:`replace_atomically`)."""
+    def make(tmp: Path) -> None:
+        with open(tmp, "xb") as f:
+            write(f)
+
+    return replace_atomically(path, make)
+
+
 def write_atomic(path: Path, write: Callable[[IO[bytes]], None]) -> Path:
-    """Write ``path`` with ``write(file)`` through a temporary file and a rename; the temporary file
-    goes on any error. An ``OSError`` from the folder (read-only, full) becomes
-    :class:`StoreNotWritable`, naming the folder and ``NNBOOK_CACHE``."""
+    """Write a store's entry ``path`` with ``write(file)`` (:func:`write_file`), after removing the
+    leftovers of interrupted writes in its folder. An ``OSError`` from the folder (read-only,
+    full) becomes :class:`StoreNotWritable`, naming the folder and ``NNBOOK_CACHE``."""
     folder = path.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(folder)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.{os.getpid()}.",
-                                   suffix=".tmp")
+        return write_file(path, write)
+    except StoreNotWritable:
+        raise
     except OSError as err:
         raise not_writable(folder, err) from err
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as err:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(err, OSError) and not isinstance(err, StoreNotWritable):
-            raise not_writable(folder, err) from err
-        raise
-    return path
 
 
 def writable_problem(folder: Path) -> str:

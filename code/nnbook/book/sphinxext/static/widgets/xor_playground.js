@@ -2,7 +2,7 @@
 // units, two output scores, cross-entropy), trained in the page by Adam with L2 weight decay on
 // minibatches, as nnbook.engine.fit trains it in float64.
 //
-// The page exports (nnbook.xor.playground_setup) the training points, the initial weights of
+// The page exports (widgets.xor_playground_payload) the training points, the initial weights of
 // mlp((2, H, 2), seed=0) for H = 1..8, the optimiser's settings and the engine's order of the
 // examples for each epoch, so that with the page's data the first steps are the book's run: a
 // unit test (tests/unit/test_xor_playground.py) runs this file in Node and compares 200 steps
@@ -583,7 +583,7 @@
     window.addEventListener("resize", function () { draw(pg); });
   }
 
-  // The widget in ``root`` from the page's export (nnbook.xor.playground_setup).
+  // The widget in ``root`` from the page's export (widgets.xor_playground_payload).
   function init(root, data) {
     var defaults = { hidden: data.hidden, lr: data.lr, seed: data.seed };
     var settings = parseHash(location.hash, defaults);

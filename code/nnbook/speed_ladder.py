@@ -1,4 +1,5 @@
-"""From the lecture's training loop to the book's engine, one step at a time, measured here.
+"""The training-loops chapter's speed ladder: from the lecture's training loop to the book's
+engine, one step at a time, measured here.
 
 The same network and data, trained by a ladder of :class:`Variant` s, each adding one thing to
 the one before (:func:`ladder`):
@@ -21,7 +22,9 @@ variants take turns, a slice of the budget at a time, so that the machine's load
 from minute to minute on a shared machine, weighs on all of them alike. Because
 the number of steps a budget allows is not known in advance, the one-cycle schedule runs over
 time (:func:`one_cycle`): at a fraction ``f`` of the budget, the rate is the rate torch's
-``OneCycleLR`` has at a fraction ``f`` of its steps.
+``OneCycleLR`` has at a fraction ``f`` of its steps. Every variant's update is the engine's own
+training step (:func:`nnbook.engine.fit.train_step`) on a plan that fixes the variant's precision
+and layout; what differs is where its batches come from, its optimizer, and its schedule.
 
 What is fastest depends on the machine, so :func:`cached_ablation` keys its stored result on the
 machine (:func:`machine`): the device's name, the CPU's name and cores, torch's threads and
@@ -30,24 +33,22 @@ version. The clock is an argument, so that tests can run the ladder on a fake on
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 
 import torch
-import torch.nn.functional as F
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, TensorDataset
+from torch.utils.data import DataLoader, Dataset
 
-from nnbook.engine.device import autocast_bf16, device_name, get_device
-from nnbook.engine.fit import (TensorData, TrainConfig, cuda_indices, evaluate, make_optimizer,
-                              tensor_digest)
+from nnbook.engine.device import autocast_bf16, cuda_indices, device_name, get_device, seeded
+from nnbook.engine.fit import TrainConfig, evaluate, prepare, train_step
+from nnbook.engine.plan import Plan
 from nnbook.engine.runs import (EntryError, RunRecord, RunStore, code_parts, config_dict,
-                                describe_callable, now, seeded)
+                                describe_callable, now)
+from nnbook.engine.tensor_data import TensorData, dataset_digest
 
 Clock = Callable[[], float]
 
@@ -181,25 +182,33 @@ class Trainer:
         self.images, self.seconds = 0, 0.0  # trained so far
         with seeded(seed, device):
             self.rng = _rng_state(device)
-        self.model = model.to(device)
         self.items = items
-        self.X, self.y = data.X, data.y
-        if not variant.from_loader:  # on the device once, as the engine keeps it
-            self.X, self.y = self.X.to(device), self.y.to(device)
-            if variant.channels_last:
-                self.X = self.X.contiguous(memory_format=torch.channels_last)
-        if variant.channels_last:
+        # The engine's state for this variant: the model and the whole data set on the device,
+        # in the variant's layout, with the engine's optimizer; the plan fixes what the engine
+        # would otherwise measure. The schedule is the variant's own (see step).
+        plan = Plan("bfloat16" if variant.bf16 else "float32", variant.channels_last,
+                    threads=torch.get_num_threads())
+        self.state = prepare(model, data.X, data.y,
+                             TrainConfig(batch_size=variant.batch_size, lr=variant.lr),
+                             device=device, plan=plan)
+        if variant.channels_last:  # also where the data are not images, as a loader's are
             self.model.to(memory_format=torch.channels_last)
-        if variant.engine_optimizer:
-            self.optimizer = make_optimizer(self.model, TrainConfig(lr=variant.lr))
-        else:
-            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=variant.lr)
+        if not variant.engine_optimizer:  # the lecture's: torch's default implementation
+            self.state.optimizer = torch.optim.Adam(self.model.parameters(), lr=variant.lr)
         self.generator = torch.Generator().manual_seed(seed)
         self.stream = self.batches()
 
+    @property
+    def model(self) -> nn.Module:
+        return self.state.model
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        return self.state.optimizer
+
     def __len__(self) -> int:
         """The number of training examples."""
-        return len(self.items) if self.variant.from_loader else len(self.X)
+        return len(self.items) if self.variant.from_loader else len(self.state.X)
 
     def batches(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Batches on the device, epoch after epoch, without end."""
@@ -220,24 +229,18 @@ class Trainer:
             order = order.to(self.device)
             for i in range(0, len(order), size):
                 idx = order[i:i + size]  # a batch is a slice: no per-item work
-                yield self.X[idx], self.y[idx]
+                yield self.state.X[idx], self.state.y[idx]
 
     def step(self, X: torch.Tensor, y: torch.Tensor,
              fraction: float) -> torch.Tensor:
-        """One update on the batch ``(X, y)``, ``fraction`` into the run."""
+        """One update on the batch ``(X, y)``, ``fraction`` into the run:
+        the engine's step, at the rate of the variant's schedule there."""
         if self.variant.one_cycle:  # the rate for this point of the run
             lr, beta1 = one_cycle(fraction, self.variant.lr)
             for group in self.optimizer.param_groups:
                 group["lr"], group["betas"] = lr, (beta1, group["betas"][1])
         self.model.train()
-        with torch.autocast(self.device.type, dtype=torch.bfloat16,
-                            enabled=self.variant.bf16):
-            y_hat = self.model(X)  # in bfloat16 where autocast is on
-        loss = F.cross_entropy(y_hat.float(), y)  # the loss in float32
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        return loss.detach()
+        return train_step(self.state, X, y)
 
     def train(self, *, seconds: float | None = None, images: int | None = None,
               clock: Clock = time.perf_counter) -> tuple[int, float]:
@@ -335,23 +338,6 @@ def machine(device: torch.device) -> dict:
     return {"device": device.type, "name": device_name(device), "cpu": device_name(cpu),
             "cores": os.cpu_count(), "threads": torch.get_num_threads(),
             "torch": torch.__version__, "bf16": autocast_bf16(device)}
-
-
-def dataset_digest(dataset: Dataset) -> str:
-    """A digest of what a map-style data set yields: its tensors, and for a torchvision data
-    set its class, version and transforms (a PIL image becomes a tensor through them)."""
-    if isinstance(dataset, TensorDataset):
-        return tensor_digest(*dataset.tensors)
-    data, targets = getattr(dataset, "data", None), getattr(dataset, "targets", None)
-    if not (isinstance(data, torch.Tensor) and isinstance(targets, torch.Tensor)):
-        raise TypeError(f"cannot digest a {type(dataset).__name__}: it is not a TensorDataset "
-                        "and has no data and targets tensors")
-    cls = type(dataset)
-    package = sys.modules.get(cls.__module__.split(".")[0])
-    parts = [tensor_digest(data, targets), f"{cls.__module__}.{cls.__qualname__}",
-             str(getattr(package, "__version__", "")), repr(getattr(dataset, "transform", None)),
-             repr(getattr(dataset, "target_transform", None))]
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 @dataclass

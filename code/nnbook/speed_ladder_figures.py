@@ -1,6 +1,7 @@
-"""The figure of the training-loops chapter: the measured ladder from the lecture's loop to the
-book's engine (:mod:`nnbook.engine.ablation`). Apart from :mod:`nnbook.loops`, so that restyling
-a figure never retrains the lecture's run, whose key holds the code it imports."""
+"""The figures of the speed ladder (:mod:`nnbook.speed_ladder`): the measured steps from the
+lecture's loop to the book's engine, and the sentence on what bfloat16 did. Apart from the
+ladder, so that restyling a figure never measures it again: its stored result is keyed on the
+code it imports."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nnbook.engine.ablation import Measured
+from nnbook.speed_ladder import Measured
 from nnbook.plotting import PALETTE, style
 
 

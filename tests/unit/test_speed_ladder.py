@@ -1,6 +1,7 @@
-"""The measured ladder from the lecture's loop to the engine: its schedule against torch's
-OneCycleLR, its batches, its speeds read from a fake clock, the skipped bfloat16 step, and a
-stored result that is served again only on the machine that measured it."""
+"""The training-loops chapter's speed ladder (nnbook.speed_ladder): its schedule against torch's
+OneCycleLR, its batches, its steps against the engine's fit, its speeds read from a fake clock,
+the skipped bfloat16 step, and a stored result that is served again only on the machine that
+measured it."""
 
 import dataclasses
 
@@ -10,11 +11,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import TensorDataset
 
-import nnbook.engine.ablation as ablation
-from nnbook.engine.ablation import (AblationConfig, Trainer, Variant, cached_ablation,
-                                    dataset_digest, ladder, machine, one_cycle, run_ablation)
-from nnbook.engine.fit import TensorData, TrainConfig
-from nnbook.engine.runs import seeded
+import nnbook.speed_ladder as speed_ladder
+from nnbook.speed_ladder import (AblationConfig, Trainer, Variant, cached_ablation,
+                                    ladder, machine, one_cycle, run_ablation)
+from nnbook.engine.fit import TrainConfig, fit
+from nnbook.engine.tensor_data import TensorData
+from nnbook.engine.device import seeded
+from nnbook.engine.plan import Plan
 
 LECTURE = TrainConfig(num_epochs=2, batch_size=8, lr=1e-3)
 BOOK = TrainConfig(num_epochs=5, batch_size=16, lr=2e-3, schedule="onecycle")
@@ -49,7 +52,7 @@ class FakeClock:
 
 
 @pytest.fixture
-def tiny(make_images):
+def ladder_data(make_images):
     X, y = make_images(64, seed=0)
     X_test, y_test = make_images(40, seed=1)
     return TensorDataset(X, y), TensorData(X, y, X_test, y_test)
@@ -81,8 +84,8 @@ def test_each_rung_of_the_ladder_changes_one_thing():
     assert (rungs[-1].batch_size, rungs[-1].lr, rungs[-1].one_cycle) == (16, 2e-3, True)
 
 
-def test_the_loader_and_the_tensor_slices_give_the_same_batches(tiny, cpu):
-    items, data = tiny
+def test_the_loader_and_the_tensor_slices_give_the_same_batches(ladder_data, cpu):
+    items, data = ladder_data
     loop, whole = ladder(LECTURE, BOOK)[:2]
     a = Trainer(loop, Tiny(), items, data, device=cpu, seed=3)
     b = Trainer(whole, Tiny(), items, data, device=cpu, seed=3)
@@ -92,8 +95,8 @@ def test_the_loader_and_the_tensor_slices_give_the_same_batches(tiny, cpu):
         torch.testing.assert_close(ya, yb)
 
 
-def test_images_per_second_come_from_the_clock(tiny, cpu):
-    items, data = tiny
+def test_images_per_second_come_from_the_clock(ladder_data, cpu):
+    items, data = ladder_data
     clock = FakeClock(tick=0.25)
     results = run_ablation(Tiny, items, data, ladder(LECTURE, BOOK),
                            AblationConfig(budget_s=1.0, rounds=2, warmup_steps=1), device=cpu,
@@ -110,8 +113,8 @@ def test_images_per_second_come_from_the_clock(tiny, cpu):
     assert [r.channels_last for r in results] == [False, False, True, True, True]
 
 
-def test_the_variants_take_turns(tiny, cpu, monkeypatch):
-    items, data = tiny
+def test_the_variants_take_turns(ladder_data, cpu, monkeypatch):
+    items, data = ladder_data
     turns = []
     real_train = Trainer.train
 
@@ -126,8 +129,8 @@ def test_the_variants_take_turns(tiny, cpu, monkeypatch):
     assert turns == [(v.name, pytest.approx(1 / 3)) for v in rungs] * 3
 
 
-def test_the_one_cycle_rate_follows_the_training_time(tiny, cpu):
-    items, data = tiny
+def test_the_one_cycle_rate_follows_the_training_time(ladder_data, cpu):
+    items, data = ladder_data
     rung = ladder(LECTURE, BOOK)[-1]
     with seeded(0, cpu):
         t = Trainer(rung, Tiny(), items, data, device=cpu, horizon_s=2.0)
@@ -142,8 +145,8 @@ def test_the_one_cycle_rate_follows_the_training_time(tiny, cpu):
         Trainer(rung, Tiny(), items, data, device=cpu)
 
 
-def test_the_bf16_step_is_skipped_where_the_device_lacks_it(tiny, cpu):
-    items, data = tiny
+def test_the_bf16_step_is_skipped_where_the_device_lacks_it(ladder_data, cpu):
+    items, data = ladder_data
     results = run_ablation(Tiny, items, data, ladder(LECTURE, BOOK),
                            AblationConfig(budget_s=1.0, warmup_steps=0), device=cpu,
                            bf16=False, clock=FakeClock(tick=0.5))
@@ -154,8 +157,8 @@ def test_the_bf16_step_is_skipped_where_the_device_lacks_it(tiny, cpu):
     assert all(r.ran for r in results[:3])
 
 
-def test_the_loader_and_the_tensor_slices_train_alike_in_turns(tiny, cpu):
-    items, data = tiny
+def test_the_loader_and_the_tensor_slices_train_alike_in_turns(ladder_data, cpu):
+    items, data = ladder_data
     trainers = []
     for variant in ladder(LECTURE, BOOK)[:2]:
         with seeded(0, cpu):  # the same initial weights
@@ -170,8 +173,8 @@ def test_the_loader_and_the_tensor_slices_train_alike_in_turns(tiny, cpu):
         torch.testing.assert_close(a[name], b[name], rtol=1e-4, atol=1e-5)
 
 
-def test_training_in_turns_equals_training_at_once(tiny, cpu):
-    items, data = tiny
+def test_training_in_turns_equals_training_at_once(ladder_data, cpu):
+    items, data = ladder_data
     whole = ladder(LECTURE, BOOK)[1]
 
     def fresh() -> Trainer:
@@ -189,17 +192,17 @@ def test_training_in_turns_equals_training_at_once(tiny, cpu):
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=0)
 
 
-def test_a_measurement_is_reproducible(tiny, cpu):
-    items, data = tiny
+def test_a_measurement_is_reproducible(ladder_data, cpu):
+    items, data = ladder_data
     config = AblationConfig(budget_s=1.0, rounds=2, warmup_steps=1)
     runs = [run_ablation(Tiny, items, data, ladder(LECTURE, BOOK), config, device=cpu,
                          bf16=False, clock=FakeClock(tick=0.25)) for _ in range(2)]
     assert runs[0] == runs[1]
 
 
-def test_the_stored_ladder_is_served_only_on_the_machine_that_measured_it(tiny, cpu, store,
+def test_the_stored_ladder_is_served_only_on_the_machine_that_measured_it(ladder_data, cpu, store,
                                                                          monkeypatch):
-    items, data = tiny
+    items, data = ladder_data
     rungs = ladder(LECTURE, BOOK)
     config = AblationConfig(budget_s=1.0, rounds=1, warmup_steps=0)
     here = {**machine(cpu), "name": "CPU (Test Machine A, 2 cores)"}
@@ -211,7 +214,7 @@ def test_the_stored_ladder_is_served_only_on_the_machine_that_measured_it(tiny, 
         raise AssertionError("the ablation ran where it should have been loaded")
 
     with monkeypatch.context() as patch:
-        patch.setattr(ablation, "run_ablation", refuse)
+        patch.setattr(speed_ladder, "run_ablation", refuse)
         again = cached_ablation(Tiny, items, data, rungs, config, device=cpu, store=store,
                                 this_machine=here, clock=FakeClock(tick=0.25))
     assert again.from_cache and again.results == first.results
@@ -229,18 +232,31 @@ def test_the_machine_holds_what_the_speed_depends_on(cpu):
     assert here["name"].startswith("CPU (") and here["cores"] >= 1
 
 
-def test_dataset_digest_follows_content_and_transform(tiny):
-    items, _ = tiny
-    X, y = items.tensors
-    assert dataset_digest(items) == dataset_digest(TensorDataset(X.clone(), y.clone()))
-    changed = X.clone()
-    changed[0, 0, 0, 0] += 0.5
-    assert dataset_digest(TensorDataset(changed, y)) != dataset_digest(items)
+def test_every_step_is_the_engines_training_step(ladder_data, cpu, monkeypatch):
+    items, data = ladder_data
+    steps = []
+    real_step = speed_ladder.train_step
 
-    class Images(torch.utils.data.Dataset):  # torchvision's shape: data, targets, transform
-        def __init__(self, transform):
-            self.data, self.targets, self.transform = (X * 255).byte(), y, transform
+    def counted(state, X, y):
+        steps.append(len(X))
+        return real_step(state, X, y)
 
-    assert dataset_digest(Images(None)) != dataset_digest(Images(lambda im: im))
-    with pytest.raises(TypeError, match="cannot digest"):
-        dataset_digest(torch.utils.data.Dataset())
+    monkeypatch.setattr(speed_ladder, "train_step", counted)
+    for variant in ladder(LECTURE, BOOK):
+        Trainer(variant, Tiny(), items, data, device=cpu, horizon_s=1.0).train(images=16)
+    assert steps == [8, 8] * 4 + [16]
+
+
+def test_the_sliced_variant_trains_as_the_engines_fit_does(ladder_data, cpu):
+    items, data = ladder_data
+    whole = ladder(LECTURE, BOOK)[1]  # tensor slices, the engine's optimizer, float32
+    by_ladder, by_fit = Tiny(), Tiny()
+    by_fit.load_state_dict(by_ladder.state_dict())  # the same initial weights
+    Trainer(whole, by_ladder, items, data, device=cpu, seed=0).train(images=len(items))
+    fit(by_fit, data.X, data.y, TrainConfig(num_epochs=1, batch_size=whole.batch_size,
+                                             lr=whole.lr, seed=0),
+        device=cpu, plan=Plan("float32", False, threads=torch.get_num_threads()),
+        progress=False)
+    a, b = by_ladder.state_dict(), by_fit.state_dict()
+    for name in a:  # the same shuffle, dropout draws and updates: bit for bit
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=0)
