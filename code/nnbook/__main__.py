@@ -1,5 +1,6 @@
 """Command line: ``python -m nnbook doctor``, ``python -m nnbook notebooks [--check]``,
-``python -m nnbook format [--check]`` and ``python -m nnbook slides``."""
+``python -m nnbook format [--check]``, ``python -m nnbook slides`` and
+``python -m nnbook cache [prune]``."""
 
 import argparse
 import sys
