@@ -84,12 +84,3 @@ def glue(name: str, value: object = None, /, digits: int | None = None, **values
             plain = readable(plain, digits)
         myst_glue(key, plain, display=False)
 
-
-def glue_all(prefix: str, result: object = None, /, **values: object) -> None:
-    """Former name of :func:`glue` for a result's fields (kept while pages move to ``glue``)."""
-    glue(prefix, result, **values) if (result is not None or values) else None
-
-
-def glue_number(name: str, x: float, digits: int = 2) -> None:
-    """Former name of ``glue(name, x, digits=2)`` (kept while pages move to ``glue``)."""
-    glue(name, float(x), digits=digits)
