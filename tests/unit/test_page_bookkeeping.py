@@ -112,3 +112,15 @@ def test_a_visible_import_is_used_by_the_code_the_reader_sees(page):
     unused = [f"code cell {n}: {name}" for n, tags, _, tree in cells if visible(tags)
               for name in imported_names(tree) if name not in seen]
     assert not unused, f"{page.name}: imported where the reader sees it, used only out of sight: {unused}"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_every_name_a_page_calls_for_its_bookkeeping_is_imported(page):
+    """glue and claim are the book's own, imported by the page (myst-nb's glue writes NumPy
+    reprs that the prose cannot format)."""
+    imported, called = set(), set()
+    for _, _, _, tree in code_cells(page):
+        imported |= set(imported_names(tree))
+        called |= {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call)
+                   and isinstance(node.func, ast.Name) and node.func.id in BOOKKEEPING_CALLS}
+    assert called <= imported, f"{page.name} calls {sorted(called - imported)} without importing it"
