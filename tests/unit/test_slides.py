@@ -54,6 +54,10 @@ glue("x", 1)  # a slide tag in a comment: [slide]
 ```{code-cell} ipython3
 not a cell: inside a solution
 ```
+
+~~~python
+a code block in the solution, with its language
+~~~
 ````
 
 ```{code-cell} ipython3

@@ -83,7 +83,8 @@ def chapter_decks(root: Path) -> list[Deck]:
 
 # --- the marks, read from a page's source ---------------------------------------------------------
 
-_FENCE = re.compile(r"^(`{3,}|~{3,}|:{3,})\s*(\{([\w:-]+)\}\s*(.*))?$")
+# an opening or closing fence: a directive's (```{name} argument), or a code block's (~~~python)
+_FENCE = re.compile(r"^(`{3,}|~{3,}|:{3,})\s*(\{([\w:-]+)\}\s*(.*)|[\w+-]+)?$")
 _SLIDE_DIV = re.compile(r"^:{3,}\s*\{div\}\s*(.*)$")
 _TAGS = re.compile(r"^:?tags:\s*\[(.*)\]\s*$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
@@ -164,7 +165,7 @@ def source_sections(page: Path) -> list[Section]:
             if match and match.group(3):  # a directive nested in a directive
                 fences.append((match.group(1), match.group(3)))
                 continue
-            if match and not match.group(2) and marker[0] != match.group(1)[0]:
+            if match and not match.group(3) and marker[0] != match.group(1)[0]:
                 fences.append((match.group(1), ""))  # a plain code block inside a directive
                 continue
             if name not in ("", "literalinclude") and not stripped.startswith(":"):
