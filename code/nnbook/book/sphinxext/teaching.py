@@ -77,6 +77,9 @@ class LectureTrack(SphinxDirective):
         deck = slides.in_book_order(decks[name], root)
         for page in deck.pages:
             self.env.note_dependency(str(root / "book" / f"{page}.md"))
+        # and the code that reads the marks and estimates the times: a change re-reads the page
+        for path in (slides.__file__, __file__):
+            self.env.note_dependency(path)
         here = Path(self.env.docname).parent
         up = "../" * len(here.parts)
         tracks = [slides.lecture_track(deck, root, minutes) for minutes in slides.TRACK_LENGTHS]
