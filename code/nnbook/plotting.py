@@ -38,7 +38,7 @@ def surface_colours(colorbar_title: str) -> dict:
 TITLE_CHARS = 42  # a title's line at TITLE_SIZE fits in 350 px
 TITLE_SIZE = 16
 TITLE_LINE = 21  # px per line of the title
-MODEBAR = 30  # px kept free at the top for plotly's mode bar, so it never covers the title
+MODEBAR = 36  # px kept free at the top for plotly's mode bar (28 px tall at 2 px from the top)
 # Legends go below the plot, in rows, at the foot of the figure: plotly reserves their height
 # under the x axis's title. Beside the plot (plotly's default) a legend took 40% of a phone's
 # width and met colour bars.

@@ -53,9 +53,13 @@ const tracebacks = errors.map(e => e.textContent.trim().split("\n").filter(l => 
   .filter(lines => lines.some(l => frame.test(l)) || lines.filter(l => /^Cell In/.test(l)).length > 1)
   .map(lines => `${lines.length} lines: ${lines.at(-1).slice(0, 80)}`);
 
-// Tables: headers in words, numbers as a person writes them.
+// Tables: headers in words, numbers as a person writes them. A snake_case name is fine where the
+// page's visible code uses it (an attribute such as requires_grad); one the reader never saw in
+// code (late_low_worst) is a machine's label. A float padded with zeros (10.000000) is a machine's.
+const codeText = [...article.querySelectorAll(".cell_input, code")].map(c => c.textContent).join("\n");
 const cells = [...article.querySelectorAll("table th, table td")].map(c => c.textContent.trim());
-const tables = cells.filter(t => /^[a-z]+(_[a-z0-9]+)+$/.test(t) || /\d\.\d{6}$/.test(t));
+const tables = cells.filter(t => (/^[a-z]+(_[a-z0-9]+)+$/.test(t) && !codeText.includes(t))
+                                 || /\.\d*000$/.test(t));
 
 return {tex, mathErrors, bookkeeping, glueReprs, paths, warnings, tracebacks, tables,
         proseChars: text.length, codeCells: article.querySelectorAll(".cell_input").length,
@@ -65,7 +69,8 @@ return {tex, mathErrors, bookkeeping, glueReprs, paths, warnings, tracebacks, ta
 DARK = r"""
 const images = [...document.querySelectorAll("article .cell_output img, article .cell_output svg image")];
 return {images: images.length,
-        filtered: images.map(i => [i.getAttribute("alt") || i.src.split("/").pop(), getComputedStyle(i).filter])
+        filtered: images.map(i => [i.getAttribute("alt") || (i.getAttribute("src") || i.getAttribute("href") || "").split("/").pop(),
+                                   getComputedStyle(i).filter])
                         .filter(([, f]) => f && f !== "none").map(([name, f]) => `${name}: ${f}`)};
 """
 

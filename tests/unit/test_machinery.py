@@ -26,7 +26,8 @@ def test_every_part_of_a_real_key_is_explained_and_shown_short(store, images, cp
                        device=cpu, name="tiny")
     assert run_key({"name": "tiny", **run.key_parts}) == run.record.key  # the parts are the key
     table = key_table(run.key_parts)
-    assert list(table.index) == list(run.key_parts)
+    assert list(table.index) == [name.replace("_", " ") for name in run.key_parts]
+    assert not any("_" in name for name in table.index)  # words, not a machine's labels
     assert set(run.key_parts) <= set(KEY_PARTS)  # a new part of the key needs its explanation
     assert table.loc["code", "value"] == run.key_parts["code"][:12] + "…"
     assert table.loc["config", "value"].startswith("num_epochs=1, batch_size=32")

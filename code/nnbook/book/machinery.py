@@ -41,8 +41,10 @@ def shown(value: Any, width: int = 72) -> str:
 
 
 def key_table(key_parts: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per part of a run's key: its value, shortened, and what it holds."""
-    rows = [{"part": name, "value": shown(value), "what it holds": KEY_PARTS.get(name, "")}
+    """One row per part of a run's key: its name in words (``model_fn`` is "model fn"), its
+    value, shortened, and what it holds."""
+    rows = [{"part": name.replace("_", " "), "value": shown(value),
+             "what it holds": KEY_PARTS.get(name, "")}
             for name, value in key_parts.items()]
     return pd.DataFrame(rows).set_index("part")
 
