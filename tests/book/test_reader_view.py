@@ -254,3 +254,26 @@ def test_going_deeper_sections_are_folded_and_open_with_their_figures(built_book
             'details.nnbook-deeper .nnbook-plotly svg.main-svg')].map(s => s.getBoundingClientRect().width);""")
         column = browser.run("return document.querySelector('article.bd-article').clientWidth;")
         assert all(w > 0.6 * column for w in widths), (page, widths, column)
+
+
+@pytest.mark.book
+@pytest.mark.browser
+def test_the_execution_report_fits_the_column_in_short_rows(built_book, browser):
+    if "book/execution_report" not in built_book.pages:
+        pytest.skip("no execution report")
+    previous = browser.driver.get_window_size()
+    browser.driver.set_window_size(*DESKTOP)
+    try:
+        browser.get("book/execution_report.html")
+        assert browser.run_async(WAIT_FOR_PAGE) == "ok"
+        tables = browser.run("""return [...document.querySelectorAll("article table")].map(t => {
+            const box = t.closest(".pst-scrollable-table-container, .table-wrapper") || t.parentElement;
+            return {wide: t.scrollWidth - box.clientWidth,
+                    rows: [...t.querySelectorAll("tbody tr")].map(r => r.getBoundingClientRect().height)};
+        });""")
+    finally:
+        browser.driver.set_window_size(previous["width"], previous["height"])
+    assert len(tables) >= 2 and all(t["rows"] for t in tables), tables
+    assert all(t["wide"] <= 1 for t in tables), [t["wide"] for t in tables]
+    tallest = max(h for t in tables for h in t["rows"])
+    assert tallest <= 80, f"a row of the report is {tallest:.0f} px tall"

@@ -68,7 +68,7 @@ def test_a_book_served_from_the_cache_trained_nothing_in_this_build():
     # The former report listed such pages as cached, then added up the runs their kernels trained
     # in an earlier build as "trained in this build".
     states, text = report_text(fake_env({"a": cached_page(), "b": cached_page()}))
-    assert states == ["from the execution cache"] * 2
+    assert states == ["cached"] * 2
     assert "0 s trained in this build (0 training runs)" in text
     assert ("260 s used by pages that came from the execution cache, not run in this build "
             "(1 training run)") in text
@@ -80,7 +80,7 @@ def test_a_run_counts_once_in_what_this_build_did_with_it():
     totals = training_totals(records, STARTED.timestamp())
     assert totals == {TRAINED: (1, 40.0), LOADED: (1, 260.0), NOT_RUN: (0, 0.0)}
     states, text = report_text(fake_env(records))
-    assert states == ["from the execution cache", "executed in this build"]
+    assert states == ["cached", "this build"]
     assert ("40 s trained in this build (1 training run); 260 s loaded from the run cache "
             "(1 training run)") in text
 
@@ -128,3 +128,13 @@ def test_the_runs_table_is_narrow_and_says_each_long_thing_once():
     assert text.count(plan) == 1 and text.count("the page came from the execution cache") == 1
     setups = next(n for n in out if "nnbook-run-setups" in n.get("classes", []))
     assert setups.astext() == f"CPU (AMD EPYC 7763), precision float32; plan: {plan}"
+
+
+def test_the_page_table_says_each_state_in_a_word_and_explains_it_once():
+    env = fake_env({"a": cached_page(commit="0d1212383798abc", dirty=True), "b": fresh_page()})
+    states, text = report_text(env)
+    assert states == ["cached", "this build"]
+    assert text.count("came from the execution cache, computed by an earlier build") == 1
+    assert "0d12123+" in text
+    assert "with uncommitted changes" not in text  # a + after the commit, explained once
+    assert "/.cache/" not in text and "/root" not in text  # no folder of the building machine

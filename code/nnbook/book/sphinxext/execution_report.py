@@ -13,7 +13,7 @@ from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
 
-from nnbook.book.sphinxext.provenance import (build_started, commit_text, executed_at,
+from nnbook.book.sphinxext.provenance import (build_started, executed_at,
                                               executed_in_build, precision_text, seconds_text,
                                               when_text)
 from nnbook.book.sphinxext.provenance import records as page_records
@@ -120,9 +120,19 @@ def _text_para(text: str) -> nodes.paragraph:
     return para
 
 
-def report_tables(env, fromdoc: str) -> list[nodes.Node]:
-    from nnbook.engine.runs import cache_root
+# A page's state in this build, in a word, explained once above the table.
+PAGE_STATES = {True: "this build", False: "cached"}
+PAGE_MEANINGS = {"this build": "executed by this build",
+                 "cached": "its outputs came from the execution cache, computed by an earlier build"}
 
+
+def short_when(timestamp: float | None) -> str:
+    """An execution time as month, day and UTC hour: ``12-04 23:07``."""
+    text = when_text(timestamp)
+    return text if text == "unknown" else text[5:16]
+
+
+def report_tables(env, fromdoc: str) -> list[nodes.Node]:
     records = page_records(env)
     started = build_started(env)
     out: list[nodes.Node] = []
@@ -136,12 +146,16 @@ def report_tables(env, fromdoc: str) -> list[nodes.Node]:
     rows = []
     for docname in reading_order(env, records):
         r = records[docname]
+        commit = (r.get("commit") or "unknown")[:7] + ("+" if r.get("dirty") else "")
         rows.append([page_link(env, fromdoc, docname), seconds_text(r.get("runtime")),
-                     "executed in this build" if executed_in_build(r, started)
-                     else "from the execution cache",
-                     when_text(executed_at(r)), commit_text(r),
+                     PAGE_STATES[executed_in_build(r, started)],
+                     short_when(executed_at(r)), commit,
                      "yes" if r.get("succeeded") else "no"])
-    out.append(table(["Page", "Execution time", "Cache state", "Executed", "Commit", "Succeeded"],
+    out.append(_text_para(
+        "Ran: " + "; ".join(f"{word}, {meaning}" for word, meaning in PAGE_MEANINGS.items())
+        + ". Executed: the time in UTC. Commit: the commit the page was executed from, with a + "
+        "when the working tree had uncommitted changes."))
+    out.append(table(["Page", "Time", "Ran", "Executed", "Commit", "Succeeded"],
                       rows, classes=["nnbook-exec-table"]))
     pages = page_totals(records, started)
     (fresh, fresh_s), (cached, cached_s) = pages[True], pages[False]
@@ -190,7 +204,7 @@ def report_tables(env, fromdoc: str) -> list[nodes.Node]:
     else:
         out.append(_text_para("No page of this build used the training cache."))
     out.append(_text_para(
-        f"Training runs are cached in {cache_root()} (set NNBOOK_CACHE to move it); a run is "
+        "Training runs are kept in the run store (NNBOOK_CACHE sets its folder); a run is "
         "redone when its model code, hyperparameters, data, PyTorch version or device type "
         "change."))
     return out
