@@ -80,13 +80,18 @@ def tiny_book(tmp_path: Path) -> Path:
     return book
 
 
-def test_a_cell_that_raises_fails_the_build_with_its_traceback(tinylib, tmp_path):
+def build_with_other_page(tmp_path, code: str) -> tuple[subprocess.CompletedProcess, str]:
+    """The tiny book with a page that runs fine and another whose one cell is ``code``, built:
+    the result and its whole log."""
     book = tiny_book(tmp_path)
     (book / "uses.md").write_text(PAGE.format(title="Uses", code="print('fine')"))
-    (book / "other.md").write_text(PAGE.format(
-        title="Other", code="def broken():\n    return 1 / 0\n\nbroken()"))
+    (book / "other.md").write_text(PAGE.format(title="Other", code=code))
     result = run_build(book, tmp_path / "out", {**os.environ, "PYTHONPATH": str(tmp_path / "lib")})
-    log = result.stdout + result.stderr
+    return result, result.stdout + result.stderr
+
+
+def test_a_cell_that_raises_fails_the_build_with_its_traceback(tinylib, tmp_path):
+    result, log = build_with_other_page(tmp_path, "def broken():\n    return 1 / 0\n\nbroken()")
     assert result.returncode != 0
     assert "ZeroDivisionError" in log and "broken()" in log  # the traceback, not just a verdict
 
@@ -207,12 +212,7 @@ def test_only_what_changed_re_executes_and_the_whole_book_stays_strict(tinylib, 
 
 
 def test_a_cell_that_is_not_python_stops_the_build_naming_page_and_cell(tinylib, tmp_path):
-    book = tiny_book(tmp_path)
-    (book / "uses.md").write_text(PAGE.format(title="Uses", code="print('fine')"))
-    (book / "other.md").write_text(PAGE.format(
-        title="Other", code="from tinylib.alpha import (MESSAGE,\nprint(MESSAGE)"))
-    result = run_build(book, tmp_path / "out", {**os.environ, "PYTHONPATH": str(tmp_path / "lib")})
-    log = result.stdout + result.stderr
+    result, log = build_with_other_page(tmp_path, "from tinylib.alpha import (MESSAGE,\nprint(MESSAGE)")
     assert result.returncode != 0
     assert "other.md: code cell 1 (line 14) cannot be read as Python" in log, log[-3000:]
     assert "other" not in executed(log)

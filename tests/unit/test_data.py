@@ -40,16 +40,21 @@ def test_extracted_and_recompressed_copies_verify_by_content(tiny):
     assert recompressed.checksum == extracted.checksum  # content, not packaging
 
 
+def refused_load(tiny, monkeypatch, error: type[Exception]) -> str:
+    """Load with downloads allowed (and failing if tried): the ``error`` it must raise, as text."""
+    monkeypatch.setattr(datasets, "_download", no_download)
+    with pytest.raises(error) as err:
+        datasets.load(tiny.spec, download=True)
+    return str(err.value)
+
+
 def test_a_truncated_file_in_nnbook_data_stops_loading_and_is_left_as_it_was(tiny, monkeypatch):
     tiny.write(tiny.system)  # a good copy that a silent fallback would take
     tiny.write(tiny.chosen)
     bad = tiny.chosen / "t10k-labels-idx1-ubyte.gz"
     tiny.truncate(bad)
     before = tiny.snapshot(bad)
-    monkeypatch.setattr(datasets, "_download", no_download)
-    with pytest.raises(datasets.DataFolderError) as err:
-        datasets.load(tiny.spec, download=True)
-    message = str(err.value)
+    message = refused_load(tiny, monkeypatch, datasets.DataFolderError)
     assert f"{bad}: truncated gzip file" in message
     assert "put the original there: t10k-labels-idx1-ubyte.gz (MD5 " in message
     assert f"unset NNBOOK_DATA to use the system copy at {tiny.system}" in message
@@ -137,10 +142,7 @@ def test_without_nnbook_data_a_bad_file_is_named_and_never_downloaded_over(tiny,
     corrupt[-12] ^= 0xFF  # a flipped bit: the gzip trailer's CRC no longer matches
     bad.write_bytes(bytes(corrupt))
     before = tiny.snapshot(bad)
-    monkeypatch.setattr(datasets, "_download", no_download)
-    with pytest.raises(datasets.DataError) as err:
-        datasets.load(tiny.spec, download=True)
-    message = str(err.value)
+    message = refused_load(tiny, monkeypatch, datasets.DataError)
     assert f"{bad}: damaged gzip file" in message
     assert f"system copy {tiny.system}: not found" in message  # every place looked at
     assert "a download would overwrite them" in message

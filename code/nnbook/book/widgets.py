@@ -54,6 +54,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from nnbook.book.mime import json_output, priority_overrides
+
 MIME = "application/vnd.nnbook.widget+json"
 DTYPES = ("float64", "float32", "float16", "uint8", "int32")
 
@@ -215,21 +217,18 @@ class WidgetMimeRenderer:
     widget's item carries its own fallback (``"fallback": {"png", "sentence"}``); the site's HTML
     leaves it out."""
 
-    mime_priority_overrides: ClassVar[list[tuple[str, str, int]]] = [
-        ("html", MIME, 25),  # ahead of text/html (30) and image/png
-        ("latex", MIME, 15),  # ahead of image/png (20)
-    ]
+    mime_priority_overrides: ClassVar[list[tuple[str, str, int]]] = priority_overrides(MIME)
 
     @staticmethod
     def handle_mime(renderer, data, inline):
-        if data.mime_type != MIME or inline:
+        widget = json_output(data, inline, MIME)
+        if widget is None:
             return None
         from docutils import nodes
         from myst_nb.core.render import MimeData
 
         from nnbook.book.sphinxext.plotly_render import output_id
 
-        widget = data.content if isinstance(data.content, dict) else json.loads(data.string)
         fallback = widget.get("fallback", {})
         builder = renderer.renderer.sphinx_env.app.builder
         if builder.format == "html":

@@ -18,6 +18,8 @@ import re
 
 from docutils import nodes
 
+from nnbook.book.mime import json_output, priority_overrides
+
 MIME = "application/vnd.plotly.v1+json"
 CONFIG = {"displaylogo": False, "responsive": True,
           # no buttons that upload to a cloud service: the book works offline and shares nothing
@@ -82,16 +84,13 @@ def output_id(prefix: str, renderer, data) -> str:
 class PlotlyMimeRenderer:
     """MyST-NB mime render plugin for ``application/vnd.plotly.v1+json``."""
 
-    mime_priority_overrides = [
-        ("html", MIME, 25),  # ahead of text/html (30)
-        ("latex", MIME, 15),  # ahead of image/png (20)
-    ]
+    mime_priority_overrides = priority_overrides(MIME)
 
     @staticmethod
     def handle_mime(renderer, data, inline):
-        if data.mime_type != MIME or inline:
+        fig = json_output(data, inline, MIME)
+        if fig is None:
             return None
-        fig = data.content if isinstance(data.content, dict) else json.loads(data.string)
         builder = renderer.renderer.sphinx_env.app.builder
         if builder.format == "html":
             div_id = output_id("plotly", renderer, data)
