@@ -9,6 +9,7 @@ from sphinx.errors import ExtensionError
 
 from nnbook.book.sphinxext.fingerprints import (FINGERPRINT_MARK, CodeCell, cell_imports,
                                                 code_cells, fingerprint_cell)
+from nnbook.book.definitions import reached_digests
 from nnbook.engine.sources import closure
 from page_text import FRONT_MATTER
 
@@ -87,16 +88,19 @@ def test_pages_that_are_not_notebooks_have_no_cells():
     assert code_cells("# Glossary\n\n```{code-cell}\nimport os\n```\n") == []
 
 
-def test_the_fingerprint_holds_the_device_type_and_the_module_code(tinylib):
-    modules = page_modules(PAGE)
-    first = fingerprint_cell(modules, "cpu")
+def test_the_fingerprint_holds_the_device_type_and_the_code_the_page_runs(tinylib):
+    def digests() -> dict[str, str]:
+        return reached_digests(["from tinylib.alpha import MESSAGE\nprint(MESSAGE)"], ["tinylib"])
+
+    first = fingerprint_cell(digests(), "cpu")
     assert FINGERPRINT_MARK in first and ":tags: [remove-cell]" in first
     assert "# device cpu" in first
-    assert fingerprint_cell(modules, "cuda") != first
-    assert fingerprint_cell(modules, "cpu") == first
+    assert "# tinylib.beta " in first
+    assert fingerprint_cell(digests(), "cuda") != first
+    assert fingerprint_cell(digests(), "cpu") == first
 
     beta = tinylib / "beta.py"
     beta.write_text("# what the page prints\nMESSAGE = 'first'  # for now\n")
-    assert fingerprint_cell(modules, "cpu") == first  # a comment re-executes nothing
+    assert fingerprint_cell(digests(), "cpu") == first  # a comment re-executes nothing
     beta.write_text("MESSAGE = 'second'\n")
-    assert fingerprint_cell(modules, "cpu") != first
+    assert fingerprint_cell(digests(), "cpu") != first

@@ -1,19 +1,21 @@
-"""Page fingerprints: a page re-executes when the code it runs, the device or the planning mode
-changes.
+"""Page fingerprints: a page re-executes when the code it can run, the device or the planning
+mode changes.
 
 MyST-NB's execution cache is keyed on a page's code cells alone, so a change to a library module
 would leave stale outputs. Before a page is parsed (``source-read``), its code cells are read as
-myst-nb reads them (options apart, IPython magics turned into calls) and parsed, the imports of
-the tracked packages (``nnbook_tracked_packages``) are followed transitively
-(:mod:`nnbook.engine.sources`), and a hidden code cell is appended that holds the device type the
-build runs on, the planning mode (``NNBOOK_PLAN``) where the page trains, and a digest of each
-module's normalised source. A code change in a module, another device or another planning mode
-changes that cell, so the page re-executes; an edited comment does not, and pages that do not
-import the module stay cached. The modules are also declared as the page's dependencies, and the
-device type and the planning mode are configuration values, so Sphinx re-reads the page.
+myst-nb reads them (options apart, IPython magics turned into calls) and parsed, and a hidden code
+cell is appended that holds the device type the build runs on, the planning mode
+(``NNBOOK_PLAN``) where the page trains, and, for each module of the tracked packages
+(``nnbook_tracked_packages``) the page imports directly or transitively, a digest of the
+definitions the page can reach there and of what the module runs when imported
+(:mod:`nnbook.book.definitions`). A change to code the page can run, another device or another
+planning mode changes that cell, so the page re-executes; an edited comment does not, nor a
+function the page cannot reach, and pages that do not import the module stay cached. The modules
+are also declared as the page's dependencies, and the device type and the planning mode are
+configuration values, so Sphinx re-reads the page (re-reading is cheap; executing is not).
 
 The provenance cells (:mod:`nnbook.book.sphinxext.provenance`) are added here too, because they
-run in the kernel: the modules they import count in the fingerprint like the page's own.
+run in the kernel: the code they reach counts in the fingerprint like the page's own.
 
 A cell that is not valid Python stops the build, naming its page and cell; so does asking for a
 device that is not there (``NNBOOK_DEVICE=cuda`` without CUDA), before any page executes.
@@ -21,6 +23,7 @@ device that is not there (``NNBOOK_DEVICE=cuda`` without CUDA), before any page 
 
 from __future__ import annotations
 
+import ast
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +33,9 @@ from myst_nb.core.read import (MystMetadataParsingError, is_myst_markdown_notebo
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
+from nnbook.book.definitions import reached_digests
 from nnbook.book.sphinxext import provenance
-from nnbook.engine.sources import closure, imports_in_source, module_digests
+from nnbook.engine.sources import closure, imports_in_source
 
 FINGERPRINT_MARK = "# nnbook dependency fingerprint"
 TRAINING_MODULES = {"nnbook.engine.runs", "nnbook.engine.plan"}  # a page importing them trains
@@ -89,18 +93,32 @@ def cell_imports(cell: CodeCell, page: str) -> set[str]:
         modname=__name__)
 
 
-def fingerprint_cell(modules: dict[str, Path], device_type: str, plan_mode: str | None = None,
+def fingerprint_cell(digests: dict[str, str], device_type: str, plan_mode: str | None = None,
                      ) -> str:
-    """A hidden MyST code cell whose source changes whenever the code of one of ``modules``
-    changes (comments and layout aside), the build moves to another device type, or, for a page
-    that trains (``plan_mode`` given), the planning mode changes."""
-    lines = [f"{FINGERPRINT_MARK}: re-executes this page when a module it uses changes.",
+    """A hidden MyST code cell whose source changes whenever one of the module ``digests``
+    (:func:`nnbook.book.definitions.reached_digests`) changes, the build moves to another device
+    type, or, for a page that trains (``plan_mode`` given), the planning mode changes."""
+    lines = [f"{FINGERPRINT_MARK}: re-executes this page when code it can run changes.",
              f"# device {device_type}"]
     if plan_mode is not None:
         lines.append(f"# plan {plan_mode}")
-    lines += [f"# {name} {digest}"
-              for name, digest in module_digests(modules, docstrings=True).items()]
+    lines += [f"# {name} {digest}" for name, digest in digests.items()]
     return "\n\n" + provenance.hidden_cell("\n".join(lines))
+
+
+def page_sources(cells: list[CodeCell], page: str) -> list[str]:
+    """The Python the kernel runs for each cell that compiles (see :func:`cell_imports`, which
+    stops the build on any other)."""
+    sources = []
+    for cell in cells:
+        cell_imports(cell, page)
+        source = python_source(cell.source)
+        try:
+            ast.parse(source)
+        except SyntaxError:
+            continue  # tagged raises-exception: it runs nothing
+        sources.append(source)
+    return sources
 
 
 def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
@@ -112,17 +130,17 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
         return
     tracked = list(app.config.nnbook_tracked_packages)
     page = os.path.relpath(path, app.srcdir)
-    names = set().union(*(cell_imports(cell, page) for cell in cells))
+    sources = page_sources(cells, page)
+    names = set().union(*(imports_in_source(cell_source) for cell_source in sources))
     trains = bool(TRAINING_MODULES & set(closure(names, tracked)))
     text, added = provenance.add_cells(text, cells[0].line, trains)
-    for cell_source in added:  # they run in the kernel too
-        names |= imports_in_source(cell_source)
-    modules = closure(names, tracked)
+    sources += added  # they run in the kernel too
+    digests = reached_digests(sources, tracked)
     # The added cells' text lives in provenance.py: a change there must re-read the page.
-    for module_path in [*modules.values(), Path(provenance.__file__)]:
+    for module_path in [*closure(digests, tracked).values(), Path(provenance.__file__)]:
         app.env.note_dependency(str(module_path))
     plan_mode = app.config.nnbook_plan_mode if trains else None
-    source[0] = text.rstrip("\n") + fingerprint_cell(modules, app.config.nnbook_device_type,
+    source[0] = text.rstrip("\n") + fingerprint_cell(digests, app.config.nnbook_device_type,
                                                      plan_mode)
 
 
