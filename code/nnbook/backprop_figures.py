@@ -34,6 +34,8 @@ def cosine_figure(cosines: dict[str, dict[int, torch.Tensor]], *, title: str | N
                                  legendgroup=name, line=dict(color=colour, width=2),
                                  hovertemplate="m = %{x}<br>median cosine %{y:.2f}"
                                  "<extra></extra>"))
-    fig.update_xaxes(title_text="minibatch size m", type="log")
+    # A tick at each batch size drawn (1, 2, 5, 10, ...), not plotly's labels inside decades.
+    fig.update_xaxes(title_text="minibatch size m", type="log", tickmode="array",
+                     tickvals=[int(m) for m in sizes], ticktext=[str(int(m)) for m in sizes])
     fig.update_yaxes(title_text="cosine with the full gradient", range=[-1.05, 1.05])
     return style(fig, title=title, height=height)

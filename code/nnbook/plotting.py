@@ -35,7 +35,7 @@ def surface_colours(colorbar_title: str) -> dict:
                 colorbar=dict(title=dict(text=colorbar_title, side="right"), thickness=14))
 
 # What a figure needs to stay whole in a phone's column (about 350 px wide).
-TITLE_CHARS = 42  # a title's line at TITLE_SIZE fits in 350 px
+TITLE_CHARS = 36  # a title line at TITLE_SIZE fits 300 px: a phone, in a "Going deeper" box
 TITLE_SIZE = 16
 TITLE_LINE = 21  # px per line of the title
 MODEBAR = 36  # px kept free at the top for plotly's mode bar (28 px tall at 2 px from the top)
@@ -52,6 +52,26 @@ def wrap_title(text: str, width: int = TITLE_CHARS) -> str:
     wraps a title: a long one is cut off at both sides on a phone). Existing breaks are kept."""
     return "<br>".join("<br>".join(textwrap.wrap(line, width)) or line
                        for line in text.split("<br>"))
+
+
+SUBPLOT_TITLE_SIZE = 13
+# On a phone the plots take about three quarters of a figure's 350 px, shared by a row's panels.
+SUBPLOT_TITLE_CHARS = int(TITLE_CHARS * 0.75 * TITLE_SIZE / SUBPLOT_TITLE_SIZE)
+
+
+def _subplot_titles(fig: go.Figure) -> list:
+    return [a for a in fig.layout.annotations if a.yref == "paper" and a.y is not None
+            and a.yanchor == "bottom" and a.text and a.xref == "paper"]
+
+
+def wrap_subplot_titles(fig: go.Figure) -> None:
+    """Subplot titles at a smaller size, each wrapped to the share of a phone's width that its
+    row's panels leave it, so that neighbouring titles never run into each other."""
+    titles = _subplot_titles(fig)
+    for a in titles:
+        in_row = sum(1 for b in titles if abs(b.y - a.y) < 1e-9)
+        a.text = wrap_title(a.text, max(10, SUBPLOT_TITLE_CHARS // in_row))
+        a.font.size = SUBPLOT_TITLE_SIZE
 
 
 def title_y(text: str, height: int) -> float:
@@ -101,6 +121,7 @@ def style(fig: go.Figure, *, title: str | None = None, width: int | None = None,
             frame.layout.title.y = title_y(frame.layout.title.text, height)
         lines = max((f.layout.title.text.count("<br>") + 1 for f in titled), default=1)
         # make_subplots writes the subplots' titles as annotations just above the plots
+        wrap_subplot_titles(fig)
         above = max((a.text.count("<br>") + 1 for a in fig.layout.annotations
                      if a.yref == "paper" and a.y is not None and a.y >= 1
                      and a.yanchor == "bottom" and a.text), default=0)

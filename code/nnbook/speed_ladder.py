@@ -228,7 +228,7 @@ class Trainer:
                 continue
             order = order.to(self.device)
             for i in range(0, len(order), size):
-                idx = order[i:i + size]  # a batch is a slice: no per-item work
+                idx = order[i:i + size]  # a slice: no per-item work
                 yield self.state.X[idx], self.state.y[idx]
 
     def step(self, X: torch.Tensor, y: torch.Tensor,

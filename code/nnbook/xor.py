@@ -194,7 +194,7 @@ def lecture_sgd(model: torch.nn.Module, loss_fn, dataset: Dataset,
                 batch_size: int = 10, sampler: Sampler | None = None) -> None:
     """The lecture's loop for the XOR network, with its defaults.
 
-    ``sampler`` replaces the loader's own shuffling (see :class:`EngineOrder`).
+    ``sampler`` replaces the loader's shuffling (see :class:`EngineOrder`).
     """
     loader = DataLoader(dataset, batch_size=batch_size,
                         shuffle=sampler is None, sampler=sampler)

@@ -95,6 +95,10 @@ const defects = figures.flatMap(gd => {
     if (visible(title) && overlap(box(modebar), box(title))) found.push("mode bar over the title");
     if (visible(legend) && overlap(box(modebar), box(legend))) found.push("mode bar over the legend");
   }
+  const notes = [...gd.querySelectorAll("g.annotation")].filter(visible);
+  notes.forEach((a, i) => notes.slice(i + 1).forEach(b => {
+    if (overlap(box(a), box(b))) found.push(`"${a.textContent}" runs into "${b.textContent}"`);
+  }));
   const plot = gd._fullLayout._size.w;
   if (plot < 0.55 * figure.width) found.push(`${Math.round(plot)} px of plot in ${Math.round(figure.width)} px`);
   return found.map(f => `${name.replace(/<[^>]+>/g, " ").slice(0, 60)}: ${f}`);

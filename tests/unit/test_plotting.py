@@ -165,3 +165,18 @@ def test_the_data_stands_out_from_the_surface_at_its_own_class_end():
         if on_surface < 3 or outline < 3 or not trace.marker.line.width:
             found[trace.name] = (round(on_surface, 2), round(outline, 2))
     assert not found, f"marker against its class's end of the surface, and its outline: {found}"
+
+
+def test_subplot_titles_are_wrapped_to_their_share_of_a_phone():
+    from plotly.subplots import make_subplots
+
+    from nnbook.plotting import SUBPLOT_TITLE_CHARS, SUBPLOT_TITLE_SIZE, style
+
+    names = ("the lecture's rate, 0.5, seed 0", "the book's rate, 0.05, seed 0", "a third panel")
+    fig = style(make_subplots(rows=1, cols=3, subplot_titles=names), title="Three panels")
+    titles = [a for a in fig.layout.annotations if a.yanchor == "bottom"]
+    assert [t.text.replace("<br>", " ") for t in titles] == list(names)  # only wrapped
+    assert all(len(line) <= SUBPLOT_TITLE_CHARS // 3 for t in titles
+               for line in t.text.split("<br>"))
+    assert all(t.font.size == SUBPLOT_TITLE_SIZE for t in titles)
+    assert fig.layout.margin.t > style(make_subplots(rows=1, cols=3), title="x").layout.margin.t

@@ -370,7 +370,8 @@ def train_step(state: TrainState, X: torch.Tensor,
     # runs eagerly, where a new shape would cost a second compile.
     full = len(X) == state.config.batch_size
     model = state.step_model if full else state.model
-    with torch.autocast(state.device.type, dtype=state.cast or torch.bfloat16,
+    with torch.autocast(state.device.type,
+                        dtype=state.cast or torch.bfloat16,
                         enabled=state.cast is not None):
         y_hat = model(X)
     # The loss in the model's precision: a bfloat16 sum loses digits.
