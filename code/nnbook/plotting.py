@@ -50,7 +50,7 @@ SUBPLOT_TITLE = 22  # px more at the top for each line of the subplots' titles
 def wrap_title(text: str, width: int = TITLE_CHARS) -> str:
     """A title broken into lines of at most ``width`` characters with ``<br>`` (plotly never
     wraps a title: a long one is cut off at both sides on a phone). Existing breaks are kept."""
-    return "<br>".join("<br>".join(textwrap.wrap(line, width)) or line
+    return "<br>".join("<br>".join(textwrap.wrap(line, width, break_on_hyphens=False)) or line
                        for line in text.split("<br>"))
 
 
