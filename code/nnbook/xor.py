@@ -191,7 +191,8 @@ class EngineOrder(Sampler[int]):
 
 def lecture_sgd(model: torch.nn.Module, loss_fn, dataset: Dataset,
                 l2reg: float = 1e-5, lr: float = 1.0, nepochs: int = 200,
-                batch_size: int = 10, sampler: Sampler | None = None) -> None:
+                batch_size: int = 10,
+                sampler: Sampler | None = None) -> None:
     """The lecture's loop for the XOR network, with its defaults.
 
     ``sampler`` replaces the loader's shuffling (see :class:`EngineOrder`).

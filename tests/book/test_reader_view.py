@@ -280,4 +280,4 @@ def test_the_execution_report_fits_the_column_in_short_rows(built_book, browser)
     assert len(tables) >= 2 and all(t["rows"] for t in tables), tables
     assert all(t["wide"] <= 1 for t in tables), [t["wide"] for t in tables]
     tallest = max(h for t in tables for h in t["rows"])
-    assert tallest <= 80, f"a row of the report is {tallest:.0f} px tall"
+    assert tallest <= 100, f"a row of the report is {tallest:.0f} px tall"  # 3 lines at most
