@@ -32,6 +32,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnbook.book import reading
+
 SLIDE_TAGS = ("slide", "slide-code")
 DECK_WIDTH, DECK_HEIGHT = 1280, 800
 # A figure on a slide keeps its own height up to this many pixels, so a title fits above it.
@@ -116,10 +118,9 @@ def _plain(markdown: str) -> str:
 
 
 def page_title(page: Path) -> str:
-    for line in page.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# "):
-            return _plain(line[2:])
-    return page.stem
+    """The page's title as the site shows it (its ``#`` heading, read by
+    :func:`nnbook.book.reading.page_title`), or its file name when it has none."""
+    return _plain(reading.page_title(page.read_text(encoding="utf-8"))) or page.stem
 
 
 def source_sections(page: Path) -> list[Section]:
