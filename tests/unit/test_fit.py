@@ -97,9 +97,9 @@ def test_float64_models_are_never_autocast():
     assert autocast_dtype(SmallCNN(), Plan(precision="bfloat16")) is torch.bfloat16
 
 
-def test_bfloat16_is_a_candidate_only_for_float32_image_batches(monkeypatch):
+def test_bfloat16_is_a_candidate_only_for_float32_image_batches_where_it_is_native(monkeypatch):
     images, flat = torch.zeros(2, 1, 28, 28), torch.zeros(2, 784)
-    monkeypatch.setattr(training, "autocast_bf16", lambda device: True)
+    monkeypatch.setattr(training, "bf16_supported", lambda device: True)
     space = plan_space(SmallCNN(), images, CPU)
     assert space.precisions == ("float32", "bfloat16") and space.channels_last == (True, False)
     flat_space = plan_space(nn.Linear(784, 10), flat, CPU)  # toy dense data: exact float32
@@ -108,7 +108,7 @@ def test_bfloat16_is_a_candidate_only_for_float32_image_batches(monkeypatch):
     requested = plan_space(SmallCNN(), images, CPU, "float32")
     assert requested.precisions == ("float32",) and requested.requested == ("precision",)
     assert plan_space(nn.Linear(784, 10), flat, CPU, "bfloat16").precisions == ("bfloat16",)
-    monkeypatch.setattr(training, "autocast_bf16", lambda device: False)
+    monkeypatch.setattr(training, "bf16_supported", lambda device: False)
     assert plan_space(SmallCNN(), images, CPU).precisions == ("float32",)
 
 

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from nnbook.engine import device
 from nnbook.engine import plan as planning
 from nnbook.engine.fit import Callback, TrainConfig, fit, plan_for, prepare
 from nnbook.engine.plan import Plan, PlanStore, Problem, Space, choose_plan, plan_text
@@ -125,11 +126,17 @@ def test_another_machine_torch_or_problem_measures_again(plans, other):
     assert len(list(plans.root.glob("*.json"))) == 2
 
 
-def test_the_machine_is_the_device_and_the_torch_version(monkeypatch):
-    before = planning.machine_id(CPU)
-    assert before["device"].startswith("CPU (") and before["torch"] == torch.__version__
-    monkeypatch.setattr(torch, "__version__", "0.0.1")
-    assert planning.machine_id(CPU) != before
+def test_a_plan_measured_on_another_kind_of_cpu_is_measured_again(plans, monkeypatch):
+    """A store copied from a machine whose CPU has the same name but another capability (a Zen 4
+    with AVX-512 against a Zen 3, or the same CPU under ATEN_CPU_CAPABILITY=avx2) is not used."""
+    here = device.machine_identity(CPU)
+    choose(plans, machine=here)
+    elsewhere = {**here, "capability": "AVX512" if here["capability"] != "AVX512" else "AVX2"}
+    # The other machine's plan, stored under its own identity: copied into this store.
+    plan, steps, _ = choose(plans, machine=elsewhere)
+    assert plan.how == "measured" and steps.made
+    plan, steps, _ = choose(plans, machine=here)
+    assert plan.how == "stored" and not steps.made
 
 
 def test_measure_mode_measures_again(plans):
@@ -373,3 +380,46 @@ def test_the_compilers_notes_stay_out_of_a_pages_output_while_compiling():
     with quiet_compiler():
         assert not inductor.isEnabledFor(logging.WARNING)
     assert inductor.level == before
+
+
+def test_one_slow_step_does_not_make_a_candidate_hopeless(plans):
+    """The second thread's first timed step is slow (its pool wakes up, another process takes the
+    core a moment), its later steps twice as fast as one thread's: it is timed over enough steps
+    to win."""
+    clock = FakeClock()
+    timed = {}
+
+    def make_step(plan: Plan):
+        calls = [0]
+
+        def step():
+            calls[0] += 1
+            timed[plan.threads] = calls[0]
+            slow_start = plan.threads == 2 and calls[0] == 2  # the first timed step
+            clock.now += 5.0 if slow_start else (0.5 if plan.threads == 2 else 1.0)
+
+        return step
+
+    space = Space(("float32",), (False,), (1, 2))
+    plan = choose_plan(PROBLEM, space, make_step, steps=10, machine=MACHINE, store=plans,
+                       clock=clock, mode="auto")
+    assert plan.threads == 2
+    assert timed[2] >= 1 + planning.MIN_STEPS  # warm-up and at least MIN_STEPS timed
+
+
+def test_a_hopeless_candidate_still_stops_early(plans):
+    clock = FakeClock()
+    calls = {1: 0, 2: 0}
+
+    def make_step(plan: Plan):
+        def step():
+            calls[plan.threads] += 1
+            clock.now += 1.0 if plan.threads == 1 else 10.0
+
+        return step
+
+    space = Space(("float32",), (False,), (1, 2))
+    plan = choose_plan(PROBLEM, space, make_step, steps=10, machine=MACHINE, store=plans,
+                       clock=clock, mode="auto")
+    assert plan.threads == 1
+    assert calls[2] == 1 + planning.MIN_STEPS  # a warm-up step and the minimum, no more

@@ -65,57 +65,91 @@ def seeded(seed: int, device: torch.device | None = None) -> Iterator[None]:
         yield
 
 
+# oneDNN's instruction-set caps (ONEDNN_MAX_CPU_ISA) below bfloat16 arithmetic: under one of
+# them, oneDNN emulates bfloat16 even on a processor that has it.
+_ONEDNN_BELOW_BF16 = {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE",
+                      "AVX512_CORE_VNNI"}
+
+
+def _cpu_info() -> dict[str, str]:
+    """The first processor's fields in ``/proc/cpuinfo`` ({} where there is none)."""
+    info: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if not line.strip():
+                    break  # the first processor's block ends here
+                name, _, value = line.partition(":")
+                info[name.strip()] = value.strip()
+    except OSError:
+        pass
+    return info
+
+
+def cpu_capability() -> str:
+    """The vector instructions torch's CPU kernels use here (``AVX2``, ``AVX512``, ...), as
+    torch sees them: ``ATEN_CPU_CAPABILITY`` can lower it."""
+    return torch.backends.cpu.get_cpu_capability()
+
+
 def cpu_has_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX-512 BF16 or AMX), so autocast pays off."""
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    cpu_mod = getattr(torch._C, "_cpu", None)
-    for name in probes:
-        probe = getattr(cpu_mod, name, None)
-        if probe is not None and probe():
-            return True
-    if platform.system() == "Linux":
-        try:
-            with open("/proc/cpuinfo") as f:
-                flags = f.read()
-        except OSError:
-            return False
-        return " avx512_bf16" in flags or " amx_bf16" in flags
-    return False
+    """Whether torch computes bfloat16 natively on this CPU: the processor has AVX-512 BF16 or
+    AMX, and neither torch's capability (``ATEN_CPU_CAPABILITY``) nor oneDNN's
+    (``ONEDNN_MAX_CPU_ISA``) is capped below it. Elsewhere bfloat16 is emulated, many times
+    slower than float32, and the planner does not even time it."""
+    flags = set(_cpu_info().get("flags", "").split())
+    if not flags & {"avx512_bf16", "amx_bf16"}:
+        return False
+    onednn = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
+    return cpu_capability().startswith("AVX512") and onednn not in _ONEDNN_BELOW_BF16
 
 
 def bf16_supported(device: torch.device) -> bool:
-    """Whether ``device`` has native bfloat16 arithmetic (not merely emulated): a fact for
-    reports. Whether bfloat16 autocast is *faster* is measured by the planner
-    (:mod:`nnbook.engine.plan`): on an Intel Xeon with AVX-512 BF16 it gained nothing."""
+    """Whether ``device`` computes bfloat16 natively (not merely emulated). Only then does the
+    planner (:mod:`nnbook.engine.plan`) time bfloat16 autocast; whether it is *faster* is what it
+    measures."""
     if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
+        return torch.cuda.is_bf16_supported(including_emulation=False)
     if device.type == "cpu":
         return cpu_has_bf16()
     return False
 
 
-def autocast_bf16(device: torch.device) -> bool:
-    """Whether torch's autocast can run bfloat16 on ``device`` at all: always on the CPU, on
-    GPUs that support bfloat16. Where it can, the planner times it."""
+def usable_cores() -> int:
+    """The CPUs this process may run on (``taskset`` and containers can give it fewer than the
+    machine has)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def machine_identity(device: torch.device) -> dict:
+    """What a measured speed depends on beyond the code: the device's model, the CPU's model and
+    generation, the instructions torch uses there and whether bfloat16 is native, the cores this
+    process may use and torch's threads, and torch's version. A plan or a measurement made
+    under another identity is never used here."""
+    info = _cpu_info()
+    identity = {"device": device.type, "name": device_name(device),
+                "cpu": " ".join(info.get(k, "") for k in ("vendor_id", "cpu family", "model",
+                                                          "stepping")).strip(),
+                "capability": cpu_capability(),
+                "onednn_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper(),
+                "bf16": bf16_supported(device), "cores": usable_cores(),
+                "threads": torch.get_num_threads(), "torch": torch.__version__}
     if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return device.type == "cpu"
+        props = torch.cuda.get_device_properties(device)
+        identity["gpu"] = f"{props.name}, sm {props.major}.{props.minor}, {props.total_memory}"
+    return identity
 
 
 def device_name(device: torch.device) -> str:
     """A human-readable name: the GPU's model, or the CPU's."""
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    name = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    name = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"CPU ({name}, {os.cpu_count()} cores)"
+    name = _cpu_info().get("model name") or platform.processor() or platform.machine()
+    cores = usable_cores()
+    return f"CPU ({name}, {cores} core{'s' if cores != 1 else ''})"
 
 
 @dataclass(frozen=True)

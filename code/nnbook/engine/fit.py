@@ -54,8 +54,9 @@ import torch
 import torch.nn.functional as F
 
 from nnbook.engine import settings
-from nnbook.engine.device import autocast_bf16, cuda_indices, get_device, seeded
-from nnbook.engine.plan import (Clock, Plan, PlanStore, Problem, Space, choose_plan, machine_id,
+from nnbook.engine.device import (bf16_supported, cuda_indices, get_device, machine_identity,
+                                  seeded)
+from nnbook.engine.plan import (Clock, Plan, PlanStore, Problem, Space, choose_plan,
                                 note_run_speed, thread_counts, using_threads)
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -183,8 +184,9 @@ def autocast_dtype(model: torch.nn.Module, plan: Plan) -> torch.dtype | None:
 def plan_space(model: torch.nn.Module, X: torch.Tensor, device: torch.device,
                precision: str = "auto") -> Space:
     """The candidates for ``model`` on ``X``: bfloat16 autocast only for float32 models on image
-    batches, where autocast supports it on the device (dense toy networks stay exactly float32);
-    the layouts only for images; thread counts only on the CPU."""
+    batches, where the device computes bfloat16 natively (dense toy networks stay exactly
+    float32, and emulated bfloat16, many times slower, is not even timed); the layouts only for
+    images; thread counts only on the CPU."""
     own = str(_model_dtype(model)).removeprefix("torch.")
     images = X.ndim == 4
     requested: tuple[str, ...] = ()
@@ -192,7 +194,7 @@ def plan_space(model: torch.nn.Module, X: torch.Tensor, device: torch.device,
         precisions = (own,)
     elif precision != "auto":
         precisions, requested = (precision,), ("precision",)
-    elif images and autocast_bf16(device):
+    elif images and bf16_supported(device):
         precisions = ("float32", "bfloat16")
     else:
         precisions = ("float32",)
@@ -230,7 +232,7 @@ def plan_for(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: T
     # Dropout in the timed steps draws from torch's generator: leave the caller's as it was.
     with torch.random.fork_rng(devices=cuda_indices(device)):
         return choose_plan(problem, plan_space(model, X, device, config.precision), make_step,
-                           steps=steps, machine=machine_id(device), store=store, clock=clock,
+                           steps=steps, machine=machine_identity(device), store=store, clock=clock,
                            mode=mode)
 
 

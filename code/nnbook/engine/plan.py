@@ -17,8 +17,9 @@ counted) and keeps the fastest (:func:`choose_plan`). The candidates:
 A later candidate replaces an earlier, simpler one only if it is :data:`MARGIN` faster: timing
 noise on a busy machine should not flip a plan, and a plan is part of a run's key.
 
-The plan is stored per machine (:func:`machine_id`: the CPU's model and cores or the GPU's name,
-and the torch version) and problem (:class:`Problem`) as one JSON file under
+The plan is stored per machine (:func:`nnbook.engine.device.machine_identity`: the CPU's model
+and generation, the instructions torch uses and whether bfloat16 is native, the cores and threads,
+the GPU's model, the torch version) and problem (:class:`Problem`) as one JSON file under
 :func:`nnbook.engine.settings.plan_store_root`, and reused with no timing at all. A damaged file is
 reported (the ``nnbook.engine.plan`` logger, :func:`reported_problems`) and measured again; so is
 a well-formed entry that names a choice the planner does not offer for the problem (a thread count
@@ -54,7 +55,6 @@ from typing import Any
 import torch
 
 from nnbook.engine import settings, storage
-from nnbook.engine.device import device_name
 
 FORMAT = 1  # the layout of a stored plan; bump it when the entry changes
 HOWS = ("measured", "stored", "fixed", "requested")
@@ -188,12 +188,6 @@ def plan_text(run: Any) -> str:
 
 
 # --- what a plan is for ------------------------------------------------------------------------
-
-
-def machine_id(device: torch.device) -> dict:
-    """What a plan depends on beyond the problem: the CPU's model and cores (or the GPU's name)
-    and the torch version."""
-    return {"device": device_name(device), "torch": torch.__version__}
 
 
 def machine_load() -> tuple[float, int]:
@@ -365,7 +359,9 @@ def time_steps(step: Callable[[], None], clock: Clock, *, warmup: int = WARMUP_S
                hopeless: float = float("inf")) -> float:
     """The median seconds of one ``step()``, after ``warmup`` untimed ones: at least
     :data:`MIN_STEPS` timed, more for tiny steps, until :data:`MIN_TIMED_S` add up. A candidate
-    whose fastest step is slower than ``hopeless`` seconds cannot win: it stops early."""
+    whose median over those first :data:`MIN_STEPS` steps is slower than ``hopeless`` seconds
+    cannot win: it stops there. (One slow step proves nothing: a thread pool waking up, another
+    process taking the core for a moment.)"""
     for _ in range(warmup):
         step()
     times: list[float] = []
@@ -373,7 +369,7 @@ def time_steps(step: Callable[[], None], clock: Clock, *, warmup: int = WARMUP_S
         start = clock()
         step()
         times.append(clock() - start)
-        if min(times) > hopeless:
+        if len(times) >= MIN_STEPS and statistics.median(times) > hopeless:
             break
     return statistics.median(times)
 
