@@ -26,7 +26,7 @@ The last two lines printed are
 
 Run it from the repository root on an otherwise idle machine: ``.venv/bin/python
 benchmarks/train_speed.py`` (``--help`` for options; ``--throughput-only`` skips the
-time-to-accuracy runs; ``--ablation SECONDS`` also measures every rung of the chapter's ladder,
+time-to-accuracy runs; ``--ablation IMAGES`` also measures every rung of the chapter's ladder,
 uncached; ``NNBOOK_PLAN=fixed`` replaces the planner's choice by the fixed plan: float32,
 channels-last, eager, torch's threads). It takes a few minutes on an idle 2-core CPU.
 """
@@ -49,7 +49,7 @@ from nnbook.engine.data import load_fashion_mnist, torchvision_root
 from nnbook.engine.device import describe, get_device
 from nnbook.engine.fit import TrainState, fit, plan_for, prepare, train_step
 from nnbook.engine.tensor_data import TensorData
-from nnbook.speed_ladder import AblationConfig, Trainer, ladder, run_ablation
+from nnbook.speed_ladder import AblationConfig, Trainer, ladder_for, run_ablation
 from nnbook.models import FASHION_CONFIG, LECTURE_FASHION, FashionCNN
 
 TARGET = LECTURE_FASHION["test_accuracy"]  # the lecture's test accuracy after two epochs
@@ -138,8 +138,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads")
     parser.add_argument("--throughput-only", action="store_true",
                         help="skip the (slow) time-to-accuracy runs")
-    parser.add_argument("--ablation", type=float, default=None, metavar="SECONDS",
-                        help="also train every rung of the chapter's ladder for SECONDS each")
+    parser.add_argument("--ablation", type=int, default=None, metavar="IMAGES",
+                        help="also measure the chapter's ladder, its first rung training IMAGES "
+                             "images (the budget of time for all)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -151,7 +152,7 @@ def main() -> None:
     root = torchvision_root()  # the verified copy, in torchvision's layout
     train_data = datasets.FashionMNIST(root=root, train=True, transform=ToTensor())
     test_data = datasets.FashionMNIST(root=root, train=False, transform=ToTensor())
-    rungs = ladder(LECTURE_FASHION["config"], FASHION_CONFIG)
+    rungs = ladder_for(FashionCNN, data, LECTURE_FASHION["config"], FASHION_CONFIG, device=device)
 
     # 1. Throughput, alternating; each pipeline keeps training its own model between rounds.
     torch.manual_seed(0)
@@ -179,7 +180,7 @@ def main() -> None:
     # 3. The chapter's ladder, one rung at a time.
     if args.ablation:
         for i, m in enumerate(run_ablation(FashionCNN, train_data, data, rungs,
-                                           AblationConfig(budget_s=args.ablation),
+                                           AblationConfig(base_images=args.ablation),
                                            device=device), 1):
             outcome = (f"{m.images_per_second:,.0f} images/s, test accuracy "
                        f"{m.test_accuracy:.2%}" if m.ran else m.note)

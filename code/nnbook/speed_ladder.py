@@ -8,33 +8,36 @@ the one before (:func:`ladder`):
    (torchvision's ``FashionMNIST`` with ``ToTensor``: a PIL image per example), float32, Adam;
 2. the whole data set as one tensor, each batch a slice of it, and the engine's multi-tensor
    Adam update (:func:`nnbook.engine.fit.make_optimizer`);
-3. channels-last memory layout for the images and the model;
-4. bfloat16 autocast, where torch's autocast supports it on the device (every CPU, and GPUs
-   with bfloat16: :func:`nnbook.engine.device.autocast_bf16`); elsewhere this step is skipped,
-   and says so. Whether it pays is what the rung measures (the engine's planner, which decides
-   for the book's runs, measures the same thing: :mod:`nnbook.engine.plan`);
-5. the book's larger batch and its one-cycle schedule.
+3. channels-last memory layout, and
+4. bfloat16 autocast, each where the engine's planner chose it for the book's run on this
+   machine (:mod:`nnbook.engine.plan`); where the plan does without it, the rung is skipped and
+   says so;
+5. the book's recipe: its larger batch, one-cycle schedule and label smoothing, computed exactly
+   as the plan computes the book's run (precision, layout, threads).
 
-Each variant trains from the same initial weights, on the same shuffled order of examples, for
-the same budget of seconds (:class:`AblationConfig`), and is then tested on the whole test set:
-what it measures is images per second, and test accuracy after the same training time. The
-variants take turns, a slice of the budget at a time, so that the machine's load, which moves
-from minute to minute on a shared machine, weighs on all of them alike. Because
-the number of steps a budget allows is not known in advance, the one-cycle schedule runs over
-time (:func:`one_cycle`): at a fraction ``f`` of the budget, the rate is the rate torch's
-``OneCycleLR`` has at a fraction ``f`` of its steps. Every variant's update is the engine's own
-training step (:func:`nnbook.engine.fit.train_step`) on a plan that fixes the variant's precision
-and layout; what differs is where its batches come from, its optimizer, and its schedule.
+**What is measured, and why it does not move with the machine's load.** Two things, apart. Each
+rung's *speed*: throwaway copies train in turns, a slice of a few seconds at a time
+(:func:`measure_speeds`), so that the machine's load weighs on all of them alike; the images per
+second are the median of the turns. And what each rung *learns* in the same time: the budget is
+the time the first rung takes for :attr:`AblationConfig.base_images` images at its measured
+speed, and every rung then trains, from the same initial weights and on the same shuffled order
+of examples, on the number of images its own speed fits into that time (whole batches), and is
+tested on the whole test set. Only the ratios of the speeds decide the images, and a busy
+machine slows every rung alike, so what each network learns is the same arithmetic on a loaded
+machine as on an idle one; the training itself is not timed. A one-cycle schedule spans the
+rung's images: at a fraction ``f`` of them, the rate is the rate torch's ``OneCycleLR`` has at a
+fraction ``f`` of its steps (:func:`one_cycle`). Every update is the engine's own training step
+(:func:`nnbook.engine.fit.train_step`) on a plan that fixes the rung's precision and layout.
 
 What is fastest depends on the machine, so :func:`cached_ablation` keys its stored result on the
-machine (:func:`machine`): the device's name, the CPU's name and cores, torch's threads and
-version. The clock is an argument, so that tests can run the ladder on a fake one.
+machine (:func:`nnbook.engine.device.machine_identity`). The clock is an argument, so that tests
+can run the ladder on a fake one.
 """
 
 from __future__ import annotations
 
 import math
-import os
+import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
@@ -43,8 +46,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from nnbook.engine.device import autocast_bf16, cuda_indices, device_name, get_device, seeded
-from nnbook.engine.fit import TrainConfig, evaluate, prepare, train_step
+from nnbook.engine.device import cuda_indices, get_device, machine_identity, seeded
+from nnbook.engine.fit import TrainConfig, evaluate, plan_for, prepare, train_step
 from nnbook.engine.plan import Plan
 from nnbook.engine.runs import (EntryError, RunRecord, RunStore, code_parts, config_dict,
                                 describe_callable, now)
@@ -63,46 +66,72 @@ class Variant:
     from_loader: bool = True  # DataLoader over one-example-at-a-time items; else tensor slices
     engine_optimizer: bool = False  # the engine's multi-tensor Adam; else torch's default Adam
     channels_last: bool = False
-    bf16: bool = False  # bfloat16 autocast (dropped where the device lacks it natively)
-    one_cycle: bool = False  # the rate follows one cycle over the time budget
+    bf16: bool = False  # bfloat16 autocast
+    one_cycle: bool = False  # the rate follows one cycle over the rung's images
+    label_smoothing: float = 0.0  # the share of each target spread over the other classes
+    threads: int = 0  # CPU threads it computes on; 0: torch's
+    skip: str = ""  # why the rung does not run on this machine; "" where it runs
 
 
-def ladder(lecture: TrainConfig, book: TrainConfig) -> tuple[Variant, ...]:
-    """The five rungs from the lecture's settings to the book's, one change at a time."""
-    loop = Variant("the lecture's loop", lecture.batch_size, lecture.lr)
+def ladder(lecture: TrainConfig, book: TrainConfig, plan: Plan) -> tuple[Variant, ...]:
+    """The five rungs from the lecture's settings to the book's, one change at a time.
+
+    ``plan`` is how the book's run computes on this machine (:func:`nnbook.engine.fit.plan_for`
+    for ``book``): the layout and precision rungs run only where it chose them, the last rung
+    computes as it does, and every rung on its threads. Each rung that runs changes one thing
+    from the last one that ran."""
+    loop = Variant("the lecture's loop", lecture.batch_size, lecture.lr, threads=plan.threads)
     whole = replace(loop, name="one tensor, sliced", from_loader=False, engine_optimizer=True)
-    layout = replace(whole, name="channels-last", channels_last=True)
-    half = replace(layout, name="bfloat16 autocast", bf16=True)
-    book_batch = replace(half, name=f"batch {book.batch_size}, one-cycle",
-                         batch_size=book.batch_size, lr=book.lr,
-                         one_cycle=book.schedule == "onecycle")
-    return loop, whole, layout, half, book_batch
+    layout = replace(whole, name="channels-last", channels_last=True,
+                     skip="" if plan.channels_last else "the engine keeps the contiguous layout here")
+    before_half = layout if plan.channels_last else whole
+    half = replace(before_half, name="bfloat16 autocast", bf16=True,
+                   skip="" if plan.autocast else "the engine keeps float32 here")
+    recipe = replace(half if plan.autocast else before_half,
+                     name=f"batch {book.batch_size}, one-cycle", batch_size=book.batch_size,
+                     lr=book.lr, one_cycle=book.schedule == "onecycle",
+                     label_smoothing=book.label_smoothing, skip="")
+    return loop, whole, layout, half, recipe
+
+
+def ladder_for(model_fn: Callable[[], nn.Module], data: TensorData, lecture: TrainConfig,
+               book: TrainConfig, *, device: torch.device | None = None
+               ) -> tuple[Variant, ...]:
+    """:func:`ladder` on this machine: with the plan the engine computes ``book``'s run of
+    ``model_fn()`` on ``data`` with (measured once, then stored, as for the run itself)."""
+    device = device if device is not None else get_device()
+    with seeded(book.seed, device):  # as the run makes its model; torch's generator is left alone
+        model = model_fn()
+    return ladder(lecture, book, plan_for(model, data.X, data.y, book, device=device))
 
 
 @dataclass(frozen=True)
 class AblationConfig:
-    """How long each variant trains, and what makes the ladder reproducible."""
+    """How the ladder measures: the images that set the budget, the timing, the seed."""
 
-    budget_s: float = 6.0  # seconds of training per variant (five of them: half a minute)
-    rounds: int = 5  # the variants take turns, budget_s / rounds at a time
+    base_images: int = 12_800  # the first rung's training: its time is every rung's budget
+    timing_s: float = 1.5  # seconds of timed training per rung, for its speed
+    rounds: int = 3  # the rungs take turns while timed, timing_s / rounds at a time
     seed: int = 0  # initial weights, order of examples, dropout
-    warmup_steps: int = 3  # untimed steps on a throwaway model: first calls pick kernels
+    warmup_steps: int = 3  # untimed steps before timing: first calls pick kernels
 
     def __post_init__(self):
-        if self.budget_s <= 0 or self.rounds < 1 or self.warmup_steps < 0:
-            raise ValueError("budget_s and rounds must be positive and warmup_steps not "
-                             f"negative: {self}")
+        if (self.base_images < 1 or self.timing_s <= 0 or self.rounds < 1
+                or self.warmup_steps < 0):
+            raise ValueError("base_images, timing_s and rounds must be positive and "
+                             f"warmup_steps not negative: {self}")
 
 
 @dataclass(frozen=True)
 class Measured:
-    """What one variant did in its budget: its speed, and its test accuracy afterwards."""
+    """What one rung did: its speed, the images that speed fits into the budget, and its test
+    accuracy after training on them."""
 
     name: str
     ran: bool  # False: skipped (``note`` says why)
-    images: int  # training images processed within the budget
-    seconds: float  # training time measured by the clock
-    images_per_second: float
+    images: int  # training images: what its speed fits into the budget, in whole batches
+    seconds: float  # how long those images take at its measured speed
+    images_per_second: float  # measured, in turns with the other rungs
     test_accuracy: float | None  # on the whole test set, after training; None if skipped
     batch_size: int
     precision: str  # "float32" or "bfloat16 autocast"
@@ -110,9 +139,9 @@ class Measured:
     note: str = ""
 
     @classmethod
-    def skipped(cls, variant: Variant, why: str) -> Measured:
+    def skipped(cls, variant: Variant) -> Measured:
         return cls(variant.name, False, 0, 0.0, 0.0, None, variant.batch_size, "",
-                   variant.channels_last, why)
+                   variant.channels_last, variant.skip)
 
 
 # --- the schedule --------------------------------------------------------------------------------
@@ -170,15 +199,15 @@ class Trainer:
     Each epoch visits the examples in a new order drawn from ``seed``; the loader-based and the
     tensor-based variants draw the same orders, so they see the same batches. Dropout draws on a
     random state of the trainer's own, seeded by ``seed`` too, so that trainers taking turns do
-    not change each other's draws. A one-cycle schedule spans ``horizon_s`` seconds of training.
+    not change each other's draws. A one-cycle schedule spans ``horizon`` training images.
     """
 
     def __init__(self, variant: Variant, model: nn.Module, items: Dataset, data: TensorData,
-                 *, device: torch.device, seed: int = 0, horizon_s: float | None = None):
-        if variant.one_cycle and not horizon_s:
-            raise ValueError(f"{variant.name}: a one-cycle schedule needs horizon_s, the "
-                             "seconds of training it spans")
-        self.variant, self.device, self.horizon_s = variant, device, horizon_s
+                 *, device: torch.device, seed: int = 0, horizon: int | None = None):
+        if variant.one_cycle and not horizon:
+            raise ValueError(f"{variant.name}: a one-cycle schedule needs horizon, the "
+                             "training images it spans")
+        self.variant, self.device, self.horizon = variant, device, horizon
         self.images, self.seconds = 0, 0.0  # trained so far
         with seeded(seed, device):
             self.rng = _rng_state(device)
@@ -187,10 +216,10 @@ class Trainer:
         # in the variant's layout, with the engine's optimizer; the plan fixes what the engine
         # would otherwise measure. The schedule is the variant's own (see step).
         plan = Plan("bfloat16" if variant.bf16 else "float32", variant.channels_last,
-                    threads=torch.get_num_threads())
-        self.state = prepare(model, data.X, data.y,
-                             TrainConfig(batch_size=variant.batch_size, lr=variant.lr),
-                             device=device, plan=plan)
+                    threads=variant.threads or torch.get_num_threads())
+        config = TrainConfig(batch_size=variant.batch_size, lr=variant.lr,
+                             label_smoothing=variant.label_smoothing)
+        self.state = prepare(model, data.X, data.y, config, device=device, plan=plan)
         if variant.channels_last:  # also where the data are not images, as a loader's are
             self.model.to(memory_format=torch.channels_last)
         if not variant.engine_optimizer:  # the lecture's: torch's default implementation
@@ -242,21 +271,21 @@ class Trainer:
         self.model.train()
         return train_step(self.state, X, y)
 
-    def train(self, *, seconds: float | None = None, images: int | None = None,
+    def train(self, *, images: int | None = None, seconds: float | None = None,
               clock: Clock = time.perf_counter) -> tuple[int, float]:
-        """Train ``seconds`` more on ``clock``, or ``images`` more examples (whichever comes
-        first, when both are given); return the images and seconds of this call. Making a batch
-        is part of the time: that is where a loader spends it."""
+        """Train on ``images`` more examples, or for ``seconds`` more on ``clock`` (whichever
+        comes first, when both are given); return the images and seconds of this call. Making a
+        batch is part of the time: that is where a loader spends it."""
         if seconds is None and images is None:
-            raise ValueError("give seconds, images or both")
+            raise ValueError("give images, seconds or both")
         seen, elapsed = 0, 0.0
-        with torch.random.fork_rng(devices=cuda_indices(self.device)):
+        with torch.random.fork_rng(devices=cuda_indices(self.device)), self.state.running():
             _set_rng_state(self.rng, self.device)
             _sync(self.device)
             start = clock()
             for X, y in self.stream:
-                done = self.seconds + elapsed
-                self.step(X, y, done / self.horizon_s if self.horizon_s else 0.0)
+                done = self.images + seen
+                self.step(X, y, done / self.horizon if self.horizon else 0.0)
                 seen += len(X)
                 _sync(self.device)
                 elapsed = clock() - start
@@ -268,76 +297,90 @@ class Trainer:
         self.seconds += elapsed
         return seen, elapsed
 
-    def measured(self, X_test: torch.Tensor, y_test: torch.Tensor) -> Measured:
-        """What this trainer has done so far, with its model's accuracy on the test set."""
-        _, accuracy = evaluate(self.model, X_test, y_test)
-        v = self.variant
-        return Measured(v.name, True, self.images, self.seconds,
-                        self.images / self.seconds if self.seconds else 0.0, accuracy,
-                        v.batch_size, "bfloat16 autocast" if v.bf16 else "float32",
-                        v.channels_last)
+    def accuracy(self, X_test: torch.Tensor, y_test: torch.Tensor) -> float:
+        """Its model's accuracy on the test set, computed on the trainer's threads."""
+        with self.state.running():
+            return evaluate(self.model, X_test, y_test)[1]
 
 
-NO_BF16 = "skipped: autocast does not support bfloat16 on this device"
+def _make_trainer(variant: Variant, model_fn: Callable[[], nn.Module], items: Dataset,
+                  data: TensorData, config: AblationConfig, *, device: torch.device,
+                  horizon: int | None = None) -> Trainer:
+    """A trainer of ``variant`` from ``model_fn()``'s weights under ``config.seed``: every rung
+    starts from the same network."""
+    with seeded(config.seed, device):
+        model = model_fn()
+    return Trainer(variant, model, items, data, device=device, seed=config.seed,
+                   horizon=horizon)
+
+
+def measure_speeds(model_fn: Callable[[], nn.Module], items: Dataset, data: TensorData,
+                   variants: Sequence[Variant], config: AblationConfig = AblationConfig(), *,
+                   device: torch.device, clock: Clock = time.perf_counter) -> list[float]:
+    """The training images per second of each variant (0 for a skipped one), timed on
+    throwaway copies after ``config.warmup_steps`` untimed steps each. The variants take turns,
+    ``config.rounds`` of them, each ``config.timing_s / config.rounds`` seconds long, so that a
+    change in the machine's load weighs on all alike; a variant's speed is its median turn."""
+    trainers: dict[int, Trainer] = {}
+    for i, variant in enumerate(variants):
+        if variant.skip:
+            continue
+        t = _make_trainer(variant, model_fn, items, data, config, device=device,
+                          horizon=config.base_images)
+        if config.warmup_steps:
+            t.train(images=config.warmup_steps * variant.batch_size)
+        trainers[i] = t
+    turns: dict[int, list[float]] = {i: [] for i in trainers}
+    for _ in range(config.rounds):
+        for i, t in trainers.items():
+            seen, elapsed = t.train(seconds=config.timing_s / config.rounds, clock=clock)
+            turns[i].append(seen / elapsed if elapsed > 0 else math.inf)
+    return [statistics.median(turns[i]) if i in turns else 0.0 for i in range(len(variants))]
+
+
+def images_in_budget(speeds: Sequence[float], variants: Sequence[Variant],
+                     base_images: int) -> list[int]:
+    """The training images of each variant: what its speed fits, in whole batches (at least
+    one), into the time the first variant takes for ``base_images`` at its speed (0 for a
+    skipped variant). Only the ratios of the speeds count."""
+    if not speeds or speeds[0] <= 0:
+        raise ValueError("the first variant must run: its time is the budget")
+    budget_s = base_images / speeds[0]
+    images = []
+    for speed, variant in zip(speeds, variants):
+        batches = max(1, round(budget_s * speed / variant.batch_size)) if speed > 0 else 0
+        images.append(batches * variant.batch_size)
+    return images
 
 
 def run_ablation(model_fn: Callable[[], nn.Module], items: Dataset, data: TensorData,
                  variants: Sequence[Variant], config: AblationConfig = AblationConfig(), *,
-                 device: torch.device | None = None, bf16: bool | None = None,
+                 device: torch.device | None = None,
                  clock: Clock = time.perf_counter) -> list[Measured]:
-    """Every variant trained for the budget and then tested (see the module's docstring).
-
-    The variants take turns: ``config.rounds`` rounds, each giving every variant an equal slice
-    of them alike instead of one. ``bf16`` says whether autocast supports bfloat16 on the device
-    (default: it is asked). Where it does not, the variant that introduces bfloat16 is skipped,
-    and the later ones train without it, as the engine does.
-    """
+    """Every variant's speed, then each trained on the images its speed fits into the budget and
+    tested (see the module's docstring). A variant with a ``skip`` reason is skipped."""
     device = device if device is not None else get_device()
-    bf16 = autocast_bf16(device) if bf16 is None else bf16
     if data.X_test is None or data.y_test is None:
         raise ValueError("the ablation tests every variant: give data with test tensors")
-    trainers: dict[int, Trainer] = {}
-    results: list[Measured | None] = []
-    for i, variant in enumerate(variants):
-        introduces_bf16 = variant.bf16 and (i == 0 or not variants[i - 1].bf16)
-        if introduces_bf16 and not bf16:
-            results.append(Measured.skipped(variant, NO_BF16))
+    if variants[0].skip:
+        raise ValueError(f"the first variant sets the budget and cannot be skipped: {variants[0]}")
+    speeds = measure_speeds(model_fn, items, data, variants, config, device=device, clock=clock)
+    images = images_in_budget(speeds, variants, config.base_images)
+    results = []
+    for variant, speed, n in zip(variants, speeds, images):
+        if variant.skip:
+            results.append(Measured.skipped(variant))
             continue
-        variant = replace(variant, bf16=variant.bf16 and bf16)
-        trainers[i] = trainer(variant, model_fn, items, data, config, device=device)
-        results.append(None)
-    for _ in range(config.rounds):
-        for t in trainers.values():
-            t.train(seconds=config.budget_s / config.rounds, clock=clock)
-    for i, t in trainers.items():
-        results[i] = t.measured(data.X_test, data.y_test)
+        t = _make_trainer(variant, model_fn, items, data, config, device=device, horizon=n)
+        t.train(images=n)
+        results.append(Measured(
+            variant.name, True, n, n / speed, speed, t.accuracy(data.X_test, data.y_test),
+            variant.batch_size, "bfloat16 autocast" if variant.bf16 else "float32",
+            variant.channels_last))
     return results
 
 
-def trainer(variant: Variant, model_fn: Callable[[], nn.Module], items: Dataset,
-            data: TensorData, config: AblationConfig, *, device: torch.device) -> Trainer:
-    """A trainer of ``variant`` for ``config``'s budget, from ``model_fn()``'s weights under
-    ``config.seed``, after a few untimed steps of a throwaway copy (first calls pick kernels)."""
-    def make() -> Trainer:
-        with seeded(config.seed, device):
-            model = model_fn()  # the same initial weights for every variant
-        return Trainer(variant, model, items, data, device=device, seed=config.seed,
-                       horizon_s=config.budget_s)
-
-    if config.warmup_steps:
-        make().train(images=config.warmup_steps * variant.batch_size)
-    return make()
-
-
 # --- the cached ablation -------------------------------------------------------------------------
-
-
-def machine(device: torch.device) -> dict:
-    """What the measurements depend on beyond the code and the data: this machine."""
-    cpu = torch.device("cpu")
-    return {"device": device.type, "name": device_name(device), "cpu": device_name(cpu),
-            "cores": os.cpu_count(), "threads": torch.get_num_threads(),
-            "torch": torch.__version__, "bf16": autocast_bf16(device)}
 
 
 @dataclass
@@ -349,6 +392,11 @@ class Ablation:
     machine: dict
     from_cache: bool
 
+    @property
+    def budget_s(self) -> float:
+        """The training time every rung was given: the first rung's time for its images."""
+        return self.results[0].seconds
+
     def by_name(self, name: str) -> Measured:
         return next(m for m in self.results if m.name == name)
 
@@ -356,22 +404,21 @@ class Ablation:
 def cached_ablation(model_fn: Callable[[], nn.Module], items: Dataset, data: TensorData,
                     variants: Sequence[Variant], config: AblationConfig = AblationConfig(), *,
                     device: torch.device | None = None, store: RunStore | None = None,
-                    this_machine: dict | None = None, bf16: bool | None = None,
+                    this_machine: dict | None = None,
                     clock: Clock = time.perf_counter) -> Ablation:
     """:func:`run_ablation`, or its stored result for this machine, code, data and ladder.
 
-    ``this_machine`` (default :func:`machine`) is part of the key: a measurement is never shown
-    for a machine it was not made on.
+    ``this_machine`` (default :func:`nnbook.engine.device.machine_identity`) is part of the key:
+    a measurement is never shown for a machine it was not made on.
     """
     device = device if device is not None else get_device()
     store = store if store is not None else RunStore()
-    this_machine = this_machine if this_machine is not None else machine(device)
-    bf16 = this_machine["bf16"] if bf16 is None else bf16
+    this_machine = this_machine if this_machine is not None else machine_identity(device)
     key_parts = {**code_parts(model_fn, training_module=__name__),
                  "model_fn": describe_callable(model_fn), "config": config_dict(config),
                  "variants": [config_dict(v) for v in variants], "items": dataset_digest(items),
                  "data": data.checksum, "machine": this_machine, "device": device.type,
-                 "bf16": bf16, "precision": "per variant", "channels_last": "per variant"}
+                 "precision": "per variant", "channels_last": "per variant"}
     names = [v.name for v in variants]
 
     def validate(record: RunRecord) -> None:
@@ -385,7 +432,7 @@ def cached_ablation(model_fn: Callable[[], nn.Module], items: Dataset, data: Ten
 
     def compute(key: str) -> RunRecord:
         results = run_ablation(model_fn, items, data, variants, config, device=device,
-                               bf16=bf16, clock=clock)
+                               clock=clock)
         metrics = {f"{i}_images_per_second": m.images_per_second for i, m in enumerate(results)}
         return RunRecord(name="ablation", key=key, metrics=metrics,
                          wall_time=sum(m.seconds for m in results), device=device.type,

@@ -1,7 +1,7 @@
-"""The training-loops chapter's speed ladder (nnbook.speed_ladder): its schedule against torch's
-OneCycleLR, its batches, its steps against the engine's fit, its speeds read from a fake clock,
-the skipped bfloat16 step, and a stored result that is served again only on the machine that
-measured it."""
+"""The training-loops chapter's speed ladder (nnbook.speed_ladder): its rungs taken from the
+engine's plan, its schedule against torch's OneCycleLR, its batches, its steps against the
+engine's fit, its speeds read from a fake clock, what each rung learns independent of how fast
+the clock runs, and a stored result that is served again only on the machine that measured it."""
 
 import dataclasses
 
@@ -13,14 +13,17 @@ from torch.utils.data import TensorDataset
 
 import nnbook.speed_ladder as speed_ladder
 from nnbook.speed_ladder import (AblationConfig, Trainer, Variant, cached_ablation,
-                                    ladder, machine, one_cycle, run_ablation)
+                                 images_in_budget, ladder, ladder_for, measure_speeds, one_cycle,
+                                 run_ablation)
 from nnbook.engine.fit import TrainConfig, fit
 from nnbook.engine.tensor_data import TensorData
-from nnbook.engine.device import seeded
+from nnbook.engine.device import machine_identity, seeded
 from nnbook.engine.plan import Plan
 
 LECTURE = TrainConfig(num_epochs=2, batch_size=8, lr=1e-3)
-BOOK = TrainConfig(num_epochs=5, batch_size=16, lr=2e-3, schedule="onecycle")
+BOOK = TrainConfig(num_epochs=5, batch_size=16, lr=2e-3, schedule="onecycle", label_smoothing=0.1)
+# How the book's run computes: every step the ladder has, on one thread.
+EVERYTHING = Plan("bfloat16", True, threads=1)
 
 
 class Tiny(nn.Module):
@@ -74,19 +77,56 @@ def test_one_cycle_follows_torchs_one_cycle_schedule():
     assert one_cycle(1.0, 0.1)[0] == pytest.approx(0.1 / 25 / 1e4)
 
 
-def test_each_rung_of_the_ladder_changes_one_thing():
-    rungs = ladder(LECTURE, BOOK)
-    changed = [{f.name for f in dataclasses.fields(Variant) if f.name != "name"
-                and getattr(a, f.name) != getattr(b, f.name)} for a, b in zip(rungs, rungs[1:])]
-    assert changed == [{"from_loader", "engine_optimizer"}, {"channels_last"}, {"bf16"},
-                       {"batch_size", "lr", "one_cycle"}]
-    assert (rungs[0].batch_size, rungs[0].lr) == (8, 1e-3)
-    assert (rungs[-1].batch_size, rungs[-1].lr, rungs[-1].one_cycle) == (16, 2e-3, True)
+def _changes(a: Variant, b: Variant) -> set[str]:
+    return {f.name for f in dataclasses.fields(Variant) if f.name not in ("name", "skip")
+            and getattr(a, f.name) != getattr(b, f.name)}
+
+
+def test_each_rung_that_runs_changes_one_thing_from_the_last_that_ran():
+    for channels_last in (True, False):
+        for precision in ("bfloat16", "float32"):
+            rungs = ladder(LECTURE, BOOK, Plan(precision, channels_last, threads=2))
+            ran = [r for r in rungs if not r.skip]
+            changed = [_changes(a, b) for a, b in zip(ran, ran[1:])]
+            expected = [{"from_loader", "engine_optimizer"}]
+            expected += [{"channels_last"}] if channels_last else []
+            expected += [{"bf16"}] if precision == "bfloat16" else []
+            expected += [{"batch_size", "lr", "one_cycle", "label_smoothing"}]
+            assert changed == expected, (channels_last, precision)
+            assert [r.name for r in rungs][2:4] == ["channels-last", "bfloat16 autocast"]
+
+
+def test_the_rungs_follow_the_plan_and_the_last_computes_as_it_does():
+    rungs = ladder(LECTURE, BOOK, Plan("float32", False, threads=3))
+    assert rungs[2].skip and "contiguous" in rungs[2].skip
+    assert rungs[3].skip and "float32" in rungs[3].skip
+    last = rungs[-1]
+    assert (last.bf16, last.channels_last, last.threads) == (False, False, 3)
+    assert all(r.threads == 3 for r in rungs)
+    assert (last.batch_size, last.lr, last.one_cycle, last.label_smoothing) == (16, 2e-3, True, 0.1)
+    everything = ladder(LECTURE, BOOK, EVERYTHING)
+    assert not any(r.skip for r in everything)
+    assert (everything[-1].bf16, everything[-1].channels_last) == (True, True)
+    assert (everything[0].batch_size, everything[0].lr) == (8, 1e-3)
+
+
+def test_ladder_for_asks_the_engine_for_the_books_plan(ladder_data, cpu, monkeypatch):
+    _, data = ladder_data
+    asked = []
+
+    def plan_for(model, X, y, config, *, device):
+        asked.append((type(model), config, device))
+        return Plan("float32", True, threads=1)
+
+    monkeypatch.setattr(speed_ladder, "plan_for", plan_for)
+    rungs = ladder_for(Tiny, data, LECTURE, BOOK, device=cpu)
+    assert asked == [(Tiny, BOOK, cpu)]
+    assert rungs == ladder(LECTURE, BOOK, Plan("float32", True, threads=1))
 
 
 def test_the_loader_and_the_tensor_slices_give_the_same_batches(ladder_data, cpu):
     items, data = ladder_data
-    loop, whole = ladder(LECTURE, BOOK)[:2]
+    loop, whole = ladder(LECTURE, BOOK, EVERYTHING)[:2]
     a = Trainer(loop, Tiny(), items, data, device=cpu, seed=3)
     b = Trainer(whole, Tiny(), items, data, device=cpu, seed=3)
     for _ in range(3 * len(data.X) // loop.batch_size):  # three epochs
@@ -95,72 +135,84 @@ def test_the_loader_and_the_tensor_slices_give_the_same_batches(ladder_data, cpu
         torch.testing.assert_close(ya, yb)
 
 
-def test_images_per_second_come_from_the_clock(ladder_data, cpu):
-    items, data = ladder_data
-    clock = FakeClock(tick=0.25)
-    results = run_ablation(Tiny, items, data, ladder(LECTURE, BOOK),
-                           AblationConfig(budget_s=1.0, rounds=2, warmup_steps=1), device=cpu,
-                           bf16=True, clock=clock)
-    # Two turns of 0.5 s each: a turn reads the clock at its start and after every step, so two
-    # steps end it. Four steps in all, in 1 s.
-    assert clock.reads == 5 * 2 * 3
-    for result, batch_size in zip(results, (8, 8, 8, 8, 16)):
-        assert result.ran and result.seconds == 1.0
-        assert result.images == 4 * batch_size
-        assert result.images_per_second == 4 * batch_size / 1.0
-        assert 0.0 <= result.test_accuracy <= 1.0
-    assert [r.precision for r in results] == ["float32"] * 3 + ["bfloat16 autocast"] * 2
-    assert [r.channels_last for r in results] == [False, False, True, True, True]
-
-
-def test_the_variants_take_turns(ladder_data, cpu, monkeypatch):
+def test_speeds_come_from_the_clock_in_turns(ladder_data, cpu, monkeypatch):
     items, data = ladder_data
     turns = []
     real_train = Trainer.train
 
     def train(self, **kwargs):
-        turns.append((self.variant.name, kwargs.get("seconds")))
+        if kwargs.get("seconds"):
+            turns.append((self.variant.name, kwargs["seconds"]))
         return real_train(self, **kwargs)
 
     monkeypatch.setattr(Trainer, "train", train)
-    rungs = ladder(LECTURE, BOOK)[:3]
-    run_ablation(Tiny, items, data, rungs, AblationConfig(budget_s=1.0, rounds=3, warmup_steps=0),
-                 device=cpu, bf16=False, clock=FakeClock(tick=0.25))
-    assert turns == [(v.name, pytest.approx(1 / 3)) for v in rungs] * 3
+    rungs = ladder(LECTURE, BOOK, EVERYTHING)
+    clock = FakeClock(tick=0.25)
+    speeds = measure_speeds(Tiny, items, data, rungs,
+                            AblationConfig(timing_s=1.0, rounds=2, warmup_steps=1),
+                            device=cpu, clock=clock)
+    # A turn of 0.5 s reads the clock at its start and after each step: two steps of 0.25 s.
+    assert speeds == [2 * r.batch_size / 0.5 for r in rungs]
+    assert turns == [(r.name, 0.5) for r in rungs] * 2  # in turns, round after round
 
 
-def test_the_one_cycle_rate_follows_the_training_time(ladder_data, cpu):
+def test_the_images_in_the_budget_depend_only_on_the_ratios_of_the_speeds():
+    rungs = ladder(LECTURE, BOOK, EVERYTHING)
+    speeds = [100.0, 300.0, 330.0, 500.0, 800.0]
+    images = images_in_budget(speeds, rungs, 80)  # 0.8 s at the first rung's speed
+    assert images == [80, 240, 264, 400, 640]
+    assert all(n % r.batch_size == 0 for n, r in zip(images, rungs))
+    # A machine twice as busy runs every rung at half the speed: the same images.
+    assert images_in_budget([s / 2 for s in speeds], rungs, 80) == images
+    skipped = images_in_budget([100.0, 300.0, 0.0, 0.0, 800.0], rungs, 80)
+    assert skipped[2:4] == [0, 0]
+    with pytest.raises(ValueError, match="first variant"):
+        images_in_budget([0.0, 1.0, 1.0, 1.0, 1.0], rungs, 80)
+
+
+def test_what_each_rung_learns_does_not_depend_on_how_fast_the_clock_runs(ladder_data, cpu):
     items, data = ladder_data
-    rung = ladder(LECTURE, BOOK)[-1]
+    rungs = ladder(LECTURE, BOOK, Plan("float32", True, threads=1))
+    config = AblationConfig(base_images=32, timing_s=1.0, rounds=2, warmup_steps=0)
+    idle = run_ablation(Tiny, items, data, rungs, config, device=cpu, clock=FakeClock(0.25))
+    busy = run_ablation(Tiny, items, data, rungs, config, device=cpu, clock=FakeClock(0.75))
+    assert [(m.images, m.test_accuracy) for m in idle] == [(m.images, m.test_accuracy)
+                                                          for m in busy]
+    assert idle[0].images == 32 and idle[0].seconds == pytest.approx(32 / idle[0].images_per_second)
+    assert busy[0].images_per_second == pytest.approx(idle[0].images_per_second / 3)
+    assert not idle[3].ran and idle[3].test_accuracy is None and idle[3].note == rungs[3].skip
+    assert [m.precision for m in idle if m.ran] == ["float32"] * 4
+    assert [m.channels_last for m in idle] == [False, False, True, True, True]
+
+
+def test_the_one_cycle_rate_follows_the_images(ladder_data, cpu):
+    items, data = ladder_data
+    rung = ladder(LECTURE, BOOK, EVERYTHING)[-1]
     with seeded(0, cpu):
-        t = Trainer(rung, Tiny(), items, data, device=cpu, horizon_s=2.0)
+        t = Trainer(rung, Tiny(), items, data, device=cpu, horizon=64)
     rates = []
     for _ in range(2):  # two calls: the second goes on where the first stopped
-        t.train(seconds=0.5, clock=FakeClock(tick=0.25))
+        t.train(images=16)
         rates.append(t.optimizer.param_groups[0]["lr"])
-    # The last step of each call ran 0.25 s and 0.75 s into the 2 s horizon.
-    assert rates == [one_cycle(0.25 / 2.0, rung.lr)[0], one_cycle(0.75 / 2.0, rung.lr)[0]]
-    assert t.seconds == 1.0 and t.images == 4 * rung.batch_size
-    with pytest.raises(ValueError, match="horizon_s"):
+    # The one step of each call ran 0 and 16 images into the 64-image horizon.
+    assert rates == [one_cycle(0 / 64, rung.lr)[0], one_cycle(16 / 64, rung.lr)[0]]
+    assert t.images == 2 * rung.batch_size
+    with pytest.raises(ValueError, match="horizon"):
         Trainer(rung, Tiny(), items, data, device=cpu)
 
 
-def test_the_bf16_step_is_skipped_where_the_device_lacks_it(ladder_data, cpu):
+def test_the_first_rung_cannot_be_skipped(ladder_data, cpu):
     items, data = ladder_data
-    results = run_ablation(Tiny, items, data, ladder(LECTURE, BOOK),
-                           AblationConfig(budget_s=1.0, warmup_steps=0), device=cpu,
-                           bf16=False, clock=FakeClock(tick=0.5))
-    skipped = results[3]
-    assert not skipped.ran and skipped.test_accuracy is None and skipped.images == 0
-    assert "bfloat16" in skipped.note
-    assert results[4].ran and results[4].precision == "float32"  # the engine's choice there
-    assert all(r.ran for r in results[:3])
+    rungs = ladder(LECTURE, BOOK, EVERYTHING)
+    broken = (dataclasses.replace(rungs[0], skip="no"),) + rungs[1:]
+    with pytest.raises(ValueError, match="budget"):
+        run_ablation(Tiny, items, data, broken, device=cpu, clock=FakeClock(0.25))
 
 
 def test_the_loader_and_the_tensor_slices_train_alike_in_turns(ladder_data, cpu):
     items, data = ladder_data
     trainers = []
-    for variant in ladder(LECTURE, BOOK)[:2]:
+    for variant in ladder(LECTURE, BOOK, EVERYTHING)[:2]:
         with seeded(0, cpu):  # the same initial weights
             model = Tiny()
         trainers.append(Trainer(variant, model, items, data, device=cpu, seed=0))
@@ -175,7 +227,7 @@ def test_the_loader_and_the_tensor_slices_train_alike_in_turns(ladder_data, cpu)
 
 def test_training_in_turns_equals_training_at_once(ladder_data, cpu):
     items, data = ladder_data
-    whole = ladder(LECTURE, BOOK)[1]
+    whole = ladder(LECTURE, BOOK, EVERYTHING)[1]
 
     def fresh() -> Trainer:
         with seeded(0, cpu):
@@ -192,23 +244,15 @@ def test_training_in_turns_equals_training_at_once(ladder_data, cpu):
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=0)
 
 
-def test_a_measurement_is_reproducible(ladder_data, cpu):
-    items, data = ladder_data
-    config = AblationConfig(budget_s=1.0, rounds=2, warmup_steps=1)
-    runs = [run_ablation(Tiny, items, data, ladder(LECTURE, BOOK), config, device=cpu,
-                         bf16=False, clock=FakeClock(tick=0.25)) for _ in range(2)]
-    assert runs[0] == runs[1]
-
-
 def test_the_stored_ladder_is_served_only_on_the_machine_that_measured_it(ladder_data, cpu, store,
                                                                          monkeypatch):
     items, data = ladder_data
-    rungs = ladder(LECTURE, BOOK)
-    config = AblationConfig(budget_s=1.0, rounds=1, warmup_steps=0)
-    here = {**machine(cpu), "name": "CPU (Test Machine A, 2 cores)"}
+    rungs = ladder(LECTURE, BOOK, Plan("float32", True, threads=1))
+    config = AblationConfig(base_images=16, timing_s=0.5, rounds=1, warmup_steps=0)
+    here = machine_identity(cpu)
     first = cached_ablation(Tiny, items, data, rungs, config, device=cpu, store=store,
                             this_machine=here, clock=FakeClock(tick=0.25))
-    assert not first.from_cache
+    assert not first.from_cache and first.machine == here
 
     def refuse(*args, **kwargs):
         raise AssertionError("the ablation ran where it should have been loaded")
@@ -218,18 +262,13 @@ def test_the_stored_ladder_is_served_only_on_the_machine_that_measured_it(ladder
         again = cached_ablation(Tiny, items, data, rungs, config, device=cpu, store=store,
                                 this_machine=here, clock=FakeClock(tick=0.25))
     assert again.from_cache and again.results == first.results
-    elsewhere = {**here, "name": "CPU (Test Machine B, 2 cores)"}
+    # The same CPU's name, another generation or instruction set: measured again.
+    elsewhere = {**here, "capability": "AVX512" if here["capability"] != "AVX512" else "AVX2"}
     other = cached_ablation(Tiny, items, data, rungs, config, device=cpu, store=store,
                             this_machine=elsewhere, clock=FakeClock(tick=0.5))
     assert not other.from_cache
     assert len(list(store.root.glob("ablation-*.pt"))) == 2
-    assert other.results[0].images == 2 * 8  # measured again, on its own clock
-
-
-def test_the_machine_holds_what_the_speed_depends_on(cpu):
-    here = machine(cpu)
-    assert here["threads"] == torch.get_num_threads() and here["torch"] == torch.__version__
-    assert here["name"].startswith("CPU (") and here["cores"] >= 1
+    assert other.results[0].images_per_second == first.results[0].images_per_second / 2
 
 
 def test_every_step_is_the_engines_training_step(ladder_data, cpu, monkeypatch):
@@ -242,20 +281,20 @@ def test_every_step_is_the_engines_training_step(ladder_data, cpu, monkeypatch):
         return real_step(state, X, y)
 
     monkeypatch.setattr(speed_ladder, "train_step", counted)
-    for variant in ladder(LECTURE, BOOK):
-        Trainer(variant, Tiny(), items, data, device=cpu, horizon_s=1.0).train(images=16)
+    for variant in ladder(LECTURE, BOOK, EVERYTHING):
+        Trainer(variant, Tiny(), items, data, device=cpu, horizon=16).train(images=16)
     assert steps == [8, 8] * 4 + [16]
 
 
 def test_the_sliced_variant_trains_as_the_engines_fit_does(ladder_data, cpu):
     items, data = ladder_data
-    whole = ladder(LECTURE, BOOK)[1]  # tensor slices, the engine's optimizer, float32
+    whole = ladder(LECTURE, BOOK, EVERYTHING)[1]  # tensor slices, the engine's optimizer, float32
     by_ladder, by_fit = Tiny(), Tiny()
     by_fit.load_state_dict(by_ladder.state_dict())  # the same initial weights
     Trainer(whole, by_ladder, items, data, device=cpu, seed=0).train(images=len(items))
     fit(by_fit, data.X, data.y, TrainConfig(num_epochs=1, batch_size=whole.batch_size,
                                              lr=whole.lr, seed=0),
-        device=cpu, plan=Plan("float32", False, threads=torch.get_num_threads()),
+        device=cpu, plan=Plan("float32", False, threads=whole.threads),
         progress=False)
     a, b = by_ladder.state_dict(), by_fit.state_dict()
     for name in a:  # the same shuffle, dropout draws and updates: bit for bit
