@@ -13,6 +13,10 @@ from nnbook.__main__ import main
 from nnbook.book.cache import NoBuildError, build_records, prune
 
 
+# Keys as the store writes them: 32 hexadecimal digits (RunStore.path).
+KEY_A, KEY_B, KEY_C, KEY_OLD = "a" * 32, "b" * 32, "c" * 32, "0123456789abcdef" * 2
+
+
 def glue_file(root, page: str, runs: dict, when: float):
     """A page's glue file as myst-nb writes it, holding the provenance record's runs."""
     path = root / "_build" / "jupyter_execute" / "book" / f"{page}.glue.json"
@@ -36,10 +40,10 @@ def book(tmp_path, monkeypatch):
     monkeypatch.setenv("NNBOOK_CACHE", str(tmp_path / "cache"))
     now = time.time()
     store = tmp_path / "cache"
-    used = entry(store, "xor-4-sigmoid-aaa.pt", now - 7200)
-    loaded = entry(store, "FashionCNN-bbb.pt", now - 7200)
-    old = entry(store, "xor-4-sigmoid-old.pt", now - 7200, size=5000)
-    newer = entry(store, "notebook-ccc.pt", now)  # trained after the last build
+    used = entry(store, f"xor-4-sigmoid-{KEY_A}.pt", now - 7200)
+    loaded = entry(store, f"FashionCNN-{KEY_B}.pt", now - 7200)
+    old = entry(store, f"xor-4-sigmoid-{KEY_OLD}.pt", now - 7200, size=5000)
+    newer = entry(store, f"notebook-{KEY_C}.pt", now)  # trained after the last build
     glue_file(tmp_path, "learning_features", {used.name: "trained"}, now - 3600)
     glue_file(tmp_path, "fashion_cnn", {loaded.name: "loaded"}, now - 3600)
     glue_file(tmp_path, "tensors", {}, now - 3600)  # a page that trains nothing
@@ -65,7 +69,7 @@ def test_a_dry_run_removes_nothing(book):
 
 def test_without_a_build_nothing_is_removed(tmp_path, monkeypatch):
     monkeypatch.setenv("NNBOOK_CACHE", str(tmp_path / "cache"))
-    kept = entry(tmp_path / "cache", "x-1.pt", time.time() - 7200)
+    kept = entry(tmp_path / "cache", f"x-{KEY_A}.pt", time.time() - 7200)
     with pytest.raises(NoBuildError, match="make book"):
         prune(tmp_path)
     assert kept.exists()
@@ -86,3 +90,26 @@ def test_the_command_reports_size_entries_and_plans(book, capsys):
     assert main(["cache", "prune", "--root", str(root)]) == 0
     out = capsys.readouterr().out
     assert f"removed {paths['old']}" in out and "3 entries" in out
+
+
+def test_prune_touches_only_the_stores_own_entries(book):
+    # A reader's own checkpoint in the store's folder is not an entry: only <name>-<32 hex>.pt,
+    # the name RunStore.path gives, is the store's to remove.
+    root, paths = book
+    store, old = paths["old"].parent, time.time() - 7200
+    theirs = [entry(store, name, old) for name in (
+        "my-checkpoint.pt", "model-final.pt", f"best-{'A' * 32}.pt", f"short-{'0' * 31}.pt",
+        f"{'a' * 32}.pt", f"dots.in-name-{'a' * 32}.pt")]
+    removed, _ = prune(root)
+    assert removed == [paths["old"]]
+    assert all(path.exists() for path in theirs)
+
+
+def test_the_entry_pattern_is_the_name_the_store_gives():
+    from nnbook.engine.runs import RunStore, run_key
+    from nnbook.engine.storage import is_run_entry
+
+    store = RunStore("/nowhere")
+    for name in ("FashionCNN", "xor 4/sigmoid", "ÉcoleNet", "a_b-c"):
+        assert is_run_entry(store.path(name, run_key({"name": name})).name)
+    assert not is_run_entry("my-checkpoint.pt")

@@ -7,7 +7,9 @@ and the old ones stay. Which entries the book uses is known only by running its 
 store entries its kernel loaded or trained (:mod:`nnbook.book.provenance_record`), and
 myst-nb keeps that record for every page, executed or served from its cache, in
 ``_build/jupyter_execute/**/<page>.glue.json``. An entry that no page's record names is removed;
-so are the temporary files of interrupted writes. An entry written after the last build (by a
+so are the temporary files of interrupted writes. Only the store's own files are entries
+(``<name>-<key>.pt``, :data:`nnbook.engine.storage.RUN_ENTRY`): any other file in its folder, a
+reader's checkpoint say, is never counted nor removed. An entry written after the last build (by a
 notebook, say) is kept, and so are the plans, which are small and per machine. Without a build to
 read, ``prune`` removes nothing.
 """
@@ -66,7 +68,7 @@ def report() -> str:
     """The store's folders, what they hold and their size."""
     runs, plans = settings.run_store_root(), settings.plan_store_root()
     return "\n".join([
-        f"run store  {runs} ({settings.CACHE}): {storage.usage(runs, '*.pt').describe()}",
+        f"run store  {runs} ({settings.CACHE}): {storage.run_store_usage(runs).describe()}",
         f"plans      {plans}: {storage.usage(plans, 'plan-*.json').describe('plans')}",
     ])
 
@@ -75,8 +77,8 @@ def unused_entries(root: Path) -> tuple[list[Path], BuildRecords]:
     """The store entries no page of the last build under ``root`` used and older than it."""
     records = build_records(root)
     store = settings.run_store_root()
-    unused = [path for path in sorted(store.glob("*.pt")) if path.is_file()
-              and path.name not in records.used and path.stat().st_mtime < records.written]
+    unused = [path for path in storage.run_entries(store)
+              if path.name not in records.used and path.stat().st_mtime < records.written]
     return unused, records
 
 

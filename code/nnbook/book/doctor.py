@@ -67,7 +67,7 @@ def check_store() -> Check:
     """Where the run store and the plans are, whether they can be written, and what they hold."""
     runs, plans = settings.run_store_root(), settings.plan_store_root()
     problems = [p for p in (storage.writable_problem(runs), storage.writable_problem(plans)) if p]
-    held = (f"runs {runs}: {storage.usage(runs, '*.pt').describe()}; plans {plans}: "
+    held = (f"runs {runs}: {storage.run_store_usage(runs).describe()}; plans {plans}: "
             f"{storage.usage(plans, 'plan-*.json').describe('plans')}")
     if problems:
         return Check("run store", False, "\n".join([*problems, held]),

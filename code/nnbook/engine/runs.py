@@ -277,6 +277,9 @@ class RunStore:
         self.root = Path(root) if root is not None else cache_root()
 
     def path(self, name: str, key: str) -> Path:
+        """Where the entry of ``key`` lives: ``<root>/<name>-<key>.pt``, ``name`` kept to letters,
+        digits, "-" and "_" (:data:`nnbook.engine.storage.RUN_ENTRY`, by which ``cache prune``
+        tells the store's files from others)."""
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
         return self.root / f"{safe}-{key}.pt"
 

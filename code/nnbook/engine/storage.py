@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -23,6 +24,10 @@ from typing import IO
 from nnbook.engine import settings
 
 TEMPORARY = ".*.tmp"  # the glob of a temporary file of an interrupted write
+# The name of a run store entry (RunStore.path): the run's name, its characters kept to letters,
+# digits, "-" and "_", then its 32-hex-digit key. Any other file in the folder is not the store's
+# (a reader's own checkpoint, say): it is never counted as an entry, nor removed.
+RUN_ENTRY = re.compile(r"[\w-]+-[0-9a-f]{32}\.pt")
 # When this process started, near enough: a temporary file last written before it, by a process
 # that is gone, belongs to no write in progress.
 STARTED = time.time()
@@ -158,9 +163,30 @@ class Usage:
         return text
 
 
+def is_run_entry(name: str) -> bool:
+    """Whether a file name is one the run store gives its entries (:data:`RUN_ENTRY`)."""
+    return RUN_ENTRY.fullmatch(name) is not None
+
+
+def run_entries(folder: Path) -> list[Path]:
+    """The run store entries in ``folder``, sorted: its own files, and no other ``*.pt``."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.pt") if is_run_entry(p.name) and p.is_file())
+
+
 def usage(folder: Path, pattern: str) -> Usage:
     """How many files matching ``pattern`` ``folder`` holds and their size, and its temporaries."""
     files = [p for p in folder.glob(pattern) if p.is_file()] if folder.is_dir() else []
+    return _usage(folder, files)
+
+
+def run_store_usage(folder: Path) -> Usage:
+    """What the run store in ``folder`` holds: its entries (:func:`run_entries`) and temporaries."""
+    return _usage(folder, run_entries(folder))
+
+
+def _usage(folder: Path, files: list[Path]) -> Usage:
     temporaries = list(folder.glob(TEMPORARY)) if folder.is_dir() else []
     size = 0
     for path in files + temporaries:
