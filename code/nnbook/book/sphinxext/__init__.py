@@ -19,7 +19,9 @@
   bibliography entries are list items;
 * :mod:`~nnbook.book.sphinxext.latex`: the PDF's parts, introduction and bibliography;
 * :mod:`~nnbook.book.sphinxext.page_name`: the page being executed is named in its kernel's
-  environment, so a failing claim names its page.
+  environment, so a failing claim names its page;
+* :mod:`~nnbook.book.sphinxext.completed_build`: a build that raised and warned nothing is marked
+  complete, naming its pages: only then does ``cache prune`` trust the pages' records.
 
 (The teaching page's lecture tracks, :mod:`~nnbook.book.sphinxext.teaching`, are an extension of
 their own.)
@@ -29,11 +31,12 @@ from __future__ import annotations
 
 from sphinx.application import Sphinx
 
-from nnbook.book.sphinxext import (assets, book_map, downloads, execution_report, fingerprints,
-                                   latex, page_fixes, page_name, plotly_render, provenance)
+from nnbook.book.sphinxext import (assets, book_map, completed_build, downloads, execution_report,
+                                   fingerprints, latex, page_fixes, page_name, plotly_render,
+                                   provenance)
 
 FEATURES = (fingerprints, assets, plotly_render, provenance, execution_report, book_map,
-            downloads, page_fixes, latex, page_name)
+            downloads, page_fixes, latex, page_name, completed_build)
 
 
 def setup(app: Sphinx) -> dict:
