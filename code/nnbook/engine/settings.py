@@ -5,6 +5,12 @@ call sees it. Each function names the variable it reads; the README's table list
 rule for every setting with a fixed set of values (:func:`choice`): unset means the default, and
 an unknown value is an error naming the allowed ones.
 
+A folder setting (``NNBOOK_DATA``, ``NNBOOK_CACHE``) that is a relative path is relative to the
+directory the command was started in, and every path returned here is absolute. A build makes them
+absolute in its own environment when it starts (:func:`make_paths_absolute`): its pages' kernels,
+which run in the pages' folder, then use the same folders as the build, the doctor and the cache
+command.
+
 =====================  ==================================================================
 ``NNBOOK_DEVICE``      ``cpu`` or ``cuda``; unset: CUDA when available
 ``NNBOOK_DATA``        a folder of data sets in torchvision's layout; unset: the data folder
@@ -29,8 +35,29 @@ PLAN_MODES = ("auto", "fixed", "measure")
 PROGRESS_VALUES = {"1": True, "0": False}
 
 
+PATHS = (DATA, CACHE)  # the settings that name a folder
+
+
 def _get(name: str) -> str:
     return os.environ.get(name, "").strip()
+
+
+def _absolute(value: str) -> Path:
+    """A folder setting's value as an absolute path, relative to the current directory."""
+    return Path(os.path.abspath(Path(value).expanduser()))
+
+
+def make_paths_absolute() -> dict[str, str]:
+    """Set each folder setting (:data:`PATHS`) that is relative to its absolute path in
+    ``os.environ``, against the current directory, so that processes started from here in other
+    folders (a page's kernel runs in the page's folder) use the same folder. Returns the settings
+    it changed and their new values."""
+    changed = {}
+    for name in PATHS:
+        value = _get(name)
+        if value and os.environ[name] != str(_absolute(value)):
+            os.environ[name] = changed[name] = str(_absolute(value))
+    return changed
 
 
 def cache_home() -> Path:
@@ -46,7 +73,7 @@ def requested_device() -> str:
 def data_override() -> Path | None:
     """``$NNBOOK_DATA`` when it is set: the one folder the reader chose for data sets."""
     value = _get(DATA)
-    return Path(value).expanduser() if value else None
+    return _absolute(value) if value else None
 
 
 def data_root() -> Path:
@@ -57,14 +84,14 @@ def data_root() -> Path:
 def run_store_root() -> Path:
     """``$NNBOOK_CACHE``, else ``~/.cache/nnbook/runs``."""
     value = _get(CACHE)
-    return Path(value).expanduser() if value else cache_home() / "nnbook" / "runs"
+    return _absolute(value) if value else cache_home() / "nnbook" / "runs"
 
 
 def plan_store_root() -> Path:
     """``$NNBOOK_CACHE/plans``, else ``~/.cache/nnbook/plans``: where the engine keeps the plan it
     measured for each machine and problem (next to the runs, whose keys hold the plan)."""
     value = _get(CACHE)
-    return Path(value).expanduser() / "plans" if value else cache_home() / "nnbook" / "plans"
+    return _absolute(value) / "plans" if value else cache_home() / "nnbook" / "plans"
 
 
 def choice(name: str, allowed: tuple[str, ...], default: str, unset: str = "") -> str:

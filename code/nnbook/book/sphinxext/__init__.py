@@ -1,5 +1,7 @@
 """The book's Sphinx extension. This entry point only registers; each feature is a module:
 
+* :mod:`~nnbook.book.sphinxext.build_settings`: relative folders made absolute for the pages'
+  kernels when the build starts;
 * :mod:`~nnbook.book.sphinxext.fingerprints`: a page re-executes when a module it imports, the
   device or the planning mode changes (a hidden cell of digests; a cell that is not Python, or a
   device that is not there, stops the build);
@@ -31,12 +33,12 @@ from __future__ import annotations
 
 from sphinx.application import Sphinx
 
-from nnbook.book.sphinxext import (assets, book_map, completed_build, downloads, execution_report,
-                                   fingerprints, latex, page_fixes, page_name, plotly_render,
-                                   provenance)
+from nnbook.book.sphinxext import (assets, book_map, build_settings, completed_build, downloads,
+                                   execution_report, fingerprints, latex, page_fixes, page_name,
+                                   plotly_render, provenance)
 
-FEATURES = (fingerprints, assets, plotly_render, provenance, execution_report, book_map,
-            downloads, page_fixes, latex, page_name, completed_build)
+FEATURES = (build_settings, fingerprints, assets, plotly_render, provenance, execution_report,
+            book_map, downloads, page_fixes, latex, page_name, completed_build)
 
 
 def setup(app: Sphinx) -> dict:
