@@ -1,6 +1,6 @@
 """The settings a build runs under, made definite when it starts (the extension's
 ``config-inited``): one run store and one data folder for the build, its kernels, the doctor and
-the cache command."""
+the cache command, and a wrong value stopping the build with its message alone."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -88,3 +89,41 @@ def test_absolute_and_unset_folders_are_left_as_they_are(tmp_path, monkeypatch):
     assert settings.make_paths_absolute() == {}
     start_build()
     assert os.environ["NNBOOK_CACHE"] == str(tmp_path / "store") and "NNBOOK_DATA" not in os.environ
+
+
+@pytest.mark.parametrize("name, value, allowed", [
+    ("NNBOOK_PROGRESS", "maybe", "1, 0"),  # read only when a run trains, pages later
+    ("NNBOOK_PLAN", "bogus", "auto, fixed, measure"),
+    ("NNBOOK_DEVICE", "tpu", "'cpu' or 'cuda'"),
+])
+def test_a_wrong_setting_stops_the_build_at_its_start_with_its_message(monkeypatch, name, value,
+                                                                       allowed):
+    monkeypatch.delenv("NNBOOK_DEVICE", raising=False)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as stopped:
+        start_build()
+    message = str(stopped.value.code)
+    assert name in message and repr(value) in message and allowed in message
+
+
+def test_a_wrong_setting_ends_a_real_build_without_a_traceback(tmp_path):
+    # jupyter-book re-raises any exception from the build as a RuntimeError of its own: the
+    # message came first, then about 45 lines of two tracebacks.
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "_config.yml").write_text(textwrap.dedent("""\
+        title: tiny
+        only_build_toc_files: true
+        sphinx:
+          extra_extensions: [nnbook.book.sphinxext]
+        """))
+    (book / "_toc.yml").write_text("format: jb-book\nroot: index\n")
+    (book / "index.md").write_text("# Index\n\nHello.\n")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    env = {**os.environ, "NNBOOK_PLAN": "bogus"}
+    result = subprocess.run([str(jb), "build", str(book), "-W", "-n", "--keep-going"], env=env,
+                            capture_output=True, text=True, timeout=300)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "$NNBOOK_PLAN is 'bogus', but it must be one of auto, fixed, measure" in log
+    assert "Traceback" not in log, log[-3000:]

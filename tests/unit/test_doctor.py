@@ -46,6 +46,29 @@ def test_command_line_exit_status(tmp_path):
     assert "'cpu' or 'cuda'" in result.stdout
 
 
+@pytest.mark.parametrize("name, value, allowed", [
+    ("NNBOOK_PROGRESS", "maybe", "1, 0"),  # read only when a run trains: the doctor said "ok"
+    ("NNBOOK_PLAN", "bogus", "auto, fixed, measure"),
+])
+def test_doctor_reports_a_setting_it_cannot_take(monkeypatch, capsys, name, value, allowed):
+    for check in ("check_device", "check_dot", "check_store"):
+        monkeypatch.setattr(doctor, check, lambda: doctor.Check("other", True, "fine"))
+    monkeypatch.setattr(doctor, "check_dataset", lambda spec, required: doctor.Check(
+        spec.name, True, "fine"))
+    monkeypatch.setenv(name, value)
+    assert doctor.main() == 1
+    out = capsys.readouterr().out
+    bad = next(line for line in out.splitlines() if line.startswith("BAD"))
+    assert bad.split()[1] == "settings" and f"${name} is {value!r}" in bad and allowed in bad
+
+
+def test_doctor_shows_the_settings_it_read(monkeypatch):
+    monkeypatch.setenv("NNBOOK_PROGRESS", "0")
+    monkeypatch.setenv("NNBOOK_PLAN", "fixed")
+    check = doctor.check_settings()
+    assert check.ok and check.detail == "NNBOOK_PLAN fixed, NNBOOK_PROGRESS off"
+
+
 @pytest.fixture
 def only_data(monkeypatch, tiny):
     """The doctor with the tiny data set in Fashion-MNIST's place, and a device and dot that pass

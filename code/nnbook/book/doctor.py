@@ -34,6 +34,18 @@ def check_device() -> Check:
                  f"{info.device}: {info.name}; {precision}; torch {info.torch_version}")
 
 
+def check_settings() -> Check:
+    """The settings that take one of a fixed set of values, checked now: ``NNBOOK_PROGRESS`` is
+    otherwise read only when a run trains."""
+    problems = settings.setting_problems()
+    if problems:
+        return Check("settings", False, "\n".join(problems),
+                     "set each to one of the values named, or unset it for the default")
+    progress = {None: "automatic", True: "on", False: "off"}[settings.progress_override()]
+    return Check("settings", True,
+                 f"{settings.PLAN} {settings.plan_mode()}, {settings.PROGRESS} {progress}")
+
+
 def check_dot() -> Check:
     dot = shutil.which("dot")
     if dot is None:
@@ -78,7 +90,7 @@ def check_store() -> Check:
 
 
 def run_checks() -> list[Check]:
-    return [check_device(), check_dot(), check_store(),
+    return [check_device(), check_settings(), check_dot(), check_store(),
             check_dataset(datasets.FASHION_MNIST, required=True),
             check_dataset(datasets.MNIST, required=False)]
 

@@ -3,7 +3,8 @@
 Nothing here is read at import time, so a test or a notebook can change a variable and the next
 call sees it. Each function names the variable it reads; the README's table lists them all. One
 rule for every setting with a fixed set of values (:func:`choice`): unset means the default, and
-an unknown value is an error naming the allowed ones.
+an unknown value is a :class:`SettingError` naming the allowed ones. :func:`setting_problems`
+checks them all at once, for the doctor and for a build before it starts.
 
 A folder setting (``NNBOOK_DATA``, ``NNBOOK_CACHE``) that is a relative path is relative to the
 directory the command was started in, and every path returned here is absolute. A build makes them
@@ -36,6 +37,11 @@ PROGRESS_VALUES = {"1": True, "0": False}
 
 
 PATHS = (DATA, CACHE)  # the settings that name a folder
+
+
+class SettingError(ValueError):
+    """A setting has a value it cannot take: the message names the variable, its value and the
+    values it may take."""
 
 
 def _get(name: str) -> str:
@@ -96,12 +102,12 @@ def plan_store_root() -> Path:
 
 def choice(name: str, allowed: tuple[str, ...], default: str, unset: str = "") -> str:
     """``$name``, lower-cased, if it is one of ``allowed``; ``default`` when unset; anything else
-    is a ValueError naming the variable, its value and the allowed values."""
+    is a :class:`SettingError` naming the variable, its value and the allowed values."""
     value = _get(name).lower()
     if not value:
         return default
     if value not in allowed:
-        raise ValueError(f"${name} is {_get(name)!r}, but it must be one of "
+        raise SettingError(f"${name} is {_get(name)!r}, but it must be one of "
                          f"{', '.join(allowed)} (or unset{unset})")
     return value
 
@@ -116,6 +122,19 @@ def progress_override() -> bool | None:
     else is an error."""
     value = choice(PROGRESS, tuple(PROGRESS_VALUES), "", ", which is automatic")
     return PROGRESS_VALUES[value] if value else None
+
+
+def setting_problems() -> list[str]:
+    """What is wrong with the settings that take one of a fixed set of values (none: []), each
+    checked now: ``NNBOOK_PROGRESS`` is otherwise read only when a run trains. (The device is
+    checked where it is chosen, :func:`nnbook.engine.device.get_device`.)"""
+    problems = []
+    for read in (plan_mode, progress_override):
+        try:
+            read()
+        except SettingError as err:
+            problems.append(str(err))
+    return problems
 
 
 def in_jupyter_server() -> bool:

@@ -1,7 +1,8 @@
 """The book's Sphinx extension. This entry point only registers; each feature is a module:
 
-* :mod:`~nnbook.book.sphinxext.build_settings`: relative folders made absolute for the pages'
-  kernels when the build starts;
+* :mod:`~nnbook.book.sphinxext.build_settings`: the settings checked, and relative folders made
+  absolute for the pages' kernels, when the build starts (a wrong value stops it with its
+  message alone);
 * :mod:`~nnbook.book.sphinxext.fingerprints`: a page re-executes when a module it imports, the
   device or the planning mode changes (a hidden cell of digests; a cell that is not Python, or a
   device that is not there, stops the build);
