@@ -21,7 +21,8 @@ def fingerprint(text: str, plan_mode: str, tmp_path) -> str:
     env = SimpleNamespace(doc2path=lambda name: str(tmp_path / f"{name}.md"), myst_config=None,
                           note_dependency=lambda path: None)
     config = SimpleNamespace(nnbook_tracked_packages=["nnbook"], nnbook_device_type="cpu",
-                             nnbook_plan_mode=plan_mode)
+                             nnbook_plan_mode=plan_mode, nnbook_torch_version="2.14.1",
+                             nnbook_data={})
     app = SimpleNamespace(env=env, config=config, srcdir=str(tmp_path))
     source = [text]
     on_source_read(app, "page", source)

@@ -1,17 +1,22 @@
-"""Page fingerprints: a page re-executes when the code it can run, the device or the planning
-mode changes.
+"""Page fingerprints: a page re-executes when the code it can run, the device, torch, the planning
+mode or the data it loads changes.
 
 MyST-NB's execution cache is keyed on a page's code cells alone, so a change to a library module
 would leave stale outputs. Before a page is parsed (``source-read``), its code cells are read as
 myst-nb reads them (options apart, IPython magics turned into calls) and parsed, and a hidden code
-cell is appended that holds the device type the build runs on, the planning mode
-(``NNBOOK_PLAN``) where the page trains, and, for each module of the tracked packages
+cell is appended that holds the device type the build runs on, the torch version, the planning
+mode (``NNBOOK_PLAN``) where the page trains, the identity of each data set
+(:func:`nnbook.engine.data.identity`: the files found, their sizes and MD5s) where the page can
+load one (its imports reach :mod:`nnbook.engine.data`), and, for each module of the tracked packages
 (``nnbook_tracked_packages``) the page imports directly or transitively, a digest of the
 definitions the page can reach there and of what the module runs when imported
-(:mod:`nnbook.book.definitions`). A change to code the page can run, another device or another
-planning mode changes that cell, so the page re-executes; an edited comment does not, nor a
-function the page cannot reach, and pages that do not import the module stay cached. The modules
-are also declared as the page's dependencies, and the device type and the planning mode are
+(:mod:`nnbook.book.definitions`). A change to code the page can run, another device, torch or
+planning mode, or data removed, damaged or replaced changes that cell, so the page re-executes
+(and a missing or corrupt data set then fails the build with the loader's message, instead of a
+green build from cached pages; an execution cache restored from another machine is served only
+to the same torch); an edited comment does not, nor a function the page cannot reach, and pages
+that do not import the module stay cached. The modules are also declared as the page's
+dependencies, and the device type, torch version, planning mode and data identities are
 configuration values, so Sphinx re-reads the page (re-reading is cheap; executing is not).
 
 The provenance cells (:mod:`nnbook.book.sphinxext.provenance`) are added here too, because they
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +45,7 @@ from nnbook.engine.sources import closure, imports_in_source
 
 FINGERPRINT_MARK = "# nnbook dependency fingerprint"
 TRAINING_MODULES = {"nnbook.engine.runs", "nnbook.engine.plan"}  # a page importing them trains
+DATA_MODULE = "nnbook.engine.data"  # a page whose imports reach it can load a data set
 
 
 @dataclass(frozen=True)
@@ -94,14 +101,18 @@ def cell_imports(cell: CodeCell, page: str) -> set[str]:
 
 
 def fingerprint_cell(digests: dict[str, str], device_type: str, plan_mode: str | None = None,
-                     ) -> str:
+                     *, torch_version: str, data: Mapping[str, str] | None = None) -> str:
     """A hidden MyST code cell whose source changes whenever one of the module ``digests``
     (:func:`nnbook.book.definitions.reached_digests`) changes, the build moves to another device
-    type, or, for a page that trains (``plan_mode`` given), the planning mode changes."""
+    type or torch version, or, for a page that trains (``plan_mode`` given), the planning mode
+    changes, or, for a page that loads data (``data`` given: data set name to
+    :func:`nnbook.engine.data.identity`), the data found changes."""
     lines = [f"{FINGERPRINT_MARK}: re-executes this page when code it can run changes.",
-             f"# device {device_type}"]
+             f"# device {device_type}", f"# torch {torch_version}"]
     if plan_mode is not None:
         lines.append(f"# plan {plan_mode}")
+    if data is not None:
+        lines += [f"# data {name} {identity}" for name, identity in sorted(data.items())]
     lines += [f"# {name} {digest}" for name, digest in digests.items()]
     return "\n\n" + provenance.hidden_cell("\n".join(lines))
 
@@ -140,8 +151,10 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
     for module_path in [*closure(digests, tracked).values(), Path(provenance.__file__)]:
         app.env.note_dependency(str(module_path))
     plan_mode = app.config.nnbook_plan_mode if trains else None
-    source[0] = text.rstrip("\n") + fingerprint_cell(digests, app.config.nnbook_device_type,
-                                                     plan_mode)
+    data = app.config.nnbook_data if DATA_MODULE in digests else None
+    source[0] = text.rstrip("\n") + fingerprint_cell(
+        digests, app.config.nnbook_device_type, plan_mode,
+        torch_version=app.config.nnbook_torch_version, data=data)
 
 
 def on_config_inited(app: Sphinx, config) -> None:
@@ -149,6 +162,23 @@ def on_config_inited(app: Sphinx, config) -> None:
     # makes it re-read every page, and the fingerprints then match only that device's executions.
     config.nnbook_device_type = build_device_type()
     config.nnbook_plan_mode = build_plan_mode()
+    config.nnbook_torch_version = build_torch_version()
+    config.nnbook_data = build_data_identities()
+
+
+def build_torch_version() -> str:
+    """The torch the pages will run under."""
+    import torch
+
+    return torch.__version__
+
+
+def build_data_identities() -> dict[str, str]:
+    """Each data set the pages may load, and the identity of what the build finds of it (once a
+    build: about 0.05 s)."""
+    from nnbook.engine import data
+
+    return {name: data.identity(spec) for name, spec in sorted(data.SPECS.items())}
 
 
 def build_device_type() -> str:
@@ -179,5 +209,7 @@ def setup(app: Sphinx) -> None:
     # Not for _config.yml: set by the build from the device it finds (see build_device_type).
     app.add_config_value("nnbook_device_type", "", "env")
     app.add_config_value("nnbook_plan_mode", "", "env")  # likewise, from $NNBOOK_PLAN
+    app.add_config_value("nnbook_torch_version", "", "env")  # likewise, from torch
+    app.add_config_value("nnbook_data", {}, "env")  # likewise, from the data sets found
     app.connect("config-inited", on_config_inited)
     app.connect("source-read", on_source_read)
