@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from nnbook.book.sphinxext.fingerprints import FINGERPRINT_MARK, on_config_inited, on_source_read
+from nnbook.book.sphinxext.fingerprints import (FINGERPRINT_MARK, build_torch_version,
+                                                on_config_inited, on_source_read)
 from nnbook.engine import data as datasets
 from page_text import FRONT_MATTER
 
@@ -86,6 +87,12 @@ def test_a_page_that_loads_no_data_keeps_its_fingerprint_when_the_data_changes(o
     assert "# data" not in before
     shutil.rmtree(only_tiny.system)
     assert fingerprint(DRAWS, tmp_path) == before
+
+
+def test_the_torch_version_is_a_plain_string():
+    # torch.__version__ is a TorchVersion: as a configuration value of another type than its
+    # default's, Sphinx warned about it, and the strict build failed.
+    assert type(build_torch_version()) is str and build_torch_version() == torch.__version__
 
 
 def test_every_page_holds_the_torch_version(only_tiny, tmp_path, monkeypatch):

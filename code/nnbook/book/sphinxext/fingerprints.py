@@ -170,7 +170,9 @@ def build_torch_version() -> str:
     """The torch the pages will run under."""
     import torch
 
-    return torch.__version__
+    # A str: torch's TorchVersion is a subclass, and Sphinx warns on a config value whose type
+    # is not its default's, which fails the strict build.
+    return str(torch.__version__)
 
 
 def build_data_identities() -> dict[str, str]:
