@@ -23,6 +23,8 @@
 * :mod:`~nnbook.book.sphinxext.latex`: the PDF's parts, introduction and bibliography;
 * :mod:`~nnbook.book.sphinxext.page_name`: the page being executed is named in its kernel's
   environment, so a failing claim names its page;
+* :mod:`~nnbook.book.sphinxext.execution_cache`: the execution cache checked when the build
+  starts: a damaged database or cached notebook is named in the build log and rebuilt;
 * :mod:`~nnbook.book.sphinxext.completed_build`: a build that raised and warned nothing is marked
   complete, naming its pages: only then does ``cache prune`` trust the pages' records.
 
@@ -35,11 +37,11 @@ from __future__ import annotations
 from sphinx.application import Sphinx
 
 from nnbook.book.sphinxext import (assets, book_map, build_settings, completed_build, downloads,
-                                   execution_report, fingerprints, latex, page_fixes, page_name,
-                                   plotly_render, provenance)
+                                   execution_cache, execution_report, fingerprints, latex,
+                                   page_fixes, page_name, plotly_render, provenance)
 
-FEATURES = (build_settings, fingerprints, assets, plotly_render, provenance, execution_report,
-            book_map, downloads, page_fixes, latex, page_name, completed_build)
+FEATURES = (build_settings, fingerprints, execution_cache, assets, plotly_render, provenance,
+            execution_report, book_map, downloads, page_fixes, latex, page_name, completed_build)
 
 
 def setup(app: Sphinx) -> dict:
