@@ -3,6 +3,7 @@ defect 2): the store never serves a run that the current code would not produce.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -117,3 +118,102 @@ def test_a_run_of_code_edited_after_import_is_not_served_to_the_edited_code(tmp_
     assert not new_code["from_cache"], "the store served the old code's run to the new code"
     assert new_code["key"] != old_code["key"]
     assert new_code["weight"] != old_code["weight"]  # another seeding: other weights
+
+
+# --- a module executed again: importlib.reload -----------------------------------------------------
+
+MODEL = """from editedlib.helper import VALUE
+
+
+class Model:
+    def forward(self):
+        return VALUE
+
+
+class Wider(Model):
+    pass
+
+
+def f():
+    return VALUE
+"""
+
+
+def test_an_object_created_before_a_reload_keeps_the_source_it_ran_from(edited):
+    import editedlib  # noqa: F401
+
+    sources.record_imports("editedlib")
+    (edited / "top.py").write_text(MODEL)
+    import editedlib.top as top
+
+    digests = sources.module_digests(sources.closure(["editedlib.top"], ["editedlib"]))
+    old = [top.f, top.Model, top.Wider]
+    importlib.reload(top)  # the same file: nothing to tell apart
+    assert sources.defining_sources(old) == {}
+    old = [top.f, top.Model, top.Wider]
+    (edited / "top.py").write_text(MODEL.replace("return VALUE", "return VALUE + 1"))
+    importlib.reload(top)
+    assert top.Model().forward() == 2 and old[1]().forward() == 1  # two versions run
+    for obj in old:
+        assert sources.defining_sources([obj]) == {"editedlib.top": MODEL}
+    assert sources.defining_sources([top.f, top.Model, top.Wider]) == {}
+    pinned = sources.defining_sources(old)
+    modules = sources.closure(["editedlib.top"], ["editedlib"], as_imported=True, pinned=pinned)
+    assert sources.module_digests(modules, as_imported=True, pinned=pinned) == digests
+    assert sources.module_digests(modules, as_imported=True) != digests  # what was keyed on
+
+
+RELOAD = """
+import importlib, json, sys
+from functools import partial
+import torch
+from nnbook.engine.fit import TrainConfig
+from nnbook.engine.runs import RunStore, reported_problems, train_cached
+from nnbook.engine.tensor_data import TensorData
+import nnbook.networks as networks
+
+mlp = networks.mlp  # a factory the notebook holds on to
+if sys.argv[1] == "reload":  # the contributor edits mlp's seeding, and reloads the module
+    path = networks.__file__
+    text = open(path).read()
+    old = "            torch.manual_seed(seed)"
+    assert old in text
+    open(path, "w").write(text.replace(old, "            torch.manual_seed(seed + 1)"))
+    importlib.reload(networks)
+    assert networks.mlp is not mlp
+g = torch.Generator().manual_seed(0)
+X = torch.randn(64, 2, generator=g, dtype=torch.float64)
+y = (X[:, 0] * X[:, 1] > 0).long()
+run = train_cached(partial(mlp, (2, 3, 2), seed=0, dtype=torch.float64),
+                   TensorData(X, y), TrainConfig(num_epochs=1, batch_size=16),
+                   device=torch.device("cpu"), store=RunStore(sys.argv[2]), name="reloaded")
+print(json.dumps({"from_cache": run.from_cache, "key": run.record.key,
+                  "weight": run.model[0].weight.sum().item(), "problems": reported_problems()}))
+"""
+
+
+def test_a_run_of_an_object_made_before_a_reload_is_not_served_to_the_reloaded_code(tmp_path):
+    # The key took the newest source imported: the old factory's run was stored under the new
+    # code's key, and a fresh process running the edited file was served the old code's weights.
+    lib = tmp_path / "lib"
+    shutil.copytree(ROOT, lib / "nnbook", ignore=shutil.ignore_patterns("__pycache__", "static"))
+    env = {**os.environ, "PYTHONPATH": str(lib), "NNBOOK_PLAN": "fixed",
+           "NNBOOK_CACHE": str(tmp_path / "cache"), "NNBOOK_PROGRESS": "0"}
+    script = tmp_path / "train.py"
+    script.write_text(RELOAD)
+
+    def train(mode: str) -> dict:
+        result = subprocess.run([sys.executable, str(script), mode, str(tmp_path / "runs")],
+                                capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    original = train("keep")
+    reloaded = train("reload")  # the file edited and reloaded; the old factory trains
+    edited = train("keep")  # a fresh process runs the edited file
+    assert not edited["from_cache"], "the store served the old code's run to the edited code"
+    assert edited["key"] not in (original["key"], reloaded["key"])
+    assert edited["weight"] != original["weight"]
+    assert reloaded["weight"] == original["weight"]  # it ran the old code
+    assert any("nnbook.networks was executed again (reloaded)" in p for p in reloaded["problems"])
+    assert reloaded["key"] != original["key"]  # it also looked names up in the new module

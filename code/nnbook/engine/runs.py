@@ -7,7 +7,9 @@ hashes every input that can change its result:
 - the content of the data tensors it trains on: a digest of their bytes, never a label;
 - the code: the normalised source (comments and docstrings stripped, :mod:`nnbook.engine.sources`)
   of every ``nnbook`` module in the import closure of the model's module and the training
-  function's module, plus the source of a model defined outside ``nnbook``;
+  function's module, as this process executed it (and, for a model created before its module
+  was reloaded, the version it was created from too: :func:`code_parts`), plus the source of a
+  model defined outside ``nnbook``;
 - the torch version, the device type, and the plan (:mod:`nnbook.engine.plan`: precision,
   memory layout, compilation, threads), which is computed, or read from the plan store, first.
 
@@ -103,13 +105,21 @@ def source_of(obj: Any) -> str:
     return "\n".join(parts)
 
 
+def _defined(obj: Any) -> Any:
+    """What defines ``obj``: a partial's function, a method's function, an instance's class."""
+    while isinstance(obj, functools.partial):
+        obj = obj.func
+    if inspect.ismethod(obj):
+        obj = obj.__func__
+    return obj if inspect.isclass(obj) or inspect.isroutine(obj) else type(obj)
+
+
 def _modules_of(objs: Iterable[Any]) -> list[str]:
     """The ``nnbook`` modules that define ``objs`` (classes, functions, partials, instances)."""
     names = []
     for obj in objs:
-        while isinstance(obj, functools.partial):
-            obj = obj.func
-        module = getattr(obj, "__module__", None) or getattr(type(obj), "__module__", "")
+        defined = _defined(obj)
+        module = getattr(defined, "__module__", None) or getattr(type(defined), "__module__", "")
         if module.split(".")[0] == sources.PACKAGE:
             names.append(module)
     return names
@@ -122,18 +132,34 @@ def code_parts(*objs: Any, training_module: str) -> dict[str, str]:
     The digest is of the code this process imported and runs, not of the files on disk: when a
     module was edited after it was imported, the run is keyed (and stored) on the code that
     trains it, which no fresh process with the edited files looks up, and the build log says so.
+
+    When a module was executed again since one of ``objs`` was created from it
+    (``importlib.reload``), that object runs its own version's code, and looks up the other
+    names it uses in the module as it is now: the key holds both versions (``defined_code``),
+    which no fresh process reproduces, so the run is neither served to the new code nor taken
+    for the old, and the build log says so.
     """
     modules = sorted({*_modules_of(objs), training_module})
     outside = "\n".join(source_of(o) for o in objs if not _modules_of([o]))
+    older = sources.defining_sources(_defined(o) for o in objs)
     changed = sources.changed_since_import(sources.closure(modules, as_imported=True))
     if changed:
         _report(f"{', '.join(changed)} changed on disk after this process imported "
                 f"{'it' if len(changed) == 1 else 'them'}: the run is keyed and stored on the code "
                 "as imported, which is what trains it, not on the files; restart the kernel (or "
                 "the build) to train the edited code")
-    return {"modules": ",".join(modules),
-            "code": sources.code_digest(modules, docstrings=False, as_imported=True),
-            "outside_code": hashlib.sha256(outside.encode()).hexdigest()}
+    if older:
+        _report(f"{', '.join(sorted(older))} {'was' if len(older) == 1 else 'were'} executed "
+                "again (reloaded) after the model or loss function of this run was created from "
+                "an earlier version: the run is keyed on both versions, which no fresh process "
+                "reproduces; create them again from the reloaded module, or restart the kernel")
+    parts = {"modules": ",".join(modules),
+             "code": sources.code_digest(modules, docstrings=False, as_imported=True),
+             "outside_code": hashlib.sha256(outside.encode()).hexdigest()}
+    if older:  # only then: every other run keeps its key
+        parts["defined_code"] = sources.code_digest(modules, docstrings=False, as_imported=True,
+                                                    pinned=older)
+    return parts
 
 
 def describe_callable(fn: Callable) -> str:

@@ -19,6 +19,14 @@ every module already imported, the files only for the others. A training run's k
 way (:mod:`nnbook.engine.runs`), so a run is stored under the key of the code that trained it;
 :func:`changed_since_import` names the modules whose files differ, for the build log. A page's
 fingerprint reads the files: its kernel is a fresh process.
+
+**A module executed twice.** ``importlib.reload`` executes a module again, from its file as it is
+now, in the same namespace: the module's names then hold the new code, while a function or class
+created before (a model class a notebook kept, a ``partial`` of a factory) still runs the code it
+was created from. The recorder keeps every version a module was executed from, with its code
+objects, and :func:`defining_sources` tells which version created an object (a function by its
+code, a class by its methods'), so that a run is keyed on the code that runs, not on the newest
+source imported.
 """
 
 from __future__ import annotations
@@ -27,10 +35,13 @@ import ast
 import hashlib
 import importlib.machinery
 import importlib.util
+import inspect
 import sys
-from collections.abc import Iterable
+import types
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 PACKAGE = "nnbook"
 
@@ -103,6 +114,9 @@ def module_file(module: str, roots: dict[str, Path]) -> Path | None:
 # --- the source each module was imported from ------------------------------------------------------
 
 _imported: dict[str, tuple[str, str]] = {}  # module -> (its file, the source it was executed from)
+# module -> every (source, code) it was executed from, oldest first: the code objects are kept so
+# that their identities stay theirs, and tell which execution created a function or a class.
+_versions: dict[str, list[tuple[str, types.CodeType]]] = {}
 
 
 class _RecordingLoader(importlib.machinery.SourceFileLoader):
@@ -111,8 +125,11 @@ class _RecordingLoader(importlib.machinery.SourceFileLoader):
 
     def get_code(self, fullname: str):
         data = self.get_data(self.path)
-        _imported[fullname] = (self.path, importlib.util.decode_source(data))
-        return self.source_to_code(data, self.path)
+        text = importlib.util.decode_source(data)
+        code = self.source_to_code(data, self.path)
+        _imported[fullname] = (self.path, text)
+        _versions.setdefault(fullname, []).append((text, code))
+        return code
 
 
 class _RecordingFinder:
@@ -155,18 +172,86 @@ def imported_source(module: str, path: Path | None = None) -> str | None:
     return entry[1]
 
 
-def _source(module: str, path: Path, as_imported: bool) -> str:
+def _nested_code_ids(code: types.CodeType) -> set[int]:
+    """The identities of ``code`` and of every code object compiled within it (functions,
+    classes' bodies and their methods, lambdas, comprehensions)."""
+    ids = {id(code)}
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            ids |= _nested_code_ids(const)
+    return ids
+
+
+# id of a module's code (kept alive in _versions, so the id is its own) -> _nested_code_ids. Not
+# an lru_cache: code objects compare equal by content, and two executions of one source are
+# equal code with other identities.
+_version_ids: dict[int, set[int]] = {}
+
+
+def _member_codes(value: Any) -> list[types.CodeType]:
+    """The code objects a class member runs: a function's (through ``functools.wraps``), a
+    static or class method's, a property's accessors'."""
+    if isinstance(value, (staticmethod, classmethod)):
+        value = value.__func__
+    if isinstance(value, property):
+        return [c for f in (value.fget, value.fset, value.fdel) for c in _member_codes(f)]
+    value = inspect.unwrap(value) if callable(value) else value
+    return [value.__code__] if isinstance(value, types.FunctionType) else []
+
+
+def _codes_of(obj: Any) -> list[types.CodeType]:
+    """What identifies the execution that created ``obj``: a function's code; a class's methods'
+    (or, for a class with none, those of the first class of its module it inherits from)."""
+    if isinstance(obj, types.FunctionType):
+        return _member_codes(obj)
+    if inspect.isclass(obj):
+        for klass in obj.__mro__:
+            if klass.__module__ == obj.__module__:
+                codes = [c for value in vars(klass).values() for c in _member_codes(value)]
+                if codes:
+                    return codes
+    return []
+
+
+def defining_sources(objs: Iterable[Any]) -> dict[str, str]:
+    """For each function or class in ``objs`` that an earlier execution of its module created
+    than the one the module now holds (it was reloaded since), the module and the source of that
+    execution. Objects of the module's latest execution, or whose execution is unknown, add
+    nothing: their module's imported source is theirs."""
+    found: dict[str, str] = {}
+    for obj in objs:
+        module = getattr(obj, "__module__", None)
+        versions = _versions.get(module or "", [])
+        if len(versions) < 2 or module in found:
+            continue
+        wanted = {id(code) for code in _codes_of(obj)}
+        for text, code in reversed(versions):  # the newest first: most objects are its
+            if id(code) not in _version_ids:
+                _version_ids[id(code)] = _nested_code_ids(code)
+            if wanted & _version_ids[id(code)]:
+                if text != versions[-1][0]:
+                    found[module] = text
+                break
+    return found
+
+
+def _source(module: str, path: Path, as_imported: bool,
+            pinned: Mapping[str, str] | None = None) -> str:
+    if pinned and module in pinned:
+        return pinned[module]
     text = imported_source(module, path) if as_imported else None
     return text if text is not None else path.read_text(encoding="utf-8")
 
 
-def changed_since_import(modules: Iterable[str]) -> list[str]:
+def changed_since_import(modules: Iterable[str], pinned: Mapping[str, str] | None = None,
+                         ) -> list[str]:
     """Those of ``modules`` whose file's code (comments and layout aside) is no longer the code this
-    process imported: edited, or deleted, while it ran."""
+    process imported (or, for a module in ``pinned``, that source): edited, or deleted, while it
+    ran."""
     changed = []
     for module in modules:
-        text = imported_source(module)
-        if text is None:
+        text = (pinned or {}).get(module) or imported_source(module)
+        if text is None or module not in _imported:
             continue
         path = Path(_imported[module][0])
         try:
@@ -180,10 +265,12 @@ def changed_since_import(modules: Iterable[str]) -> list[str]:
 
 
 def closure(names: Iterable[str], packages: Iterable[str] = (PACKAGE,), *,
-            as_imported: bool = False) -> dict[str, Path]:
+            as_imported: bool = False, pinned: Mapping[str, str] | None = None,
+            ) -> dict[str, Path]:
     """Every module of ``packages`` that importing ``names`` runs, directly or through other
     modules (parents' ``__init__`` included), sorted by name. With ``as_imported``, an imported
-    module's imports are read from the source it was executed from."""
+    module's imports are read from the source it was executed from; a module in ``pinned``'s are
+    read from the source given there (:func:`defining_sources`)."""
     roots = {name: d for name in packages if (d := package_dir(name)) is not None}
     found: dict[str, Path] = {}
     pending = set(names)
@@ -197,7 +284,7 @@ def closure(names: Iterable[str], packages: Iterable[str] = (PACKAGE,), *,
             if path is None:
                 continue
             found[module] = path
-            pending |= imports_in_source(_source(module, path, as_imported), module,
+            pending |= imports_in_source(_source(module, path, as_imported, pinned), module,
                                          is_package=path.name == "__init__.py",
                                          filename=str(path)) - set(found)
     return dict(sorted(found.items()))
@@ -234,10 +321,13 @@ def normalised_source(path: Path, *, docstrings: bool = True) -> str:
 
 
 def module_digests(modules: dict[str, Path], *, docstrings: bool = True,
-                   as_imported: bool = False) -> dict[str, str]:
+                   as_imported: bool = False, pinned: Mapping[str, str] | None = None,
+                   ) -> dict[str, str]:
     """A short digest of each module's normalised source (with ``as_imported``, of the source an
-    imported module was executed from)."""
+    imported module was executed from; for a module in ``pinned``, of the source given there)."""
     def normalised(name: str, path: Path) -> str:
+        if pinned and name in pinned:
+            return _normalised_text(pinned[name], docstrings, str(path))
         text = imported_source(name, path) if as_imported else None
         if text is None:
             return normalised_source(path, docstrings=docstrings)
@@ -248,10 +338,10 @@ def module_digests(modules: dict[str, Path], *, docstrings: bool = True,
 
 
 def code_digest(names: Iterable[str], *, docstrings: bool = False,
-                as_imported: bool = False) -> str:
+                as_imported: bool = False, pinned: Mapping[str, str] | None = None) -> str:
     """One digest of the normalised source of the import closure of ``names`` (see
-    :func:`closure` for ``as_imported``)."""
-    digests = module_digests(closure(names, as_imported=as_imported), docstrings=docstrings,
-                             as_imported=as_imported)
+    :func:`closure` for ``as_imported`` and ``pinned``)."""
+    digests = module_digests(closure(names, as_imported=as_imported, pinned=pinned),
+                             docstrings=docstrings, as_imported=as_imported, pinned=pinned)
     blob = "\n".join(f"{name} {digest}" for name, digest in digests.items())
     return hashlib.sha256(blob.encode()).hexdigest()
