@@ -114,3 +114,45 @@ def test_the_plan_file_is_not_part_of_a_runs_record(plans):
 def test_busy_means_other_work_on_half_the_cpus():
     assert not planning.busy(1.0, 2) and planning.busy(2.0, 2) and planning.busy(3.1, 2)
     assert not planning.busy(8.0, 16) and planning.busy(9.0, 16)
+
+
+def test_a_choice_its_own_timings_contradict_is_measured_again(plans, later_process):
+    # The chosen candidate stored as a hundred times slower than another it timed: no choice the
+    # planner makes, and it was accepted as one.
+    measure(plans)
+    entry, path = stored(plans)
+    chosen = Plan.from_dict(entry["plan"]).label()
+    other = next(label for label in entry["timings"] if label != chosen)
+    entry["timings"][other] = entry["timings"][chosen] / 100
+    path.write_text(json.dumps(entry))
+    later_process()
+    plan, steps = measure(plans)
+    assert plan.how == "measured" and steps.made
+    assert any(f"its choice ({chosen}, 1 ms a step) is slower than a candidate it timed" in p
+               for p in planning.reported_problems())
+
+
+def test_a_choice_within_the_planners_margin_is_kept(plans, later_process):
+    # A candidate timed a little faster, by less than MARGIN, never replaces the one chosen.
+    measure(plans)
+    entry, path = stored(plans)
+    chosen = Plan.from_dict(entry["plan"]).label()
+    other = next(label for label in entry["timings"] if label != chosen)
+    entry["timings"][other] = entry["timings"][chosen] * (1 - planning.MARGIN / 2)
+    path.write_text(json.dumps(entry))
+    later_process()
+    plan, steps = measure(plans)
+    assert plan.how == "stored" and not steps.made
+
+
+def test_a_plan_without_the_conditions_it_was_measured_under_is_in_doubt(plans, later_process):
+    measure(plans)
+    entry, path = stored(plans)
+    del entry["measured_under"]  # nothing says the machine was idle
+    path.write_text(json.dumps(entry))
+    later_process()
+    plan, steps = measure(plans, load=IDLE)
+    assert plan.how == "measured" and steps.made
+    assert any("no record of the load it was measured under" in p
+               for p in planning.reported_problems())
+    assert stored(plans)[0]["measured_under"] == {"load": 0.2, "cpus": 2}

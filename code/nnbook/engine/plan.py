@@ -23,12 +23,14 @@ the GPU's model, the torch version) and problem (:class:`Problem`) as one JSON f
 :func:`nnbook.engine.settings.plan_store_root`, and reused with no timing at all. A damaged file is
 reported (the ``nnbook.engine.plan`` logger, :func:`reported_problems`) and measured again; so is
 a well-formed entry that names a choice the planner does not offer for the problem (a thread count
-outside its range, a precision or layout not among its candidates: :func:`check_entry`).
+outside its range, a precision or layout not among its candidates: :func:`check_entry`), or one
+its own timings contradict (a candidate it timed was :data:`MARGIN` faster).
 
 **What a plan was measured under.** An entry records the machine's load when it was measured
 (:func:`machine_load`: the load average and the number of CPUs) and the seconds per step of every
-candidate. A plan measured on a busy machine (:func:`busy`), or one whose run then trained far
-slower than its measurement (:func:`note_run_speed`: :data:`SLOW_FACTOR`), is in doubt: the doubt
+candidate. A plan measured on a busy machine (:func:`busy`), or with no record of the load, or one
+whose run then trained far slower than its measurement (:func:`note_run_speed`:
+:data:`SLOW_FACTOR`), is in doubt: the doubt
 is reported, the plan is still used for the rest of the process (a page's runs keep one plan), and
 a later process measures it again once the machine is not busy.
 ``NNBOOK_PLAN=fixed`` turns planning off for reproducible benchmarks (:func:`fixed_plan`);
@@ -346,6 +348,14 @@ def check_entry(entry: Any, machine: dict, problem: Problem, space: Space | None
     _seconds(entry["step_seconds"], "step_seconds")
     for label, seconds in entry["timings"].items():
         _seconds(seconds, f"the time of {label!r}")
+    # The planner keeps a candidate only if no other it timed was MARGIN faster: a choice its
+    # own timings contradict was not made by it (an edit, or damage), whatever it names.
+    chosen, fastest = entry["timings"].get(plan.label()), min(entry["timings"].values(), default=0)
+    if chosen is None:
+        raise ValueError(f"its choice ({plan.label()}) is not among the candidates it timed")
+    if chosen * (1 - MARGIN) > fastest * (1 + 1e-9):
+        raise ValueError(f"its choice ({plan.label()}, {chosen * 1e3:.3g} ms a step) is slower "
+                         f"than a candidate it timed ({fastest * 1e3:.3g} ms a step)")
     trial = entry.get("compile")
     if trial is not None and not (isinstance(trial, dict) and isinstance(trial.get("failed"), str)):
         _seconds(trial["compile_seconds"], "compile_seconds", zero=True)
@@ -480,7 +490,9 @@ def doubt(entry: dict) -> str:
         return (f"a run trained at {slow['seconds_per_step'] * 1e3:.3g} ms a step, over "
                 f"{SLOW_FACTOR:g} times the {entry['step_seconds'] * 1e3:.3g} ms it was planned at")
     conditions = entry.get("measured_under")
-    if conditions is not None and busy(conditions["load"], conditions["cpus"]):
+    if conditions is None:  # nothing says it was measured on an idle machine
+        return "it holds no record of the load it was measured under"
+    if busy(conditions["load"], conditions["cpus"]):
         return (f"it was measured under load (load average {conditions['load']:.2f} on "
                 f"{conditions['cpus']} CPUs)")
     return ""
