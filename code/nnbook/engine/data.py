@@ -6,8 +6,10 @@ Where a data set is looked for, in order:
    extracted forms); without ``NNBOOK_DATA``, the default data folder (``~/.cache/nnbook/data``).
 2. The system copy (``/usr/share/datasets/fashion-mnist/`` from Debian's package
    ``dataset-fashion-mnist``).
-3. A download by torchvision into the folder of step 1, when that folder holds nothing of the
-   data set and the network allows.
+3. With ``NNBOOK_DATA`` set, the default data folder, where a data set is downloaded.
+4. A download by torchvision into the default data folder, when that folder holds nothing of the
+   data set and the network allows. Never into ``NNBOOK_DATA``: the reader's folder is only
+   read, and nothing is ever created there.
 
 Every file is checked against the MD5 its authors published for the ``.gz`` archive, or against the
 MD5 of the archive's decompressed content (the form Debian and an extraction leave behind). An
@@ -289,12 +291,19 @@ def check_location(folder: Path, label: str, spec: DatasetSpec) -> LocationRepor
 CHOSEN = "$NNBOOK_DATA"  # the label of the folder the reader chose
 
 
+def download_root() -> Path:
+    """Where a data set is downloaded: the default data folder, ``~/.cache/nnbook/data``, even
+    when ``NNBOOK_DATA`` is set (the reader's folder is only read)."""
+    return settings.cache_home() / "nnbook" / "data"
+
+
 def candidate_locations(spec: DatasetSpec) -> list[tuple[Path, str]]:
     """The folders looked in, in order, with a label for messages."""
-    label = CHOSEN if settings.data_override() else "data folder"
-    places = [(data_root() / spec.name / "raw", label)]
-    places += [(d, "system copy") for d in spec.system_dirs]
-    return places
+    default = (download_root() / spec.name / "raw", "data folder")
+    system = [(d, "system copy") for d in spec.system_dirs]
+    if settings.data_override():  # the default folder holds only what the book downloaded
+        return [(data_root() / spec.name / "raw", CHOSEN), *system, default]
+    return [default, *system]
 
 
 def identity(spec: DatasetSpec) -> str:
@@ -432,15 +441,15 @@ def load(spec: DatasetSpec, *, download: bool = True) -> ImageData:
     found, reports = locate(spec)
     if found is not None:
         return _load_location(found, spec)
-    target = data_root() / spec.name / "raw"
+    target = download_root() / spec.name / "raw"
     if not download:
         raise not_found_error(spec, reports, "not attempted (download=False)")
-    if not reports[0].empty:
+    if not next(r for r in reports if r.where == target).empty:
         # Something is already there and failed its check: a download would overwrite it.
         raise not_found_error(spec, reports, f"not attempted: {target} holds files that failed "
                                              "their check, and a download would overwrite them")
     try:
-        _download(spec, data_root())
+        _download(spec, download_root())
     except (OSError, RuntimeError) as err:  # no network, a mirror down, a proxy: all end here
         raise not_found_error(spec, reports, f"failed ({type(err).__name__}: {err})") from err
     report = check_location(target, "downloaded", spec)
