@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 
 from nnbook.book.sphinxext.fingerprints import FINGERPRINT_MARK
 from nnbook.book.sphinxext.plotly_render import figure_html
-from page_text import FRONT_MATTER
+from page_text import FRONT_MATTER, book_config
 
 PAGE = FRONT_MATTER + """
 # {title}
@@ -65,17 +64,8 @@ def page_text(out: Path, name: str) -> str:
 def tiny_book(tmp_path: Path) -> Path:
     book = tmp_path / "book"
     book.mkdir()
-    (book / "_config.yml").write_text(textwrap.dedent("""\
-        title: tiny
-        only_build_toc_files: true
-        execute:
-          execute_notebooks: cache
-        sphinx:
-          extra_extensions: [nnbook.book.sphinxext]
-          config:
-            nnbook_tracked_packages: [tinylib]
-            nb_execution_raise_on_error: true
-        """))
+    (book / "_config.yml").write_text(book_config(
+        "nnbook_tracked_packages: [tinylib]\nnb_execution_raise_on_error: true"))
     (book / "_toc.yml").write_text("format: jb-book\nroot: uses\nchapters:\n  - file: other\n")
     return book
 

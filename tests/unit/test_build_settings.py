@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -18,6 +17,7 @@ import nnbook.book.sphinxext as extension
 from nnbook.book import cache
 from nnbook.book.doctor import check_store
 from nnbook.engine import settings
+from page_text import book_config
 
 
 class RecordingApp:
@@ -111,12 +111,7 @@ def test_a_wrong_setting_ends_a_real_build_without_a_traceback(tmp_path):
     # message came first, then about 45 lines of two tracebacks.
     book = tmp_path / "book"
     book.mkdir()
-    (book / "_config.yml").write_text(textwrap.dedent("""\
-        title: tiny
-        only_build_toc_files: true
-        sphinx:
-          extra_extensions: [nnbook.book.sphinxext]
-        """))
+    (book / "_config.yml").write_text(book_config())
     (book / "_toc.yml").write_text("format: jb-book\nroot: index\n")
     (book / "index.md").write_text("# Index\n\nHello.\n")
     jb = Path(sys.executable).with_name("jupyter-book")

@@ -72,7 +72,7 @@ def test_nnbook_records_its_modules_from_the_start():
 
 
 TRAIN = """
-import json, sys
+import importlib, json, sys
 from functools import partial
 import torch
 from nnbook.engine.fit import TrainConfig
@@ -80,25 +80,31 @@ from nnbook.engine.runs import RunStore, reported_problems, train_cached
 from nnbook.engine.tensor_data import TensorData
 import nnbook.networks as networks
 
-edit = sys.argv[1] == "edit"
-if edit:  # the contributor edits mlp's seeding while this process runs
+mode = sys.argv[1]
+mlp = networks.mlp  # the factory, held on to as a notebook does
+if mode in ("edit", "reload"):  # the contributor edits mlp's seeding while this process runs
     path = networks.__file__
     text = open(path).read()
     old = "            torch.manual_seed(seed)"
     assert old in text
     open(path, "w").write(text.replace(old, "            torch.manual_seed(seed + 1)"))
+if mode == "reload":  # ... and executes the module again: its names hold the edited code
+    importlib.reload(networks)
+    assert networks.mlp is not mlp
 g = torch.Generator().manual_seed(0)
 X = torch.randn(64, 2, generator=g, dtype=torch.float64)
 y = (X[:, 0] * X[:, 1] > 0).long()
-run = train_cached(partial(networks.mlp, (2, 3, 2), seed=0, dtype=torch.float64),
+run = train_cached(partial(mlp, (2, 3, 2), seed=0, dtype=torch.float64),
                    TensorData(X, y), TrainConfig(num_epochs=1, batch_size=16),
-                   device=torch.device("cpu"), store=RunStore(sys.argv[2]), name="edited")
+                   device=torch.device("cpu"), store=RunStore(sys.argv[2]), name="mlp")
 print(json.dumps({"from_cache": run.from_cache, "key": run.record.key,
                   "weight": run.model[0].weight.sum().item(), "problems": reported_problems()}))
 """
 
 
-def test_a_run_of_code_edited_after_import_is_not_served_to_the_edited_code(tmp_path):
+def trainer(tmp_path):
+    """``train(mode)``: the :data:`TRAIN` script run in a fresh process on a copy of the nnbook
+    sources, with a run store and plans of its own; what it printed."""
     lib = tmp_path / "lib"
     shutil.copytree(ROOT, lib / "nnbook", ignore=shutil.ignore_patterns("__pycache__", "static"))
     env = {**os.environ, "PYTHONPATH": str(lib), "NNBOOK_PLAN": "fixed",
@@ -112,6 +118,11 @@ def test_a_run_of_code_edited_after_import_is_not_served_to_the_edited_code(tmp_
         assert result.returncode == 0, result.stderr[-3000:]
         return json.loads(result.stdout.strip().splitlines()[-1])
 
+    return train
+
+
+def test_a_run_of_code_edited_after_import_is_not_served_to_the_edited_code(tmp_path):
+    train = trainer(tmp_path)
     old_code = train("edit")  # imported, then edited on disk, then trained: the old code ran
     assert any("nnbook.networks changed on disk" in p for p in old_code["problems"])
     new_code = train("keep")  # a fresh process runs the edited file
@@ -163,51 +174,10 @@ def test_an_object_created_before_a_reload_keeps_the_source_it_ran_from(edited):
     assert sources.module_digests(modules, as_imported=True) != digests  # what was keyed on
 
 
-RELOAD = """
-import importlib, json, sys
-from functools import partial
-import torch
-from nnbook.engine.fit import TrainConfig
-from nnbook.engine.runs import RunStore, reported_problems, train_cached
-from nnbook.engine.tensor_data import TensorData
-import nnbook.networks as networks
-
-mlp = networks.mlp  # a factory the notebook holds on to
-if sys.argv[1] == "reload":  # the contributor edits mlp's seeding, and reloads the module
-    path = networks.__file__
-    text = open(path).read()
-    old = "            torch.manual_seed(seed)"
-    assert old in text
-    open(path, "w").write(text.replace(old, "            torch.manual_seed(seed + 1)"))
-    importlib.reload(networks)
-    assert networks.mlp is not mlp
-g = torch.Generator().manual_seed(0)
-X = torch.randn(64, 2, generator=g, dtype=torch.float64)
-y = (X[:, 0] * X[:, 1] > 0).long()
-run = train_cached(partial(mlp, (2, 3, 2), seed=0, dtype=torch.float64),
-                   TensorData(X, y), TrainConfig(num_epochs=1, batch_size=16),
-                   device=torch.device("cpu"), store=RunStore(sys.argv[2]), name="reloaded")
-print(json.dumps({"from_cache": run.from_cache, "key": run.record.key,
-                  "weight": run.model[0].weight.sum().item(), "problems": reported_problems()}))
-"""
-
-
 def test_a_run_of_an_object_made_before_a_reload_is_not_served_to_the_reloaded_code(tmp_path):
     # The key took the newest source imported: the old factory's run was stored under the new
     # code's key, and a fresh process running the edited file was served the old code's weights.
-    lib = tmp_path / "lib"
-    shutil.copytree(ROOT, lib / "nnbook", ignore=shutil.ignore_patterns("__pycache__", "static"))
-    env = {**os.environ, "PYTHONPATH": str(lib), "NNBOOK_PLAN": "fixed",
-           "NNBOOK_CACHE": str(tmp_path / "cache"), "NNBOOK_PROGRESS": "0"}
-    script = tmp_path / "train.py"
-    script.write_text(RELOAD)
-
-    def train(mode: str) -> dict:
-        result = subprocess.run([sys.executable, str(script), mode, str(tmp_path / "runs")],
-                                capture_output=True, text=True, env=env, cwd=tmp_path)
-        assert result.returncode == 0, result.stderr[-3000:]
-        return json.loads(result.stdout.strip().splitlines()[-1])
-
+    train = trainer(tmp_path)
     original = train("keep")
     reloaded = train("reload")  # the file edited and reloaded; the old factory trains
     edited = train("keep")  # a fresh process runs the edited file
