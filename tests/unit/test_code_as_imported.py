@@ -131,7 +131,7 @@ def test_a_run_of_code_edited_after_import_is_not_served_to_the_edited_code(tmp_
     assert new_code["weight"] != old_code["weight"]  # another seeding: other weights
 
 
-# --- a module executed again: importlib.reload -----------------------------------------------------
+# --- a module executed again: importlib.reload ---------------------------------------------
 
 MODEL = """from editedlib.helper import VALUE
 

@@ -25,7 +25,8 @@ from nnbook.engine.data import load_fashion_mnist
 data = load_fashion_mnist()
 ```
 """
-DRAWS = FRONT_MATTER + "\n# Draws\n\n```{code-cell} ipython3\nfrom nnbook.plotting import style\n```\n"
+DRAWS = (FRONT_MATTER
+         + "\n# Draws\n\n```{code-cell} ipython3\nfrom nnbook.plotting import style\n```\n")
 
 
 def fingerprint(text: str, tmp_path) -> str:

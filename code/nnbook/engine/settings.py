@@ -34,8 +34,6 @@ PROGRESS = "NNBOOK_PROGRESS"
 PLAN = "NNBOOK_PLAN"
 PLAN_MODES = ("auto", "fixed", "measure")
 PROGRESS_VALUES = {"1": True, "0": False}
-
-
 PATHS = (DATA, CACHE)  # the settings that name a folder
 
 
@@ -108,7 +106,7 @@ def choice(name: str, allowed: tuple[str, ...], default: str, unset: str = "") -
         return default
     if value not in allowed:
         raise SettingError(f"${name} is {_get(name)!r}, but it must be one of "
-                         f"{', '.join(allowed)} (or unset{unset})")
+                           f"{', '.join(allowed)} (or unset{unset})")
     return value
 
 

@@ -225,7 +225,7 @@ def defining_sources(objs: Iterable[Any]) -> dict[str, str]:
         if len(versions) < 2 or module in found:
             continue
         wanted = {id(code) for code in _codes_of(obj)}
-        for text, code in reversed(versions):  # the newest first: most objects are its
+        for text, code in reversed(versions):  # the newest first: most objects are of it
             if id(code) not in _version_ids:
                 _version_ids[id(code)] = _nested_code_ids(code)
             if wanted & _version_ids[id(code)]:
@@ -243,15 +243,13 @@ def _source(module: str, path: Path, as_imported: bool,
     return text if text is not None else path.read_text(encoding="utf-8")
 
 
-def changed_since_import(modules: Iterable[str], pinned: Mapping[str, str] | None = None,
-                         ) -> list[str]:
+def changed_since_import(modules: Iterable[str]) -> list[str]:
     """Those of ``modules`` whose file's code (comments and layout aside) is no longer the code this
-    process imported (or, for a module in ``pinned``, that source): edited, or deleted, while it
-    ran."""
+    process imported: edited, or deleted, while it ran."""
     changed = []
     for module in modules:
-        text = (pinned or {}).get(module) or imported_source(module)
-        if text is None or module not in _imported:
+        text = imported_source(module)
+        if text is None:
             continue
         path = Path(_imported[module][0])
         try:
