@@ -45,6 +45,7 @@ def no_training(monkeypatch):
 
     def arm():
         monkeypatch.setattr(runs, "fit", refuse)
+        monkeypatch.setattr(runs, "fit_ensemble", refuse)
         monkeypatch.setattr(fit_module, "train_epoch", refuse)
         monkeypatch.setattr(gan, "train_gan", refuse)
         monkeypatch.setattr(loops, "train", refuse)  # the lectures' loop

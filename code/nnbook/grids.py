@@ -1,7 +1,7 @@
 """A model's predictions over a grid of the plane: the numbers a decision surface draws.
 
 Apart from :mod:`nnbook.surfaces` (the figures), so that the code that trains a model and records
-its surface (:class:`nnbook.xor.SurfaceRecorder`) imports no figure module.
+its surface (:func:`nnbook.xor.surface_frame`) imports no figure module.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """The XOR experiment: the lecture's network trained on XOR blobs, at the lecture's learning
 rate and the book's, from several seeds, and replayed epoch by epoch.
 
+The seeds of one rate train as one ensemble (:func:`nnbook.engine.runs.train_ensemble_cached`:
+each member as its own run would train, in one pass of batched arithmetic), and the first
+member's decision surface is kept after every epoch, so that the replay is that very run.
+
 The network itself is :mod:`nnbook.networks`; the figures are :mod:`nnbook.xor_figures`; the
 page's playground, which retraces these runs in the browser, gets its data from
 :func:`nnbook.book.widgets.xor_playground_payload`. This module trains through the engine, so it
@@ -10,7 +14,7 @@ imports no figure module.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
@@ -20,9 +24,9 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from nnbook.grids import surface_grid, torch_predictor
 from nnbook.networks import mlp
 from nnbook.toy_data import ToyData, blobs
-from nnbook.engine.fit import Callback, TrainConfig, fit, model_accuracy
+from nnbook.engine.fit import TrainConfig, fit, model_accuracy
 from nnbook.engine.plan import using_threads
-from nnbook.engine.runs import RunStore, train_cached
+from nnbook.engine.runs import Run, RunStore, train_cached, train_ensemble_cached
 from nnbook.engine.tensor_data import TensorData
 
 XOR_LECTURE_LR = 0.5  # the lecture's Adam learning rate for the XOR network
@@ -86,8 +90,29 @@ class XORResult:
         return next((i + 1 for i, a in enumerate(self.test_accuracies) if a >= target), None)
 
 
+def network(seed: int, *, hidden: int = 4, activation: str = "sigmoid") -> torch.nn.Sequential:
+    """The lecture's network, 2 inputs, ``hidden`` units, 2 outputs, in float64, its initial
+    weights fixed by ``seed``."""
+    return mlp((2, hidden, 2), activation, seed=seed, dtype=torch.float64)
+
+
+def _data() -> tuple[ToyData, ToyData, TensorData]:
+    train, test = xor_data()
+    return train, test, TensorData(torch.as_tensor(train.X), torch.as_tensor(train.y),
+                                   torch.as_tensor(test.X), torch.as_tensor(test.y))
+
+
+def _result(run: Run, data: TensorData, train: ToyData, config: TrainConfig) -> XORResult:
+    model, history = run.model, run.history
+    return XORResult(
+        model=model, X=train.X, y=train.y, lr=config.lr, seed=config.seed,
+        train_accuracy=model_accuracy(model, data.X, data.y),
+        test_accuracy=model_accuracy(model, data.X_test, data.y_test),
+        n_test=len(data.X_test), epoch_losses=history.epoch_losses,
+        test_accuracies=history.test_accuracies, wall_time=history.wall_time)
+
+
 def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None,
-                      n_per_blob: int = 50, n_test_per_blob: int = 250,
                       seed: int = 0, activation: str = "sigmoid",
                       device: torch.device | None = None,
                       store: RunStore | None = None) -> XORResult:
@@ -102,20 +127,38 @@ def train_xor_network(hidden: int = 4, *, config: TrainConfig | None = None,
     store keeps the run: trained once, it is loaded on the next build.
     """
     config = config if config is not None else xor_config(seed=seed)
-    train, test = xor_data(n_per_blob, n_test_per_blob)
-    data = TensorData(torch.as_tensor(train.X), torch.as_tensor(train.y),
-                      torch.as_tensor(test.X), torch.as_tensor(test.y))
-    network = partial(mlp, (2, hidden, 2), activation, seed=seed,
-                      dtype=torch.float64)
-    run = train_cached(network, data, config, device=device, store=store,
+    train, _, data = _data()
+    model_fn = partial(network, seed, hidden=hidden, activation=activation)
+    run = train_cached(model_fn, data, config, device=device, store=store,
                        name=f"xor-{hidden}-{activation}")
-    model, history = run.model, run.history
-    return XORResult(
-        model=model, X=train.X, y=train.y, lr=config.lr, seed=seed,
-        train_accuracy=model_accuracy(model, data.X, data.y),
-        test_accuracy=model_accuracy(model, data.X_test, data.y_test),
-        n_test=len(data.X_test), epoch_losses=history.epoch_losses,
-        test_accuracies=history.test_accuracies, wall_time=history.wall_time)
+    return _result(run, data, train, config)
+
+
+def surface_frame(ensemble, epoch: int, *, member: int = 0, resolution: int = 31,
+                  bounds: tuple[float, float] = (-10.0, 10.0)) -> dict[str, torch.Tensor]:
+    """P(cross | x) of one member of an ensemble over a ``resolution`` grid: a frame of the
+    replay of its training (see :func:`train_xor_networks`)."""
+    _, XX = surface_grid(bounds, resolution)
+    predict = torch_predictor(ensemble.member(member), output="softmax", column=1)
+    return {"frames": torch.as_tensor(predict(XX)).reshape(resolution, resolution)}
+
+
+def train_xor_networks(seeds: Sequence[int], *, hidden: int = 4, lr: float = XOR_BOOK_LR,
+                       activation: str = "sigmoid", num_epochs: int = 200,
+                       device: torch.device | None = None, store: RunStore | None = None,
+                       ) -> tuple[list[XORResult], np.ndarray]:
+    """The network of :func:`train_xor_network` from each of ``seeds`` at rate ``lr``, trained as
+    one ensemble (each member as its own run would train; the run store keeps them together).
+    Also returns the first seed's decision surface on a 31 by 31 grid before training and after
+    each epoch (epochs + 1, 31, 31): its replay."""
+    configs = [replace(xor_config(lr, seed), num_epochs=num_epochs) for seed in seeds]
+    train, _, data = _data()
+    runs, recorded = train_ensemble_cached(
+        partial(network, hidden=hidden, activation=activation), data, configs,
+        name=f"xor-{hidden}-{activation}-seeds", record=surface_frame, device=device,
+        store=store)
+    results = [_result(run, data, train, config) for run, config in zip(runs, configs)]
+    return results, recorded["frames"].numpy()
 
 
 @dataclass
@@ -156,15 +199,16 @@ def summarise_rate(runs: Sequence[XORResult]) -> RateSummary:
 
 
 def compare_rates(rates: Sequence[float] = (XOR_LECTURE_LR, XOR_BOOK_LR), seeds: int = 10,
-                  hidden: int = 4, store: RunStore | None = None,
+                  hidden: int = 4, num_epochs: int = 200, store: RunStore | None = None,
                   ) -> dict[float, list[XORResult]]:
     """The XOR network trained at each learning rate from seeds 0, 1, ..., ``seeds`` - 1.
 
     A seed fixes the initial weights and the batch order, so run ``s`` of every rate starts from
-    the same weights and sees the same batches: only the rate differs.
+    the same weights and sees the same batches: only the rate differs. Each rate's seeds train
+    as one ensemble (:func:`train_xor_networks`).
     """
-    return {lr: [train_xor_network(hidden, config=xor_config(lr, seed), seed=seed, store=store)
-                 for seed in range(seeds)]
+    return {lr: train_xor_networks(range(seeds), hidden=hidden, lr=lr, num_epochs=num_epochs,
+                                   store=store)[0]
             for lr in rates}
 
 
@@ -230,19 +274,6 @@ def loop_difference(config: TrainConfig, hidden: int = 4) -> float:
                    for a, b in zip(by_engine.parameters(), by_hand.parameters()))
 
 
-class SurfaceRecorder(Callback):
-    """Keeps the network's P(cross | x) on the points ``XX`` after every epoch of a run: the
-    frames of a replay of its training."""
-
-    def __init__(self, model: torch.nn.Module, XX: np.ndarray):
-        self.predict = torch_predictor(model, output="softmax", column=1)
-        self.XX = XX
-        self.frames = [self.predict(XX)]  # before the first step: the initial weights
-
-    def on_epoch_end(self, state, history) -> None:
-        self.frames.append(self.predict(self.XX))
-
-
 @dataclass
 class Replay:
     """A run of the XOR network with its decision surface after every epoch."""
@@ -257,23 +288,16 @@ class Replay:
     lr: float
 
 
-def replay_run(config: TrainConfig | None = None, hidden: int = 4, resolution: int = 31,
-               bounds: tuple[float, float] = (-10.0, 10.0),
-               device: torch.device | None = None) -> Replay:
-    """Train the XOR network as :func:`train_xor_network` does (the same data, initial weights,
-    batches and device) and keep its decision surface on a ``resolution`` grid after every
-    epoch."""
-    config = config if config is not None else xor_config()
-    train, test = xor_data()
-    model = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
-    u, XX = surface_grid(bounds, resolution)
-    recorder = SurfaceRecorder(model, XX)
-    history = fit(model, torch.as_tensor(train.X), torch.as_tensor(train.y), config,
-                  X_test=torch.as_tensor(test.X), y_test=torch.as_tensor(test.y),
-                  device=device, callbacks=[recorder], progress=False)
-    frames = np.stack(recorder.frames).reshape(-1, resolution, resolution)
-    return Replay(u=u, frames=frames, epoch_losses=history.epoch_losses,
-                  test_accuracies=history.test_accuracies, X=train.X, y=train.y, lr=config.lr)
+def replay_run(lr: float = XOR_LECTURE_LR, *, seeds: int = 10, hidden: int = 4,
+               num_epochs: int = 200, store: RunStore | None = None) -> Replay:
+    """The first seed's run of :func:`compare_rates` at rate ``lr`` (the same stored ensemble,
+    nothing trained again), with its decision surface after every epoch."""
+    results, frames = train_xor_networks(range(seeds), hidden=hidden, lr=lr,
+                                         num_epochs=num_epochs, store=store)
+    first = results[0]
+    u, _ = surface_grid((-10.0, 10.0), frames.shape[-1])
+    return Replay(u=u, frames=frames, epoch_losses=first.epoch_losses,
+                  test_accuracies=first.test_accuracies, X=first.X, y=first.y, lr=lr)
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """Parameter counts against PyTorch's own, the MLP builder, hidden units (nnbook.networks) and
 the XOR experiment (nnbook.xor, nnbook.xor_figures)."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -8,8 +10,9 @@ import torch
 from nnbook.engine.fit import TrainConfig, fit
 from nnbook.networks import (dense_layers, hidden_activations, mlp, n_mlp_parameters,
                              unit_predictor, weight_table)
-from nnbook.xor import (XORResult, loop_difference, replay_run, summarise_rate, surface_shape,
-                        train_xor_network, xor_config, xor_data)
+from nnbook.xor import (XORResult, compare_rates, loop_difference, network, replay_run,
+                        summarise_rate, surface_shape, train_xor_network, train_xor_networks,
+                        xor_config, xor_data)
 from nnbook.xor_figures import replay_figure
 from nnbook.surfaces import surface_values, torch_predictor
 
@@ -159,23 +162,37 @@ def short_config(lr=0.05, epochs=3):
                        weight_decay=1e-4, seed=0)
 
 
-def test_the_replay_is_the_book_run_epoch_by_epoch(store):
-    config = short_config()
-    replay = replay_run(config, resolution=11)
-    assert replay.frames.shape == (4, 11, 11)  # before training, then after each epoch
-    start = mlp((2, 4, 2), "sigmoid", seed=0, dtype=torch.float64)
-    _, Z0 = surface_values(torch_predictor(start), resolution=11)
-    np.testing.assert_array_equal(replay.frames[0], Z0)
-    run = train_xor_network(config=config, seed=0, store=store)  # the page's function
-    _, Z_end = surface_values(torch_predictor(run.model), resolution=11)
-    np.testing.assert_array_equal(replay.frames[-1], Z_end)
-    assert replay.epoch_losses == run.epoch_losses
-    assert replay.test_accuracies == run.test_accuracies
+def test_the_replay_is_the_first_seeds_run_epoch_by_epoch(store, no_training):
+    replay = replay_run(0.05, seeds=2, num_epochs=3, store=store)
+    assert replay.frames.shape == (4, 31, 31)  # before training, then after each epoch
+    _, Z0 = surface_values(torch_predictor(network(0)), resolution=31)
+    np.testing.assert_allclose(replay.frames[0], Z0, rtol=0, atol=1e-6)  # kept in float32
+    no_training()  # the replay and the rates' runs are one stored ensemble
+    (first, second), _ = train_xor_networks(range(2), lr=0.05, num_epochs=3, store=store)
+    _, Z_end = surface_values(torch_predictor(first.model), resolution=31)
+    np.testing.assert_allclose(replay.frames[-1], Z_end, rtol=0, atol=1e-6)
+    assert replay.epoch_losses == first.epoch_losses != second.epoch_losses
+    assert replay.test_accuracies == first.test_accuracies
     assert not np.allclose(replay.frames[1], replay.frames[0])  # training moved the surface
+    rates = compare_rates((0.05,), seeds=2, num_epochs=3, store=store)
+    assert rates[0.05][0].epoch_losses == first.epoch_losses
 
 
-def test_replay_figure_one_frame_per_epoch():
-    replay = replay_run(short_config(), resolution=7)
+def test_each_seed_of_an_ensemble_is_the_run_it_would_be_alone(store):
+    config = short_config(lr=0.5, epochs=4)
+    members, _ = train_xor_networks(range(3), hidden=3, lr=0.5, num_epochs=4, store=store)
+    for seed, member in enumerate(members):
+        alone = train_xor_network(hidden=3, config=replace(config, seed=seed), seed=seed,
+                                  store=store)
+        np.testing.assert_allclose(member.epoch_losses, alone.epoch_losses, rtol=1e-10)
+        assert member.test_accuracies == alone.test_accuracies
+        assert (member.seed, member.lr) == (seed, 0.5)
+        for a, b in zip(member.model.parameters(), alone.model.parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_replay_figure_one_frame_per_epoch(store):
+    replay = replay_run(0.05, seeds=1, num_epochs=3, store=store)
     fig = replay_figure(replay, title="XOR")
     assert [s.label for s in fig.layout.sliders[0].steps] == ["0", "1", "2", "3"]
     assert len(fig.frames) == 4 and len(fig.data) == 3  # the surface, then the two classes

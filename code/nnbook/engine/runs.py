@@ -51,6 +51,7 @@ import torch
 
 from nnbook.engine import settings, sources, storage
 from nnbook.engine.device import get_device, seeded
+from nnbook.engine.ensemble import EnsembleCallback, fit_ensemble
 from nnbook.engine.fit import History, LossFn, TrainConfig, fit, plan_for, predict
 from nnbook.engine.tensor_data import TensorData, tensor_digest
 
@@ -500,3 +501,98 @@ def train_cached(model_fn: Callable[[], torch.nn.Module], data: TensorData, conf
     return Run(model=model, history=History.from_dict(record.history),
                test_outputs=record.tensors.get("test_outputs"), from_cache=from_cache,
                key_parts=key_parts, record=record)
+
+
+# --- cached ensembles: many small runs trained as one ------------------------------------------
+
+ENSEMBLE_MODULE = "nnbook.engine.ensemble"  # where fit_ensemble lives: its closure keys ensembles
+Recorder = Callable[..., dict]  # (ensemble, epoch) -> tensors to keep at that epoch
+
+
+def train_ensemble_cached(model_fn: Callable[[int], torch.nn.Module], data: TensorData,
+                          configs: list[TrainConfig], *, name: str,
+                          loss_fn: LossFn = torch.nn.functional.cross_entropy,
+                          record: Recorder | None = None, device: torch.device | None = None,
+                          store: RunStore | None = None) -> tuple[list[Run], dict]:
+    """:func:`nnbook.engine.ensemble.fit_ensemble` over the models ``model_fn(config.seed)``, one
+    per configuration, or the identical ensemble from the run store: one entry for all members.
+
+    ``record``, if given, is called with the ensemble and the epoch before training and after
+    each epoch, and returns tensors to keep (the frames of a replay, say); they come back stacked
+    over the epochs, in the second value returned. Each member comes back as the :class:`Run`
+    it would have been on its own (model, history, test outputs).
+    """
+    device = device if device is not None else get_device()
+    store = store if store is not None else RunStore()
+    models = [model_fn(config.seed) for config in configs]
+    key_parts = {
+        **code_parts(model_fn, models[0], loss_fn, *([record] if record else []),
+                     training_module=ENSEMBLE_MODULE),
+        "model_fn": describe_callable(model_fn),
+        "architecture": repr(models[0]),
+        "configs": [config_dict(c) for c in configs],
+        "loss_fn": describe_callable(loss_fn),
+        "record": describe_callable(record) if record else None,
+        "data": data.checksum,
+        "device": device.type,
+        "plan": {"threads": 1},
+    }
+    expected = {k: v for i, m in enumerate(models)
+                for k, v in expect_state(m, f"m{i}.weights").items()}
+    n_test = None if data.X_test is None else len(data.X_test)
+
+    def validate(record_: RunRecord) -> None:
+        check_tensors(record_, expected)
+        members = record_.history.get("members")
+        if not isinstance(members, list) or len(members) != len(configs):
+            raise EntryError(f"it does not hold {len(configs)} members")
+        for i, stored in enumerate(members):
+            try:
+                history = History.from_dict(stored)
+            except TypeError as err:
+                raise EntryError(f"member {i}'s history does not read back ({err})") from None
+            if len(history.epoch_losses) != configs[i].num_epochs:
+                raise EntryError(f"member {i} has {len(history.epoch_losses)} epochs")
+            outputs = record_.tensors.get(f"m{i}.test_outputs")
+            if (outputs is None) != (n_test is None) or (outputs is not None
+                                                          and len(outputs) != n_test):
+                raise EntryError(f"member {i}'s test outputs do not cover the test inputs")
+            if record_.metrics.get(f"m{i}.test_accuracy") != (history.test_accuracies or [None])[-1]:
+                raise EntryError(f"member {i}'s metrics disagree with its history")
+            if outputs is not None and data.y_test is not None and history.test_accuracies:
+                check_evidence({"test_accuracy": history.test_accuracies[-1]}, outputs,
+                               data.y_test, loss_fn)
+
+    def compute(key: str) -> RunRecord:
+        recorded: dict[str, list[torch.Tensor]] = {}
+
+        class Record(EnsembleCallback):
+            def on_epoch_end(self, ensemble, epoch: int) -> None:
+                for k, v in record(ensemble, epoch).items():
+                    recorded.setdefault(k, []).append(torch.as_tensor(v).detach().cpu())
+
+        histories, ensemble = fit_ensemble(
+            models, data.X, data.y, configs, loss_fn=loss_fn, X_test=data.X_test,
+            y_test=data.y_test, device=device, callbacks=[Record()] if record else ())
+        tensors, metrics = {}, {}
+        for i, history in enumerate(histories):
+            member = ensemble.member(i)
+            tensors.update(state_tensors(member, f"m{i}.weights"))
+            if data.X_test is not None:
+                tensors[f"m{i}.test_outputs"] = predict(member, data.X_test).float().cpu()
+            metrics[f"m{i}.test_accuracy"] = (history.test_accuracies or [None])[-1]
+        tensors.update({f"recorded.{k}": torch.stack(v) for k, v in recorded.items()})
+        return RunRecord(name=name, key=key, metrics=metrics,
+                         wall_time=sum(h.wall_time for h in histories), device=device.type,
+                         precision=histories[0].precision, channels_last=False,
+                         history={"members": [asdict(h) for h in histories]}, tensors=tensors,
+                         created=now(), plan=histories[0].plan)
+
+    stored, from_cache = store.get_or_compute(name, key_parts, compute, validate)
+    runs = []
+    for i, (model, history) in enumerate(zip(models, stored.history["members"])):
+        model.load_state_dict(stored.subset(f"m{i}.weights"))
+        runs.append(Run(model=model.to(device).eval(), history=History.from_dict(history),
+                        test_outputs=stored.tensors.get(f"m{i}.test_outputs"),
+                        from_cache=from_cache, key_parts=key_parts, record=stored))
+    return runs, stored.subset("recorded")
