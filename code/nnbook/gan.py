@@ -11,6 +11,7 @@ Two targets: a ring of Gaussian modes in the plane, where samples can be watched
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable
@@ -376,3 +377,104 @@ def train_fashion_gan(config: GANConfig, X_train: torch.Tensor, *, store: RunSto
 
     return _cached_gan("fashion-gan", config, {"data": tensor_digest(X_train)}, make,
                        image_sampler(X_train), store, device)
+
+
+# ---------------------------------------------------------------------------------------------
+# Several seeds of one adversarial run, trained side by side
+
+
+def train_gans(pairs: list[tuple[nn.Module, nn.Module]], sample_real: RealSampler,
+               configs: list[GANConfig], *, device: torch.device | None = None,
+               ) -> list[GANHistory]:
+    """:func:`train_gan` for each (generator, discriminator) pair with its configuration, all
+    at once: the pairs' parameters stacked (``torch.func.stack_module_state``), every member's
+    networks called on its own batch in one batched call (``vmap`` over ``functional_call``),
+    its losses summed so that one backward pass gives each member its own gradients, one Adam
+    per network over the stacked tensors. Each member draws its real batches and noise from a
+    generator of its own seeded as its single run's, so it trains as :func:`train_gan` would
+    train it alone, to rounding (``tests/unit/test_gan.py``). The configurations may differ
+    only in their seed; networks with batch normalisation (which keeps statistics of its own
+    across members) are refused. The trained numbers are copied back into the pairs."""
+    from dataclasses import replace
+
+    from torch.func import functional_call, stack_module_state, vmap
+
+    device = device if device is not None else get_device()
+    if not pairs or len(pairs) != len(configs):
+        raise ValueError(f"give one configuration per pair, not {len(configs)} for {len(pairs)}")
+    first = replace(configs[0], seed=0)
+    if any(replace(c, seed=0) != first for c in configs):
+        raise ValueError("the runs of a GAN ensemble may differ only in their seed")
+    if any(isinstance(m, nn.modules.batchnorm._BatchNorm) for g, d in pairs
+           for m in (*g.modules(), *d.modules())):
+        raise ValueError("a GAN ensemble cannot train networks with batch normalisation")
+    config = configs[0]
+
+    def stacked(modules: list[nn.Module]) -> tuple[nn.Module, dict[str, torch.Tensor]]:
+        params, _ = stack_module_state([m.to(device) for m in modules])
+        holder = nn.ParameterDict({k.replace(".", "_"): nn.Parameter(v.detach().clone())
+                                   for k, v in params.items()})
+        return holder, {k: holder[k.replace(".", "_")] for k in params}
+
+    g_holder, g_params = stacked([g for g, _ in pairs])
+    d_holder, d_params = stacked([d for _, d in pairs])
+    g_base, d_base = (copy.deepcopy(pairs[0][0]).to("meta"), copy.deepcopy(pairs[0][1]).to("meta"))
+
+    def generate(params: dict, z: torch.Tensor) -> torch.Tensor:  # z (M, B, latent)
+        return vmap(lambda p, x: functional_call(g_base, p, (x,)))(params, z)
+
+    def judge(params: dict, x: torch.Tensor) -> torch.Tensor:  # x (M, B, ...) -> (M, B)
+        return vmap(lambda p, x_: functional_call(d_base, p, (x_,)))(params, x)
+
+    opt_g = torch.optim.Adam(g_holder.parameters(), lr=config.lr_g, betas=(config.beta1, 0.999))
+    opt_d = torch.optim.Adam(d_holder.parameters(), lr=config.lr_d, betas=(config.beta1, 0.999))
+    rngs = [torch.Generator(device="cpu").manual_seed(c.seed) for c in configs]
+    latent = pairs[0][0].latent_dim
+    fixed_z = torch.stack([torch.randn(config.n_snapshot, latent, generator=r)
+                           for r in rngs]).to(device)
+    ones = torch.ones(len(pairs), config.batch_size, device=device)
+    zeros = torch.zeros_like(ones)
+    histories = [GANHistory(config=asdict(c), device=device.type) for c in configs]
+    snapshots, d_losses, g_losses, steps = [], [], [], []
+
+    def bce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:  # (M, B) -> (M,)
+        return F.binary_cross_entropy_with_logits(logits, target, reduction="none").mean(1)
+
+    def snapshot(step: int) -> None:
+        with torch.no_grad():  # no layer of these networks acts differently in eval mode
+            snapshots.append(generate(g_params, fixed_z).cpu())
+        steps.append(step)
+
+    start = time.perf_counter()
+    snapshot(0)
+    for step in range(1, config.steps + 1):
+        real, z = [], []
+        for rng in rngs:  # in each member's single-run order: its real batch, then its noise
+            real.append(sample_real(config.batch_size, rng))
+            z.append(torch.randn(config.batch_size, latent, generator=rng))
+        real, z = torch.stack(real).to(device), torch.stack(z).to(device)
+        fake = generate(g_params, z)
+        d_loss = bce(judge(d_params, real), ones) + bce(judge(d_params, fake.detach()), zeros)
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.sum().backward()
+        opt_d.step()
+        g_loss = bce(judge(d_params, fake), ones)
+        opt_g.zero_grad(set_to_none=True)
+        g_loss.sum().backward()
+        opt_g.step()
+        d_losses.append(d_loss.detach())
+        g_losses.append(g_loss.detach())
+        if step % config.snapshot_every == 0 or step == config.steps:
+            snapshot(step)
+    seconds = (time.perf_counter() - start) / len(pairs)
+    d_all, g_all = torch.stack(d_losses, 1).cpu(), torch.stack(g_losses, 1).cpu()
+    shots = torch.stack(snapshots, 1)  # (M, S, n_snapshot, ...)
+    for i, (history, (generator, discriminator)) in enumerate(zip(histories, pairs)):
+        history.d_losses, history.g_losses = d_all[i].tolist(), g_all[i].tolist()
+        history.snapshot_steps, history.snapshots = list(steps), shots[i]
+        history.wall_time = seconds
+        for module, params in ((generator, g_params), (discriminator, d_params)):
+            module.to_empty(device=device)
+            module.load_state_dict({k: v[i].detach().clone() for k, v in params.items()})
+            module.eval()
+    return histories

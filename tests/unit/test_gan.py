@@ -142,3 +142,30 @@ def test_training_on_cuda_returns_cpu_snapshots():
     history = train_gan(RingGenerator(), RingDiscriminator(), TARGET.sample, config,
                         device=torch.device("cuda"))
     assert history.snapshots.device.type == "cpu" and history.device == "cuda"
+
+
+def test_gans_trained_side_by_side_train_as_each_would_alone():
+    from nnbook.gan import RingDiscriminator, RingGenerator, train_gans
+
+    configs = [GANConfig(steps=30, batch_size=32, snapshot_every=10, n_snapshot=40, hidden=16,
+                         seed=s) for s in (0, 4)]
+
+    def pair(config):
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            return RingGenerator(config.latent_dim, config.hidden), RingDiscriminator(config.hidden)
+
+    together = train_gans([pair(c) for c in configs], TARGET.sample, configs, device=CPU)
+    for config, history in zip(configs, together):
+        g, d = pair(config)
+        alone = train_gan(g, d, TARGET.sample, config, device=CPU)
+        torch.testing.assert_close(torch.tensor(history.d_losses), torch.tensor(alone.d_losses),
+                                   rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(torch.tensor(history.g_losses), torch.tensor(alone.g_losses),
+                                   rtol=1e-4, atol=1e-5)
+        assert history.snapshot_steps == alone.snapshot_steps == [0, 10, 20, 30]
+        torch.testing.assert_close(history.snapshots, alone.snapshots, rtol=1e-4, atol=1e-5)
+    assert together[0].d_losses != together[1].d_losses
+    with pytest.raises(ValueError, match="only in their seed"):
+        train_gans([pair(c) for c in configs], TARGET.sample,
+                   [configs[0], GANConfig(steps=30, lr_g=5e-3, seed=4)], device=CPU)
