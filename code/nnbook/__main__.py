@@ -1,6 +1,6 @@
 """Command line: ``python -m nnbook doctor``, ``python -m nnbook notebooks [--check]``,
-``python -m nnbook format [--check]``, ``python -m nnbook slides`` and
-``python -m nnbook cache [prune]``."""
+``python -m nnbook format [--check]``, ``python -m nnbook slides``,
+``python -m nnbook cache [prune]`` and ``python -m nnbook execute PAGE...``."""
 
 import argparse
 import sys
@@ -85,6 +85,22 @@ def cache(action: str | None, root: Path, dry_run: bool) -> int:
     return 0
 
 
+def execute(pages: list[Path], root: Path) -> int:
+    from nnbook.book.execute import PageFailed, execute_page
+
+    for page in pages:
+        if not page.is_file():
+            print(f"error: no page {page}", file=sys.stderr)
+            return 1
+        try:
+            done = execute_page(page, root)
+        except PageFailed as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 1
+        print(f"{done.page}: {done.cells} cells in {done.seconds:.1f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nnbook", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     ca.add_argument("action", nargs="?", choices=["prune"], help="remove unused entries")
     ca.add_argument("--dry-run", action="store_true", help="with prune: list, remove nothing")
     ca.add_argument("--root", type=Path, default=Path("."), help="the book's folder (default: .)")
+    ex = sub.add_parser("execute", help="run pages' cells in a fresh kernel each, as the build "
+                                        "does, and stop at the first that raises")
+    ex.add_argument("pages", nargs="+", type=Path, help="pages, such as book/tensors.md")
+    ex.add_argument("--root", type=Path, default=Path("."), help="the book's folder (default: .)")
     args = parser.parse_args(argv)
     if args.command == "doctor":
         from nnbook.book.doctor import main as doctor
@@ -123,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         return slides(args.root, args.site, args.out, not args.no_pdf)
     if args.command == "cache":
         return cache(args.action, args.root, args.dry_run)
+    if args.command == "execute":
+        return execute(args.pages, args.root)
     return 2
 
 

@@ -239,3 +239,15 @@ def test_make_serve_serves_the_built_site_by_default():
     help_text = subprocess.run([MAKE, "-s", "-C", str(REPO), "help"], capture_output=True,
                                text=True, check=True).stdout
     assert "make serve" in help_text
+
+
+def test_the_book_is_built_cold_as_an_avx2_cpu_and_on_one_core():
+    job = load("book.yml")["jobs"]["machines"]
+    builds = [entry["build"] for entry in job["strategy"]["matrix"]["include"]]
+    assert any("ATEN_CPU_CAPABILITY=avx2" in b and "ONEDNN_MAX_CPU_ISA=AVX2" in b
+               and b.endswith("make book") for b in builds), builds
+    assert any(b == "taskset -c 0 make book" for b in builds), builds
+    # Cold: nothing restored from another run, and a store of its own.
+    assert not any("cache" in step.get("uses", "") for step in job["steps"])
+    build = next(step for step in job["steps"] if step.get("run") == "${{ matrix.build }}")
+    assert "runner.temp" in build["env"]["NNBOOK_CACHE"]
