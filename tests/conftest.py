@@ -8,7 +8,6 @@ import textwrap
 import pytest
 import torch
 
-from nnbook.engine import fit as fit_module
 from nnbook.engine.runs import RunStore
 from nnbook.engine.tensor_data import TensorData
 
@@ -34,22 +33,16 @@ def store(tmp_path) -> RunStore:
 
 @pytest.fixture
 def no_training(monkeypatch):
-    """Call it to make any further training fail the test: for checking that a run came from the
-    store. The engine's loop, the cached runs, the GANs and the lectures' loop are all guarded."""
+    """Call it to make any further training of a cached run fail the test: for checking that a
+    run came from the store. Every kind of cached run (the engine's, ensembles, GANs, the
+    lectures' loops, the speed ladder) trains through one function, which this guards."""
     import nnbook.engine.runs as runs
-    import nnbook.gan as gan
-    import nnbook.loops as loops
 
     def refuse(*args, **kwargs):
         raise AssertionError("a run was trained where it should have been loaded")
 
     def arm():
-        monkeypatch.setattr(runs, "fit", refuse)
-        monkeypatch.setattr(runs, "fit_ensemble", refuse)
-        monkeypatch.setattr(fit_module, "train_epoch", refuse)
-        monkeypatch.setattr(gan, "train_gan", refuse)
-        monkeypatch.setattr(loops, "train", refuse)  # the lectures' loop
-        monkeypatch.setattr(loops, "test", refuse)
+        monkeypatch.setattr(runs, "run_training", refuse)
 
     return arm
 

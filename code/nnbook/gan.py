@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -22,8 +22,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from nnbook.engine.device import get_device, seeded
-from nnbook.engine.runs import (EntryError, RunRecord, RunStore, check_tensors, code_parts,
-                               config_dict, expect_state, now, state_tensors)
+from nnbook.engine.plan import Plan, using_threads
+from nnbook.engine.runs import (EntryError, RunRecord, RunStore, Trained, cached_run,
+                               check_tensors, config_dict, expect_state, requested_plan,
+                               state_tensors)
 from nnbook.engine.tensor_data import tensor_digest
 
 RealSampler = Callable[[int, torch.Generator], torch.Tensor]
@@ -258,49 +260,58 @@ class GANRun:
     from_cache: bool
 
 
-def _cached_gan(name: str, config: GANConfig, key_parts: dict,
+def _cached_gan(name: str, config: GANConfig, parts: dict,
                 make: Callable[[], tuple[nn.Module, nn.Module]], sample_real: RealSampler,
                 store: RunStore | None, device: torch.device) -> GANRun:
     """The generator of the pair ``make()`` builds (with torch seeded by ``config.seed``),
     trained against its discriminator by :func:`train_gan` or loaded from the run store."""
-    store = store if store is not None else RunStore()
     with seeded(config.seed, device):
         generator, discriminator = make()
     expected = expect_state(generator)
-    key_parts = {**key_parts, **code_parts(generator, discriminator, training_module=__name__),
-                 "config": config_dict(config), "device": device.type, "precision": "float32",
-                 "channels_last": False}
 
-    def validate(record: RunRecord) -> None:
+    def check(record: RunRecord) -> None:
         check_tensors(record, expected)
-        try:
-            GANHistory(**record.history)
-        except TypeError as err:
-            raise EntryError(f"its history does not read back ({err})") from None
-        n_snapshots = len(record.history.get("snapshot_steps", []))
-        snapshots = record.tensors.get("snapshots")
-        if snapshots is None or len(snapshots) != n_snapshots or n_snapshots < 2:
-            raise EntryError("its snapshots do not match its snapshot steps")
-        losses = record.history.get("g_losses", [])
-        if len(losses) != config.steps or len(record.history.get("d_losses", [])) != config.steps:
-            raise EntryError(f"its history does not hold {config.steps} steps")
-        if record.metrics != {"d_loss": record.history["d_losses"][-1], "g_loss": losses[-1]}:
+        _check_history(record.history, record.tensors.get("snapshots"), config)
+        if record.metrics != {"d_loss": record.history["d_losses"][-1],
+                              "g_loss": record.history["g_losses"][-1]}:
             raise EntryError("its metrics disagree with its history")
 
-    def compute(key: str) -> RunRecord:
+    def train() -> Trained:
         history = train_gan(generator, discriminator, sample_real, config, device=device)
         meta = {k: v for k, v in asdict(history).items() if k != "snapshots"}
-        return RunRecord(name=name, key=key, wall_time=history.wall_time, device=history.device,
-                         metrics={"d_loss": history.d_losses[-1], "g_loss": history.g_losses[-1]},
-                         precision="float32", channels_last=False, history=meta,
-                         tensors={**state_tensors(generator), "snapshots": history.snapshots},
-                         created=now())
+        return Trained({"d_loss": history.d_losses[-1], "g_loss": history.g_losses[-1]}, meta,
+                       {**state_tensors(generator), "snapshots": history.snapshots},
+                       history.wall_time)
 
-    record, from_cache = store.get_or_compute(name, key_parts, compute, validate)
-    if from_cache:
-        generator.load_state_dict(record.subset("weights"))
-    history = GANHistory(**record.history, snapshots=record.tensors["snapshots"])
-    return GANRun(generator.to(device).eval(), history, from_cache)
+    cached = cached_run(name, code=(generator, discriminator, sample_real, train_gan),
+                        parts={**parts, "config": config_dict(config)}, plan=requested_plan(),
+                        device=device, train=train, check=check, store=store)
+    if cached.from_cache:
+        generator.load_state_dict(cached.record.subset("weights"))
+    history = GANHistory(**cached.record.history, snapshots=cached.record.tensors["snapshots"])
+    return GANRun(generator.to(device).eval(), history, cached.from_cache)
+
+
+def _check_history(history: dict, snapshots: torch.Tensor | None, config: GANConfig) -> None:
+    """Raise :class:`EntryError` unless a stored GAN history reads back, holds ``config.steps``
+    steps of both losses and as many snapshots as snapshot steps."""
+    try:
+        GANHistory(**history)
+    except TypeError as err:
+        raise EntryError(f"its history does not read back ({err})") from None
+    n_snapshots = len(history.get("snapshot_steps", []))
+    if snapshots is None or len(snapshots) != n_snapshots or n_snapshots < 2:
+        raise EntryError("its snapshots do not match its snapshot steps")
+    if any(len(history.get(k, [])) != config.steps for k in ("g_losses", "d_losses")):
+        raise EntryError(f"its history does not hold {config.steps} steps")
+
+
+# The ring the chapters train on, and its two runs: one at the usual rates, one whose generator
+# learns five times faster than its discriminator (the closing quotes both).
+RING = RingTarget(n_modes=8, radius=2.0, std=0.05)
+RING_RUN = GANConfig(steps=3000)
+COLLAPSING_RUN = GANConfig(steps=3000, lr_g=5e-3)
+RING_SEEDS = tuple(range(6))  # a GAN's run is chaotic: the chapters look at several seeds
 
 
 def train_ring_gan(config: GANConfig, target: RingTarget = RingTarget(), *,
@@ -478,3 +489,56 @@ def train_gans(pairs: list[tuple[nn.Module, nn.Module]], sample_real: RealSample
             module.load_state_dict({k: v[i].detach().clone() for k, v in params.items()})
             module.eval()
     return histories
+
+
+def train_ring_gans(config: GANConfig, target: RingTarget = RING,
+                    seeds: Sequence[int] = RING_SEEDS, *, store: RunStore | None = None,
+                    device: torch.device | None = None) -> list[GANRun]:
+    """The two-dimensional GAN on ``target`` from each of ``seeds`` (``config`` with its seed
+    replaced), trained side by side (:func:`train_gans`) or loaded from the run store, where the
+    seeds are kept together."""
+    from dataclasses import replace
+
+    device = device if device is not None else get_device()
+    configs = [replace(config, seed=seed) for seed in seeds]
+    pairs = []
+    for c in configs:
+        with seeded(c.seed, device):
+            pairs.append((RingGenerator(c.latent_dim, c.hidden), RingDiscriminator(c.hidden)))
+    expected = {k: v for i, (g, _) in enumerate(pairs)
+                for k, v in expect_state(g, f"m{i}.weights").items()}
+
+    def check(record: RunRecord) -> None:
+        check_tensors(record, expected)
+        members = record.history.get("members")
+        if not isinstance(members, list) or len(members) != len(configs):
+            raise EntryError(f"it does not hold {len(configs)} runs")
+        for i, (history, c) in enumerate(zip(members, configs)):
+            _check_history(history, record.tensors.get(f"m{i}.snapshots"), c)
+
+    plan = Plan("float32", False, threads=1, how="requested")  # small networks: one thread
+
+    def train() -> Trained:
+        with using_threads(plan.threads):
+            histories = train_gans(pairs, target.sample, configs, device=device)
+        tensors, metrics = {}, {}
+        for i, (history, (generator, _)) in enumerate(zip(histories, pairs)):
+            tensors.update(state_tensors(generator, f"m{i}.weights"))
+            tensors[f"m{i}.snapshots"] = history.snapshots
+            metrics[f"m{i}.g_loss"] = history.g_losses[-1]
+        return Trained(metrics, {"members": [{k: v for k, v in asdict(h).items()
+                                              if k != "snapshots"} for h in histories]},
+                       tensors, sum(h.wall_time for h in histories))
+
+    generator, discriminator = pairs[0]
+    cached = cached_run("ring-gans", code=(generator, discriminator, target.sample, train_gans),
+                        parts={"target": config_dict(target),
+                               "configs": [config_dict(c) for c in configs]},
+                        plan=plan, device=device, train=train, check=check, store=store)
+    runs, record = [], cached.record
+    for i, ((generator, _), history) in enumerate(zip(pairs, record.history["members"])):
+        generator.load_state_dict(record.subset(f"m{i}.weights"))
+        snapshots = record.tensors[f"m{i}.snapshots"]
+        runs.append(GANRun(generator.to(device).eval(), GANHistory(**history, snapshots=snapshots),
+                           cached.from_cache))
+    return runs

@@ -13,16 +13,9 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from nnbook.gan import GANConfig, GANHistory, ModeReport, RingTarget, mmd2, mode_report, to_unit
+from nnbook.gan import GANHistory, ModeReport, RingTarget, mmd2, mode_report, to_unit
 from nnbook.images import ImageFigure, image_grid
 from nnbook.plotting import PALETTE, line_figure, snapshot_slider, style
-
-# The chapter's two runs on the ring, named here so that another page (the closing) quotes the
-# very runs the GAN chapter trains, loaded from the run store.
-RING = RingTarget(n_modes=8, radius=2.0, std=0.05)
-RING_RUN = GANConfig(steps=3000, seed=1)
-COLLAPSING_RUN = GANConfig(steps=3000, seed=1, lr_g=5e-3)  # the generator learns too fast
-
 
 def favoured_modes(reports: Sequence[ModeReport]) -> tuple[int, ...]:
     """The modes that held the most samples at some snapshot, in the order they first did.
@@ -82,6 +75,31 @@ def summarise_ring_run(history: GANHistory, target: RingTarget) -> RingRunSummar
         max_crowding=max(crowding(points, radius) for points in history.snapshots[1:]),
         crowding_radius=radius, favoured=len(favoured_modes(reports)),
         collapsed=final.collapsed)
+
+
+def late_coverage(history: GANHistory, target: RingTarget) -> tuple[int, int]:
+    """How steadily a run covers the ring: of the snapshots of the last third of its training
+    (the second number), at how many (the first) were all modes covered."""
+    late = history.snapshots[-(len(history.snapshots) // 3):]
+    covered = sum(mode_report(points, target).modes_covered == target.n_modes
+                  for points in late)
+    return covered, len(late)
+
+
+def steadiest(runs: Sequence, target: RingTarget):
+    """Of ``runs`` (each with a ``history``, in seed order), the one that covered every mode at
+    the most snapshots of the last third of its training; the first such run on a tie."""
+    return max(runs, key=lambda run: late_coverage(run.history, target)[0])
+
+
+def collapses(history: GANHistory, target: RingTarget) -> bool:
+    """Whether a run shows mode collapse as the chapter describes it: it ends with modes
+    uncovered, at times maps most of its noise to one small patch (crowding above one half),
+    lands at no snapshot more than half its samples near a mode, and favours at least two modes
+    in turn."""
+    summary = summarise_ring_run(history, target)
+    return (summary.collapsed and summary.max_crowding > 0.5 and summary.max_near < 0.5
+            and summary.favoured >= 2)
 
 
 def sampling_floor(target: RingTarget, n: int = 1000, seeds: tuple[int, int] = (2, 3)) -> float:

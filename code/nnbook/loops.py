@@ -26,9 +26,9 @@ from torch.utils.data import DataLoader, Dataset
 
 from nnbook.engine.device import get_device, seeded
 from nnbook.engine.fit import TrainConfig
-from nnbook.engine.runs import (EntryError, RunRecord, RunStore, check_tensors, code_parts,
-                                config_dict, describe_callable, expect_state, now,
-                                state_tensors)
+from nnbook.engine.runs import (EntryError, RunRecord, RunStore, Trained, cached_run,
+                                check_tensors, config_dict, describe_callable, expect_state,
+                                requested_plan, state_tensors)
 from nnbook.engine.tensor_data import dataset_digest
 from nnbook.models import LECTURE_FASHION, FashionCNN
 
@@ -152,33 +152,43 @@ def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     return kind(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
 
+def lecture_training(train_data: Dataset, test_data: Dataset, model: nn.Module,
+                     config: TrainConfig, *, device: torch.device, log: Log = print
+                     ) -> list[Epoch]:
+    """The lecture's training of ``model``: :func:`train_and_test` over ``DataLoader`` s of
+    ``config.batch_size`` in the data sets' own order, torch's default optimizer at a constant
+    rate, cross-entropy; dropout draws from torch's generator seeded by ``config.seed``."""
+    train_loader = DataLoader(train_data, batch_size=config.batch_size)
+    test_loader = DataLoader(test_data, batch_size=config.batch_size)
+    with seeded(config.seed, device):
+        return train_and_test(train_loader, test_loader, model, nn.CrossEntropyLoss(),
+                              _optimizer(model, config), config.num_epochs, log=log)
+
+
 def run_lecture_loop(train_data: Dataset, test_data: Dataset,
                      config: TrainConfig = LECTURE_FASHION["config"], *,
                      model_fn: Callable[[], nn.Module] = FashionCNN,
                      device: torch.device | None = None, store: RunStore | None = None,
                      log: Log = print) -> LectureRun:
-    """The lecture's training, with :func:`train_and_test`, or its stored run; either way the
+    """The lecture's training (:func:`lecture_training`), or its stored run; either way the
     loop's lines are printed with ``log``.
 
     As in the lecture: ``DataLoader`` s of ``config.batch_size`` in the data sets' own order, the
     optimizer at a constant rate, float32, cross-entropy. ``config.seed`` fixes the initial
     weights and dropout. The key holds the configuration, both data sets' content and transforms,
-    the code, the device and torch's version.
+    the code, the device, torch's threads and its version.
     """
     if config.schedule != "constant" or config.precision == "bfloat16":
         raise ValueError(f"the lecture's loop has a constant rate and runs in float32: {config}")
     device = device if device is not None else get_device()
-    store = store if store is not None else RunStore()
     with seeded(config.seed, device):
         model = model_fn().to(device)
     expected = expect_state(model)
-    key_parts = {**code_parts(model_fn, model, training_module=__name__),
-                 "model_fn": describe_callable(model_fn), "architecture": repr(model),
-                 "config": config_dict(config), "train_data": dataset_digest(train_data),
-                 "test_data": dataset_digest(test_data), "device": device.type,
-                 "precision": "float32", "channels_last": False}
+    parts = {"model_fn": describe_callable(model_fn), "architecture": repr(model),
+             "config": config_dict(config), "train_data": dataset_digest(train_data),
+             "test_data": dataset_digest(test_data)}
 
-    def validate(record: RunRecord) -> None:
+    def check(record: RunRecord) -> None:
         check_tensors(record, expected)
         epochs, lines = record.history.get("epochs"), record.history.get("lines")
         if not isinstance(lines, list) or not all(isinstance(s, str) for s in lines):
@@ -192,33 +202,28 @@ def run_lecture_loop(train_data: Dataset, test_data: Dataset,
         if record.metrics != {"test_accuracy": last.test_accuracy, "test_loss": last.test_loss}:
             raise EntryError("its metrics disagree with its epochs")
 
-    def compute(key: str) -> RunRecord:
+    def train() -> Trained:
         lines: list[str] = []
 
         def record_line(text: str) -> None:
             lines.append(text)
             log(text)
 
-        train_loader = DataLoader(train_data, batch_size=config.batch_size)
-        test_loader = DataLoader(test_data, batch_size=config.batch_size)
-        with seeded(config.seed, device):  # dropout draws from torch's generator
-            epochs = train_and_test(train_loader, test_loader, model, nn.CrossEntropyLoss(),
-                                    _optimizer(model, config), config.num_epochs,
-                                    log=record_line)
+        epochs = lecture_training(train_data, test_data, model, config, device=device,
+                                  log=record_line)
         last = epochs[-1]
-        return RunRecord(name="lecture-loop", key=key,
-                         metrics={"test_accuracy": last.test_accuracy,
-                                  "test_loss": last.test_loss},
-                         wall_time=sum(e.seconds for e in epochs), device=device.type,
-                         precision="float32", channels_last=False,
-                         history={"epochs": [asdict(e) for e in epochs], "lines": lines},
-                         tensors=state_tensors(model), created=now())
+        return Trained({"test_accuracy": last.test_accuracy, "test_loss": last.test_loss},
+                       {"epochs": [asdict(e) for e in epochs], "lines": lines},
+                       state_tensors(model), sum(e.seconds for e in epochs))
 
-    record, from_cache = store.get_or_compute("lecture-loop", key_parts, compute, validate)
-    if from_cache:
+    cached = cached_run("lecture-loop", code=(model_fn, model, lecture_training), parts=parts,
+                        plan=requested_plan(), device=device, train=train, check=check,
+                        store=store)
+    record = cached.record
+    if cached.from_cache:
         model.load_state_dict(record.subset("weights"))
         for line in record.history["lines"]:
             log(line)
     model.eval()
     return LectureRun(model, [Epoch(**e) for e in record.history["epochs"]],
-                      list(record.history["lines"]), device.type, from_cache)
+                      list(record.history["lines"]), device.type, cached.from_cache)

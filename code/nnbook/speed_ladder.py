@@ -49,8 +49,8 @@ from torch.utils.data import DataLoader, Dataset
 from nnbook.engine.device import cuda_indices, get_device, machine_identity, seeded
 from nnbook.engine.fit import TrainConfig, evaluate, plan_for, prepare, train_step
 from nnbook.engine.plan import Plan
-from nnbook.engine.runs import (EntryError, RunRecord, RunStore, code_parts, config_dict,
-                                describe_callable, now)
+from nnbook.engine.runs import (EntryError, RunRecord, RunStore, Trained, cached_run,
+                                config_dict, describe_callable)
 from nnbook.engine.tensor_data import TensorData, dataset_digest
 
 Clock = Callable[[], float]
@@ -412,16 +412,13 @@ def cached_ablation(model_fn: Callable[[], nn.Module], items: Dataset, data: Ten
     a measurement is never shown for a machine it was not made on.
     """
     device = device if device is not None else get_device()
-    store = store if store is not None else RunStore()
     this_machine = this_machine if this_machine is not None else machine_identity(device)
-    key_parts = {**code_parts(model_fn, training_module=__name__),
-                 "model_fn": describe_callable(model_fn), "config": config_dict(config),
-                 "variants": [config_dict(v) for v in variants], "items": dataset_digest(items),
-                 "data": data.checksum, "machine": this_machine, "device": device.type,
-                 "precision": "per variant", "channels_last": "per variant"}
+    parts = {"model_fn": describe_callable(model_fn), "config": config_dict(config),
+             "variants": [config_dict(v) for v in variants], "items": dataset_digest(items),
+             "data": data.checksum, "machine": this_machine}
     names = [v.name for v in variants]
 
-    def validate(record: RunRecord) -> None:
+    def check(record: RunRecord) -> None:
         stored = record.history.get("results")
         if not isinstance(stored, list) or [r.get("name") for r in stored] != names:
             raise EntryError(f"it does not hold the variants {names}")
@@ -430,19 +427,20 @@ def cached_ablation(model_fn: Callable[[], nn.Module], items: Dataset, data: Ten
         except TypeError as err:
             raise EntryError(f"its results do not read back ({err})") from None
 
-    def compute(key: str) -> RunRecord:
+    def train() -> Trained:
         results = run_ablation(model_fn, items, data, variants, config, device=device,
                                clock=clock)
         metrics = {f"{i}_images_per_second": m.images_per_second for i, m in enumerate(results)}
-        return RunRecord(name="ablation", key=key, metrics=metrics,
-                         wall_time=sum(m.seconds for m in results), device=device.type,
-                         precision="per variant", channels_last=False,
-                         history={"results": [asdict(m) for m in results],
-                                  "machine": this_machine},
-                         tensors={}, created=now())
+        return Trained(metrics, {"results": [asdict(m) for m in results],
+                                 "machine": this_machine}, {},
+                       sum(m.seconds for m in results), precision="per variant")
 
-    record, from_cache = store.get_or_compute("ablation", key_parts, compute, validate)
+    threads = variants[-1].threads or torch.get_num_threads()
+    cached = cached_run("ablation", code=(model_fn, run_ablation), parts=parts,
+                        plan=Plan("float32", variants[-1].channels_last, threads=threads,
+                                  how="requested"),
+                        device=device, train=train, check=check, store=store)
     known = {f.name for f in fields(Measured)}
     results = [Measured(**{k: v for k, v in r.items() if k in known})
-               for r in record.history["results"]]
-    return Ablation(results, config, this_machine, from_cache)
+               for r in cached.record.history["results"]]
+    return Ablation(results, config, this_machine, cached.from_cache)

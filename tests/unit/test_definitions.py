@@ -1,4 +1,4 @@
-"""A page's fingerprint holds the definitions the page can reach (nnbook.book.definitions), not
+"""A page's fingerprint holds the definitions the page can reach (nnbook.engine.definitions), not
 whole modules: on a small package written for each test, adding a function no page uses changes
 no fingerprint, changing one a page can call changes that page's alone, and code that looks names
 up itself counts whole."""
@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from nnbook.book.definitions import reached_digests
+from nnbook.engine.definitions import reached_digests
 from nnbook.book.sphinxext.fingerprints import fingerprint_cell
 
 FILES = {

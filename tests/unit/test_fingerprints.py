@@ -9,7 +9,7 @@ from sphinx.errors import ExtensionError
 
 from nnbook.book.sphinxext.fingerprints import (FINGERPRINT_MARK, CodeCell, cell_imports,
                                                 code_cells, fingerprint_cell)
-from nnbook.book.definitions import reached_digests
+from nnbook.engine.definitions import reached_digests
 from nnbook.engine.sources import closure
 from page_text import FRONT_MATTER
 

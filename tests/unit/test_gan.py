@@ -169,3 +169,30 @@ def test_gans_trained_side_by_side_train_as_each_would_alone():
     with pytest.raises(ValueError, match="only in their seed"):
         train_gans([pair(c) for c in configs], TARGET.sample,
                    [configs[0], GANConfig(steps=30, lr_g=5e-3, seed=4)], device=CPU)
+
+
+
+def test_ring_gans_from_several_seeds_are_stored_together(store, no_training):
+    from dataclasses import replace
+
+    from nnbook.gan import train_ring_gans
+
+    config = GANConfig(steps=20, batch_size=32, snapshot_every=10, n_snapshot=40, hidden=16)
+    runs = train_ring_gans(config, TARGET, seeds=(0, 3), store=store, device=CPU)
+    assert [r.history.config["seed"] for r in runs] == [0, 3] and not runs[0].from_cache
+    assert len(list(store.root.glob("ring-gans-*.pt"))) == 1
+    alone = train_gan(*_pair(replace(config, seed=3)), TARGET.sample, replace(config, seed=3),
+                      device=CPU)
+    torch.testing.assert_close(runs[1].history.snapshots, alone.snapshots, rtol=1e-4, atol=1e-5)
+    no_training()
+    again = train_ring_gans(config, TARGET, seeds=(0, 3), store=store, device=CPU)
+    assert all(r.from_cache for r in again)
+    torch.testing.assert_close(again[1].history.snapshots, runs[1].history.snapshots)
+    for a, b in zip(again[0].generator.parameters(), runs[0].generator.parameters()):
+        assert torch.equal(a, b)
+
+
+def _pair(config):
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(config.seed)
+        return RingGenerator(config.latent_dim, config.hidden), RingDiscriminator(config.hidden)

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from nnbook.gan import GANHistory, ModeReport, RingTarget, mmd2
-from nnbook.gan_figures import (crowding, distance_figure, favoured_modes, sampling_floor,
-                                snapshot_grid, summarise_ring_run)
+from nnbook.gan_figures import (collapses, crowding, distance_figure, favoured_modes,
+                                late_coverage, sampling_floor, snapshot_grid, steadiest,
+                                summarise_ring_run)
 
 TARGET = RingTarget(n_modes=8, radius=2.0, std=0.05)
 
@@ -102,3 +103,45 @@ def test_the_replay_opens_at_its_last_step_with_that_steps_samples():
     np.testing.assert_allclose(generated.x, last[:, 0])
     np.testing.assert_allclose(generated.y, last[:, 1])
     assert list(slider.steps[slider.active].args[0]) == [fig.frames[-1].name]
+
+
+def near_modes(modes, n_each=40, straggle=0):
+    """Points around each listed mode (within a standard deviation), plus ``straggle`` points
+    halfway between the ring's centre and mode 0 (near no mode)."""
+    g = torch.Generator().manual_seed(0)
+    points = at_modes(modes, n_each) + 0.5 * TARGET.std * torch.randn(len(modes) * n_each, 2,
+                                                                       generator=g)
+    return torch.cat([points, TARGET.centres[0].expand(straggle, 2) / 2])
+
+
+def test_late_coverage_counts_the_last_thirds_snapshots_with_every_mode_covered():
+    start, good = torch.zeros(340, 2), near_modes(range(8), straggle=20)
+    lost = near_modes(range(7), straggle=60)  # as many points, a mode left empty
+    # Six snapshots: the last third is the last two.
+    assert late_coverage(history_of(start, start, lost, start, good, good), TARGET) == (2, 2)
+    assert late_coverage(history_of(start, good, good, good, good, lost), TARGET) == (1, 2)
+    assert late_coverage(history_of(*[start] * 3, good, lost, good, good, good, lost),
+                         TARGET) == (2, 3)
+
+
+def test_the_steadiest_run_kept_every_mode_longest_and_the_first_wins_a_tie():
+    from types import SimpleNamespace
+
+    start, good = torch.zeros(340, 2), near_modes(range(8), straggle=20)
+    lost = near_modes(range(7), straggle=60)
+    runs = [SimpleNamespace(history=history_of(*[start] * 4, lost, good)),
+            SimpleNamespace(history=history_of(*[start] * 4, good, good)),
+            SimpleNamespace(history=history_of(*[start] * 4, good, good))]
+    assert steadiest(runs, TARGET) is runs[1]
+
+
+def test_a_run_collapses_when_it_crowds_hops_and_ends_with_modes_uncovered():
+    patch_far = torch.full((320, 2), 0.3)  # one small patch, near no mode
+    hop = torch.cat([near_modes([2], 60), torch.full((260, 2), 5.0)])  # mode 2, then elsewhere
+    hop_again = torch.cat([near_modes([5], 60), torch.full((260, 2), -5.0)])
+    assert collapses(history_of(torch.zeros(320, 2), patch_far, hop, hop_again), TARGET)
+    covering = near_modes(range(8))
+    assert not collapses(history_of(torch.zeros(320, 2), covering, covering), TARGET)
+    # Uncovered modes without crowding (samples everywhere and nowhere): not the page's collapse.
+    scattered = torch.linspace(-4, 4, 640).reshape(320, 2)
+    assert not collapses(history_of(torch.zeros(320, 2), scattered, scattered), TARGET)

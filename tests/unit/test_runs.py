@@ -14,7 +14,7 @@ from torch import nn
 import nnbook.engine.runs as runs
 from nnbook.autoencoders import ConvAutoencoder, train_autoencoder
 from nnbook.engine import sources
-from nnbook.engine.fit import TrainConfig, predict
+from nnbook.engine.fit import TrainConfig, fit_planned, predict
 from nnbook.engine.plan import Plan
 from nnbook.engine.runs import RunStore, code_parts, train_cached
 from nnbook.engine.tensor_data import TensorData
@@ -104,19 +104,34 @@ def package_copy(tmp_path, monkeypatch):
 
 
 def autoencoder_code() -> str:
-    return code_parts(ConvAutoencoder, training_module="nnbook.engine.fit")["code"]
+    return code_parts(ConvAutoencoder, fit_planned)["code"]
 
 
-def test_a_helper_in_another_module_is_part_of_the_key(package_copy):
-    # Defect 1: the key hashed only the model class's source, so a helper that prepares the data
-    # or trains, in another module, could change while the old run was served.
+def edit(path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new))
+
+
+def test_code_the_run_reaches_in_another_module_is_part_of_the_key(package_copy):
+    # The key once hashed only the model class's source, so a helper in another module could
+    # change while the old run was served: the training step lives in engine/fit.py.
     before = autoencoder_code()
-    helper_py = package_copy / "engine" / "tensor_data.py"  # TensorData.from_images
-    text = helper_py.read_text()
-    assert "return X.unsqueeze(1).float().div_(255)" in text
-    helper_py.write_text(text.replace("return X.unsqueeze(1).float().div_(255)",
-                                   "return 1 - X.unsqueeze(1).float().div_(255)"))
+    edit(package_copy / "engine" / "fit.py", "loss.backward()", "(2 * loss).backward()")
     assert autoencoder_code() != before
+
+
+def test_code_the_run_cannot_reach_is_not(package_copy):
+    # An error message in the data module, which neither the model nor the training loop calls,
+    # retrains no run (nor does a function no run calls, or a planner's timing rule: the plan it
+    # chose is part of the key, how it chose is not).
+    before = autoencoder_code()
+    data_py = package_copy / "engine" / "data.py"
+    edit(data_py, "truncated gzip file", "cut-off gzip file")
+    with data_py.open("a") as f:
+        f.write("\n\ndef unused_helper():\n    return 1\n")
+    edit(package_copy / "engine" / "plan.py", "MARGIN = 0.05", "MARGIN = 0.1")
+    assert autoencoder_code() == before
 
 
 def test_comments_and_docstrings_change_no_key(package_copy):

@@ -246,6 +246,8 @@ def test_training_in_turns_equals_training_at_once(ladder_data, cpu):
 
 def test_the_stored_ladder_is_served_only_on_the_machine_that_measured_it(ladder_data, cpu, store,
                                                                          monkeypatch):
+    import nnbook.engine.runs as runs
+
     items, data = ladder_data
     rungs = ladder(LECTURE, BOOK, Plan("float32", True, threads=1))
     config = AblationConfig(base_images=16, timing_s=0.5, rounds=1, warmup_steps=0)
@@ -258,7 +260,7 @@ def test_the_stored_ladder_is_served_only_on_the_machine_that_measured_it(ladder
         raise AssertionError("the ablation ran where it should have been loaded")
 
     with monkeypatch.context() as patch:
-        patch.setattr(speed_ladder, "run_ablation", refuse)
+        patch.setattr(runs, "run_training", refuse)
         again = cached_ablation(Tiny, items, data, rungs, config, device=cpu, store=store,
                                 this_machine=here, clock=FakeClock(tick=0.25))
     assert again.from_cache and again.results == first.results

@@ -11,8 +11,8 @@ import pandas as pd
 
 # What each part of a run's key holds (nnbook.engine.runs.train_cached builds them).
 KEY_PARTS = {
-    "modules": "the nnbook modules that define the model and the training loop",
-    "code": "a digest of their code and of every nnbook module they import, comments and "
+    "definitions": "where the run's code starts: the model, the loss and what trains",
+    "code": "a digest of the nnbook code they can reach, across modules, comments and "
             "docstrings left out",
     "outside_code": "a digest of model code written outside nnbook (none here)",
     "model_fn": "what builds the model",

@@ -321,19 +321,17 @@ class TrainState:
 
 
 def prepare(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainConfig, *,
-            loss_fn: LossFn = F.cross_entropy, device: torch.device | None = None,
-            plan: Plan | None = None) -> TrainState:
-    """Move the model and the data to the device once, apply the plan (default: :func:`plan_for`)
-    for precision, layout and compilation, and make the optimizer and the schedule. The plan's
-    thread count applies within :meth:`TrainState.running`."""
+            plan: Plan, loss_fn: LossFn = F.cross_entropy,
+            device: torch.device | None = None) -> TrainState:
+    """Move the model and the data to the device once, apply ``plan`` for precision, layout and
+    compilation, and make the optimizer and the schedule. The plan's thread count applies within
+    :meth:`TrainState.running`."""
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     smoothed = training_loss(loss_fn, config)  # checked before any planning
     device = device if device is not None else get_device()
     model.to(device)
     X, y = X.to(device), y.to(device)
-    if plan is None:  # the planner's trials prepare from the same, unsmoothed, loss_fn
-        plan = plan_for(model, X, y, config, loss_fn=loss_fn, device=device)
     loss_fn = smoothed
     cast = autocast_dtype(model, plan)
     channels_last = plan.channels_last and X.ndim == 4
@@ -428,15 +426,37 @@ def fit(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainC
     keeps its dtype: a float64 model trains in float64, never autocast. For an autoencoder pass
     ``y = X`` and a reconstruction loss. With test data, the history gets the test loss after each
     epoch, and the test accuracy when ``y_test`` holds class labels. ``plan`` fixes how the run
-    computes (default: the plan for this machine, :func:`plan_for`).
+    computes (default: the plan for this machine, :func:`plan_for`); then :func:`fit_planned`
+    trains.
     """
+    device = device if device is not None else get_device()
+    if plan is None:
+        plan = plan_for(model, X.to(device), y.to(device), config, loss_fn=loss_fn,
+                        device=device)
+    history = fit_planned(model, X, y, config, plan, loss_fn=loss_fn, X_test=X_test,
+                          y_test=y_test, device=device, progress=progress, callbacks=callbacks)
+    report_run_speed(plan, history)
+    return history
+
+
+def fit_planned(model: torch.nn.Module, X: torch.Tensor, y: torch.Tensor, config: TrainConfig,
+                plan: Plan, *, loss_fn: LossFn = F.cross_entropy,
+                X_test: torch.Tensor | None = None, y_test: torch.Tensor | None = None,
+                device: torch.device | None = None, progress: bool | None = None,
+                callbacks: Sequence[Callback] = ()) -> History:
+    """:func:`fit` on a given ``plan``: the training itself, which a stored run's key holds
+    (the plan is part of the key; how it was chosen is not)."""
     state = prepare(model, X, y, config, loss_fn=loss_fn, device=device, plan=plan)
     with state.running():
-        history = _train(state, X_test, y_test, loss_fn, progress, callbacks)
-    # A run far slower than its plan measured says the plan was measured under other conditions.
-    steps = config.num_epochs * state.steps_per_epoch
-    note_run_speed(state.plan, history.wall_time / steps, history.wall_time)
-    return history
+        return _train(state, X_test, y_test, loss_fn, progress, callbacks)
+
+
+def report_run_speed(plan: Plan, history: History) -> bool:
+    """Tell the planner how fast a finished run trained (:func:`nnbook.engine.plan.note_run_speed`):
+    a run far slower than its plan measured says the plan was measured under other conditions."""
+    steps = len(history.epoch_losses) * steps_per_epoch(history.n_train,
+                                                        history.config["batch_size"])
+    return note_run_speed(plan, history.wall_time / steps if steps else 0.0, history.wall_time)
 
 
 def _train(state: TrainState, X_test: torch.Tensor | None, y_test: torch.Tensor | None,

@@ -50,12 +50,17 @@ from typing import Any
 import torch
 
 from nnbook.engine import settings, sources, storage
+from nnbook.engine.definitions import reached_digests
 from nnbook.engine.device import get_device, seeded
 from nnbook.engine.ensemble import EnsembleCallback, fit_ensemble
-from nnbook.engine.fit import History, LossFn, TrainConfig, fit, plan_for, predict
+from nnbook.engine.fit import (History, LossFn, TrainConfig, fit_planned, plan_for, predict,
+                               report_run_speed)
+from nnbook.engine.plan import Plan
 from nnbook.engine.tensor_data import TensorData, tensor_digest
 
-TRAINING_MODULE = "nnbook.engine.fit"  # where fit() lives: its import closure keys every run
+# The modules that make keys (importing nnbook records sources through them): they decide what a
+# key holds and never run in training, so no run's key holds their code.
+KEY_MACHINERY = {"nnbook.engine.sources", "nnbook.engine.definitions"}
 FORMAT = 3  # the layout of a stored entry; bump it when RunRecord changes
 logger = logging.getLogger(__name__)
 _report = storage.WarningLog(logger)
@@ -115,20 +120,31 @@ def _defined(obj: Any) -> Any:
     return obj if inspect.isclass(obj) or inspect.isroutine(obj) else type(obj)
 
 
-def _modules_of(objs: Iterable[Any]) -> list[str]:
-    """The ``nnbook`` modules that define ``objs`` (classes, functions, partials, instances)."""
-    names = []
-    for obj in objs:
-        defined = _defined(obj)
-        module = getattr(defined, "__module__", None) or getattr(type(defined), "__module__", "")
-        if module.split(".")[0] == sources.PACKAGE:
-            names.append(module)
-    return names
+def _entries(obj: Any) -> list[tuple[str, str]]:
+    """The ``nnbook`` definitions ``obj`` runs, as (module, top-level name): a class's or
+    function's own, a partial's function and arguments', a method's class, an instance's class.
+    A function defined inside another counts as that other (its whole body, the function
+    among it); a module-level lambda as its whole module (name "*")."""
+    while isinstance(obj, functools.partial):
+        return [e for part in (obj.func, *obj.args, *obj.keywords.values())
+                for e in _entries(part)]
+    if inspect.ismethod(obj):
+        obj = obj.__self__
+    defined = obj if inspect.isclass(obj) or inspect.isroutine(obj) else type(obj)
+    module = getattr(defined, "__module__", None) or ""
+    if module.split(".")[0] != sources.PACKAGE:
+        return []
+    top = getattr(defined, "__qualname__", "").split(".")[0]
+    return [(module, top if top.isidentifier() else "*")]
 
 
-def code_parts(*objs: Any, training_module: str) -> dict[str, str]:
-    """The code half of a key: one digest of the import closure of the modules that define
-    ``objs`` and of ``training_module``, and the source of whatever ``objs`` come from outside.
+def code_parts(*objs: Any) -> dict[str, str]:
+    """The code half of a key: a digest of the ``nnbook`` definitions that ``objs`` (the model's
+    factory and class, the loss, the function that trains, ...) can reach, followed through
+    every name they use across modules, with what each module runs when imported
+    (:mod:`nnbook.engine.definitions`, docstrings left out), and the source of whatever ``objs``
+    come from outside ``nnbook``. So a run retrains when code it can run changes, and not when
+    an error message in a function it never calls does.
 
     The digest is of the code this process imported and runs, not of the files on disk: when a
     module was edited after it was imported, the run is keyed (and stored) on the code that
@@ -140,9 +156,10 @@ def code_parts(*objs: Any, training_module: str) -> dict[str, str]:
     which no fresh process reproduces, so the run is neither served to the new code nor taken
     for the old, and the build log says so.
     """
-    modules = sorted({*_modules_of(objs), training_module})
-    outside = "\n".join(source_of(o) for o in objs if not _modules_of([o]))
+    entries = sorted({entry for obj in objs for entry in _entries(obj)})
+    outside = "\n".join(source_of(o) for o in objs if not _entries(o))
     older = sources.defining_sources(_defined(o) for o in objs)
+    modules = sorted({module for module, _ in entries})
     changed = sources.changed_since_import(sources.closure(modules, as_imported=True))
     if changed:
         _report(f"{', '.join(changed)} changed on disk after this process imported "
@@ -154,12 +171,18 @@ def code_parts(*objs: Any, training_module: str) -> dict[str, str]:
                 "again (reloaded) after the model or loss function of this run was created from "
                 "an earlier version: the run is keyed on both versions, which no fresh process "
                 "reproduces; create them again from the reloaded module, or restart the kernel")
-    parts = {"modules": ",".join(modules),
-             "code": sources.code_digest(modules, docstrings=False, as_imported=True),
+    uses = [f"import {m} as _m{i}\n_m{i}" if name == "*" else f"from {m} import {name}\n{name}"
+            for i, (m, name) in enumerate(entries)]
+
+    def digest(pinned: Mapping[str, str] | None = None) -> str:
+        reached = reached_digests(uses, as_imported=True, pinned=pinned, docstrings=False)
+        kept = {m: d for m, d in reached.items() if m not in KEY_MACHINERY}
+        return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
+
+    parts = {"definitions": ",".join(f"{m}.{name}" for m, name in entries), "code": digest(),
              "outside_code": hashlib.sha256(outside.encode()).hexdigest()}
     if older:  # only then: every other run keeps its key
-        parts["defined_code"] = sources.code_digest(modules, docstrings=False, as_imported=True,
-                                                    pinned=older)
+        parts["defined_code"] = digest(older)
     return parts
 
 
@@ -375,6 +398,71 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+# --- the one way a run is cached ----------------------------------------------------------------
+
+
+@dataclass
+class Trained:
+    """What a run's training leaves for the store: its final metrics, its history (plain JSON
+    values), its tensors (weights, outputs, snapshots) and its seconds of training."""
+
+    metrics: dict[str, float]
+    history: dict
+    tensors: dict[str, torch.Tensor]
+    wall_time: float
+    precision: str | None = None  # where the plan's does not say it ("per variant")
+
+
+def run_training(train: Callable[[], Trained]) -> Trained:
+    """Where every cached run trains: ``train()``. (Tests that must load, never train, guard
+    this one function.)"""
+    return train()
+
+
+def requested_plan(precision: str = "float32") -> Plan:
+    """The plan of a run the planner does not choose (a GAN, a loop written out by hand): in its own
+    precision, contiguous, eager, on torch's threads now, which are part of its key."""
+    return Plan(precision, False, threads=torch.get_num_threads(), how="requested")
+
+
+@dataclass
+class Cached:
+    """A run from :func:`cached_run`: its record, whether it came from the store, and its key's
+    parts (for a page that shows what a key holds)."""
+
+    record: RunRecord
+    from_cache: bool
+    key_parts: dict
+
+
+def cached_run(name: str, *, code: Iterable[Any], parts: Mapping[str, Any], plan: Plan,
+               device: torch.device, train: Callable[[], Trained],
+               check: Callable[[RunRecord], None] | None = None,
+               store: RunStore | None = None) -> Cached:
+    """The stored run keyed on ``code`` (what trains: :func:`code_parts`), ``parts`` (the
+    configuration and digests of the data, as plain JSON values), the device type and ``plan``
+    (how each step computes); or ``train()``'s, stored. ``check`` adds the caller's own checks of
+    a stored record (it raises :class:`EntryError`; a record that fails is trained again, and a
+    freshly trained one that fails is a bug, never stored).
+
+    Every kind of cached run goes through here: the engine's fit (:func:`train_cached`),
+    ensembles, GANs, loops written out by hand, measurements such as the speed ladder."""
+    store = store if store is not None else RunStore()
+    key_parts = {**code_parts(*code), **parts, "device": device.type, "plan": plan.key()}
+
+    def compute(key: str) -> RunRecord:
+        trained = run_training(train)
+        return RunRecord(name=name, key=key, metrics=trained.metrics,
+                         wall_time=trained.wall_time, device=device.type,
+                         precision=trained.precision or ("bfloat16 autocast" if plan.autocast
+                                                         else plan.precision),
+                         channels_last=plan.channels_last, history=trained.history,
+                         tensors=trained.tensors, created=now(), plan=plan.to_dict())
+
+    record, from_cache = store.get_or_compute(name, key_parts, compute, check)
+    return Cached(record, from_cache, key_parts)
+
+
 # --- cached runs of the training loop -------------------------------------------------------------
 
 
@@ -443,25 +531,17 @@ def train_cached(model_fn: Callable[[], torch.nn.Module], data: TensorData, conf
     if not isinstance(data, TensorData):
         data = TensorData.from_images(data)
     device = device if device is not None else get_device()
-    store = store if store is not None else RunStore()
     with seeded(config.seed, device):
         model = model_fn()
     name = name or type(model).__name__
     plan = plan_for(model, data.X, data.y, config, loss_fn=loss_fn, device=device)
-    key_parts = {
-        **code_parts(model_fn, model, loss_fn, training_module=TRAINING_MODULE),
-        "model_fn": describe_callable(model_fn),
-        "architecture": repr(model),
-        "config": config_dict(config),
-        "loss_fn": describe_callable(loss_fn),
-        "data": data.checksum,
-        "device": device.type,
-        "plan": plan.key(),
-    }
+    parts = {"model_fn": describe_callable(model_fn), "architecture": repr(model),
+             "config": config_dict(config), "loss_fn": describe_callable(loss_fn),
+             "data": data.checksum}
     expected = expect_state(model)
     n_test = None if data.X_test is None else len(data.X_test)
 
-    def validate(record: RunRecord) -> None:
+    def check(record: RunRecord) -> None:
         check_tensors(record, expected)
         outputs = record.tensors.get("test_outputs")
         if (outputs is None) != (n_test is None) or (outputs is not None
@@ -479,19 +559,19 @@ def train_cached(model_fn: Callable[[], torch.nn.Module], data: TensorData, conf
         if outputs is not None and data.y_test is not None:
             check_evidence(record.metrics, outputs, data.y_test, loss_fn)
 
-    def compute(key: str) -> RunRecord:
-        history = fit(model, data.X, data.y, config, loss_fn=loss_fn, X_test=data.X_test,
-                      y_test=data.y_test, device=device, progress=progress, plan=plan)
+    def train() -> Trained:
+        history = fit_planned(model, data.X, data.y, config, plan, loss_fn=loss_fn,
+                              X_test=data.X_test, y_test=data.y_test, device=device,
+                              progress=progress)
+        report_run_speed(plan, history)
         tensors = state_tensors(model)
         if data.X_test is not None:
             tensors["test_outputs"] = predict(model, data.X_test).float().cpu()
-        return RunRecord(name=name, key=key, metrics=_metrics(history),
-                         wall_time=history.wall_time, device=history.device,
-                         precision=history.precision, channels_last=history.channels_last,
-                         history=asdict(history), tensors=tensors, created=now(),
-                         plan=history.plan)
+        return Trained(_metrics(history), asdict(history), tensors, history.wall_time)
 
-    record, from_cache = store.get_or_compute(name, key_parts, compute, validate)
+    cached = cached_run(name, code=(model_fn, model, loss_fn, fit_planned), parts=parts,
+                        plan=plan, device=device, train=train, check=check, store=store)
+    record, from_cache = cached.record, cached.from_cache
     if from_cache:
         model.load_state_dict(record.subset("weights"))
         model.to(device)
@@ -500,12 +580,11 @@ def train_cached(model_fn: Callable[[], torch.nn.Module], data: TensorData, conf
     model.eval()
     return Run(model=model, history=History.from_dict(record.history),
                test_outputs=record.tensors.get("test_outputs"), from_cache=from_cache,
-               key_parts=key_parts, record=record)
+               key_parts=cached.key_parts, record=record)
 
 
 # --- cached ensembles: many small runs trained as one ------------------------------------------
 
-ENSEMBLE_MODULE = "nnbook.engine.ensemble"  # where fit_ensemble lives: its closure keys ensembles
 Recorder = Callable[..., dict]  # (ensemble, epoch) -> tensors to keep at that epoch
 
 
@@ -523,47 +602,39 @@ def train_ensemble_cached(model_fn: Callable[[int], torch.nn.Module], data: Tens
     it would have been on its own (model, history, test outputs).
     """
     device = device if device is not None else get_device()
-    store = store if store is not None else RunStore()
     models = [model_fn(config.seed) for config in configs]
-    key_parts = {
-        **code_parts(model_fn, models[0], loss_fn, *([record] if record else []),
-                     training_module=ENSEMBLE_MODULE),
-        "model_fn": describe_callable(model_fn),
-        "architecture": repr(models[0]),
-        "configs": [config_dict(c) for c in configs],
-        "loss_fn": describe_callable(loss_fn),
-        "record": describe_callable(record) if record else None,
-        "data": data.checksum,
-        "device": device.type,
-        "plan": {"threads": 1},
-    }
+    dtype = str(next(models[0].parameters()).dtype).removeprefix("torch.")
+    plan = Plan(dtype, False, threads=1, how="requested")  # small networks: one thread
+    parts = {"model_fn": describe_callable(model_fn), "architecture": repr(models[0]),
+             "configs": [config_dict(c) for c in configs], "loss_fn": describe_callable(loss_fn),
+             "record": describe_callable(record) if record else None, "data": data.checksum}
     expected = {k: v for i, m in enumerate(models)
                 for k, v in expect_state(m, f"m{i}.weights").items()}
     n_test = None if data.X_test is None else len(data.X_test)
 
-    def validate(record_: RunRecord) -> None:
-        check_tensors(record_, expected)
-        members = record_.history.get("members")
+    def check(stored: RunRecord) -> None:
+        check_tensors(stored, expected)
+        members = stored.history.get("members")
         if not isinstance(members, list) or len(members) != len(configs):
             raise EntryError(f"it does not hold {len(configs)} members")
-        for i, stored in enumerate(members):
+        for i, kept in enumerate(members):
             try:
-                history = History.from_dict(stored)
+                history = History.from_dict(kept)
             except TypeError as err:
                 raise EntryError(f"member {i}'s history does not read back ({err})") from None
             if len(history.epoch_losses) != configs[i].num_epochs:
                 raise EntryError(f"member {i} has {len(history.epoch_losses)} epochs")
-            outputs = record_.tensors.get(f"m{i}.test_outputs")
+            outputs = stored.tensors.get(f"m{i}.test_outputs")
             if (outputs is None) != (n_test is None) or (outputs is not None
                                                           and len(outputs) != n_test):
                 raise EntryError(f"member {i}'s test outputs do not cover the test inputs")
-            if record_.metrics.get(f"m{i}.test_accuracy") != (history.test_accuracies or [None])[-1]:
+            if stored.metrics.get(f"m{i}.test_accuracy") != (history.test_accuracies or [None])[-1]:
                 raise EntryError(f"member {i}'s metrics disagree with its history")
             if outputs is not None and data.y_test is not None and history.test_accuracies:
                 check_evidence({"test_accuracy": history.test_accuracies[-1]}, outputs,
                                data.y_test, loss_fn)
 
-    def compute(key: str) -> RunRecord:
+    def train() -> Trained:
         recorded: dict[str, list[torch.Tensor]] = {}
 
         class Record(EnsembleCallback):
@@ -573,7 +644,8 @@ def train_ensemble_cached(model_fn: Callable[[int], torch.nn.Module], data: Tens
 
         histories, ensemble = fit_ensemble(
             models, data.X, data.y, configs, loss_fn=loss_fn, X_test=data.X_test,
-            y_test=data.y_test, device=device, callbacks=[Record()] if record else ())
+            y_test=data.y_test, device=device, threads=plan.threads,
+            callbacks=[Record()] if record else ())
         tensors, metrics = {}, {}
         for i, history in enumerate(histories):
             member = ensemble.member(i)
@@ -582,17 +654,18 @@ def train_ensemble_cached(model_fn: Callable[[int], torch.nn.Module], data: Tens
                 tensors[f"m{i}.test_outputs"] = predict(member, data.X_test).float().cpu()
             metrics[f"m{i}.test_accuracy"] = (history.test_accuracies or [None])[-1]
         tensors.update({f"recorded.{k}": torch.stack(v) for k, v in recorded.items()})
-        return RunRecord(name=name, key=key, metrics=metrics,
-                         wall_time=sum(h.wall_time for h in histories), device=device.type,
-                         precision=histories[0].precision, channels_last=False,
-                         history={"members": [asdict(h) for h in histories]}, tensors=tensors,
-                         created=now(), plan=histories[0].plan)
+        return Trained(metrics, {"members": [asdict(h) for h in histories]}, tensors,
+                       sum(h.wall_time for h in histories))
 
-    stored, from_cache = store.get_or_compute(name, key_parts, compute, validate)
-    runs = []
+    cached = cached_run(name, code=(model_fn, models[0], loss_fn, fit_ensemble,
+                                    *([record] if record else [])),
+                        parts=parts, plan=plan, device=device, train=train, check=check,
+                        store=store)
+    stored, runs = cached.record, []
     for i, (model, history) in enumerate(zip(models, stored.history["members"])):
         model.load_state_dict(stored.subset(f"m{i}.weights"))
         runs.append(Run(model=model.to(device).eval(), history=History.from_dict(history),
                         test_outputs=stored.tensors.get(f"m{i}.test_outputs"),
-                        from_cache=from_cache, key_parts=key_parts, record=stored))
+                        from_cache=cached.from_cache, key_parts=cached.key_parts,
+                        record=stored))
     return runs, stored.subset("recorded")

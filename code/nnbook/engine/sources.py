@@ -51,6 +51,22 @@ def _is_type_checking(test: ast.expr) -> bool:
             or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
 
 
+def imported_module(node: ast.ImportFrom, current: str | None, is_package: bool) -> str:
+    """The absolute name of the module ``from ... import`` reads in module ``current`` (a
+    package's ``__init__`` when ``is_package``): ``from .b import x`` in ``a.c`` reads ``a.b``."""
+    base = node.module or ""
+    if not node.level:
+        return base
+    if not current:
+        raise ImportError(f"relative import 'from {'.' * node.level}{base} import ...' outside "
+                          "a module")
+    parts = current.split(".")
+    if not is_package:
+        parts = parts[:-1]  # a module's package is its parent
+    parts = parts[: len(parts) - (node.level - 1)]
+    return ".".join(parts + ([base] if base else []))
+
+
 class _ImportCollector(ast.NodeVisitor):
     def __init__(self, current: str | None, is_package: bool):
         self.current, self.is_package = current, is_package
@@ -67,16 +83,7 @@ class _ImportCollector(ast.NodeVisitor):
         self.names |= {alias.name for alias in node.names}
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
-        base = node.module or ""
-        if node.level:
-            if not self.current:
-                raise ImportError(f"relative import 'from {'.' * node.level}{base} import ...' "
-                                  "outside a module")
-            parts = self.current.split(".")
-            if not self.is_package:
-                parts = parts[:-1]  # a module's package is its parent
-            parts = parts[: len(parts) - (node.level - 1)]
-            base = ".".join(parts + ([base] if base else []))
+        base = imported_module(node, self.current, self.is_package)
         if base:
             self.names.add(base)
             self.names |= {f"{base}.{alias.name}" for alias in node.names if alias.name != "*"}
@@ -235,11 +242,18 @@ def defining_sources(objs: Iterable[Any]) -> dict[str, str]:
     return found
 
 
-def _source(module: str, path: Path, as_imported: bool,
-            pinned: Mapping[str, str] | None = None) -> str:
+def source_as_run(module: str, path: Path, as_imported: bool,
+                  pinned: Mapping[str, str] | None = None) -> str | None:
+    """The source of ``module`` as this process runs it: the one given in ``pinned``, or with
+    ``as_imported`` the one it was executed from; None where the file is the source."""
     if pinned and module in pinned:
         return pinned[module]
-    text = imported_source(module, path) if as_imported else None
+    return imported_source(module, path) if as_imported else None
+
+
+def _source(module: str, path: Path, as_imported: bool,
+            pinned: Mapping[str, str] | None = None) -> str:
+    text = source_as_run(module, path, as_imported, pinned)
     return text if text is not None else path.read_text(encoding="utf-8")
 
 
@@ -288,7 +302,8 @@ def closure(names: Iterable[str], packages: Iterable[str] = (PACKAGE,), *,
     return dict(sorted(found.items()))
 
 
-def _strip_docstrings(tree: ast.AST) -> ast.AST:
+def strip_docstrings(tree: ast.AST) -> ast.AST:
+    """``tree`` with the docstrings of its modules, classes and functions removed (in place)."""
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
             body = node.body
@@ -307,7 +322,7 @@ def _normalised(path: str, mtime_ns: int, size: int, docstrings: bool) -> str:
 def _normalised_text(text: str, docstrings: bool, filename: str = "<source>") -> str:
     tree = ast.parse(text, filename=filename)
     if not docstrings:
-        tree = _strip_docstrings(tree)
+        tree = strip_docstrings(tree)
     return ast.unparse(tree)
 
 

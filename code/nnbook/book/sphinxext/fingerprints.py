@@ -10,7 +10,7 @@ mode (``NNBOOK_PLAN``) where the page trains, the identity of each data set
 load one (its imports reach :mod:`nnbook.engine.data`), and, for each module of the tracked packages
 (``nnbook_tracked_packages``) the page imports directly or transitively, a digest of the
 definitions the page can reach there and of what the module runs when imported
-(:mod:`nnbook.book.definitions`). A change to code the page can run, another device, torch or
+(:mod:`nnbook.engine.definitions`). A change to code the page can run, another device, torch or
 planning mode, or data removed, damaged or replaced changes that cell, so the page re-executes
 (and a missing or corrupt data set then fails the build with the loader's message, instead of a
 green build from cached pages; an execution cache restored from another machine is served only
@@ -39,7 +39,7 @@ from myst_nb.core.read import (MystMetadataParsingError, is_myst_markdown_notebo
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
-from nnbook.book.definitions import reached_digests
+from nnbook.engine.definitions import reached_digests
 from nnbook.book.sphinxext import provenance
 from nnbook.engine.sources import closure, imports_in_source
 
@@ -103,7 +103,7 @@ def cell_imports(cell: CodeCell, page: str) -> set[str]:
 def fingerprint_cell(digests: dict[str, str], device_type: str, plan_mode: str | None = None,
                      *, torch_version: str, data: Mapping[str, str] | None = None) -> str:
     """A hidden MyST code cell whose source changes whenever one of the module ``digests``
-    (:func:`nnbook.book.definitions.reached_digests`) changes, the build moves to another device
+    (:func:`nnbook.engine.definitions.reached_digests`) changes, the build moves to another device
     type or torch version, or, for a page that trains (``plan_mode`` given), the planning mode
     changes, or, for a page that loads data (``data`` given: data set name to
     :func:`nnbook.engine.data.identity`), the data found changes."""

@@ -37,13 +37,16 @@ only ``typing.get_type_hints`` would read), and a class that registers its subcl
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from nnbook.engine.sources import closure, module_file, package_dir
+from nnbook.engine import sources
+from nnbook.engine.sources import (closure, imported_module, module_file, source_as_run,
+                                   strip_docstrings)
 
 # Decorators that return the function or a wrapper and register nothing.
 PURE_DECORATORS = {"dataclass", "property", "staticmethod", "classmethod", "no_grad",
@@ -108,17 +111,6 @@ def _uses(node: ast.AST) -> dict[str, set[str] | None]:
     return uses
 
 
-def _absolute(node: ast.ImportFrom, current: str, is_package: bool) -> str:
-    base = node.module or ""
-    if not node.level:
-        return base
-    parts = current.split(".")
-    if not is_package:
-        parts = parts[:-1]
-    parts = parts[: len(parts) - (node.level - 1)]
-    return ".".join(parts + ([base] if base else []))
-
-
 def _imports(node: ast.AST, current: str, is_package: bool, module_scope: bool,
              ) -> list[tuple[str, Target]]:
     """The imports in ``node`` as (bound name, target): those at module scope (``module_scope``)
@@ -133,7 +125,7 @@ def _imports(node: ast.AST, current: str, is_package: bool, module_scope: bool,
                 else:
                     found.append((alias.name.split(".")[0], ("import", alias.name)))
         elif isinstance(child, ast.ImportFrom) and in_scope == module_scope:
-            base = _absolute(child, current, is_package)
+            base = imported_module(child, current, is_package)
             for alias in child.names:
                 found.append((alias.asname or alias.name, ("from", base, alias.name)))
         scope = in_scope and not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
@@ -191,9 +183,11 @@ def _bound_names(node: ast.stmt) -> set[str]:
 
 
 def analyse(tree: ast.Module, name: str, is_package: bool = False, *,
-            effects_only: bool = False) -> Module:
+            effects_only: bool = False, docstrings: bool = True) -> Module:
     """The statements of a module's source tree with what they bind and use. With
-    ``effects_only`` (a page's cells) every statement runs for its effect."""
+    ``effects_only`` (a page's cells) every statement runs for its effect; without
+    ``docstrings``, a statement's text leaves its functions' and classes' docstrings out (what a
+    run's key holds: a docstring cannot change a trained model)."""
     module = Module(name, [], dynamic=_is_dynamic(tree))
     for i, node in enumerate(tree.body):
         scoped = _imports(node, name, is_package, module_scope=True)
@@ -202,9 +196,13 @@ def analyse(tree: ast.Module, name: str, is_package: bool = False, *,
             bindings.setdefault(bound, []).append(target)
         nested = [(target, bound) for bound, target in
                   _imports(node, name, is_package, module_scope=False)]
-        module.statements.append(Statement(ast.unparse(node), _uses(node), bindings, nested))
         docstring = (i == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
                      and isinstance(node.value.value, str))
+        if docstrings:
+            text = ast.unparse(node)
+        else:  # the module's docstring is "", its functions' and classes' are dropped
+            text = "" if docstring else ast.unparse(strip_docstrings(copy.deepcopy(node)))
+        module.statements.append(Statement(text, _uses(node), bindings, nested))
         for bound in (_bound_names(node) | set(bindings) | ({"__doc__"} if docstring else set())):
             module.defines.setdefault(bound, []).append(i)
         if effects_only or (_runs_for_effect(node) and not docstring):
@@ -213,16 +211,27 @@ def analyse(tree: ast.Module, name: str, is_package: bool = False, *,
 
 
 @lru_cache(maxsize=512)
-def _analysed(module: str, path: str, mtime_ns: int, size: int) -> Module:
-    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
-    return analyse(tree, module, Path(path).name == "__init__.py")
+def _analysed(module: str, path: str, mtime_ns: int, size: int, docstrings: bool) -> Module:
+    return _analysed_text(module, Path(path).read_text(encoding="utf-8"), path, docstrings)
+
+
+@lru_cache(maxsize=512)
+def _analysed_text(module: str, text: str, path: str, docstrings: bool) -> Module:
+    return analyse(ast.parse(text, filename=path), module, Path(path).name == "__init__.py",
+                   docstrings=docstrings)
 
 
 class Reach:
-    """The statements reached from a page's cells, module by module."""
+    """The statements reached from a page's cells (or a run's code), module by module. With
+    ``as_imported``, a module this process imported is read from the source it was executed
+    from, and a module in ``pinned`` from the source given there
+    (:func:`nnbook.engine.sources.defining_sources`): what a run in this process actually runs."""
 
-    def __init__(self, packages: Iterable[str]):
-        self.roots = {name: d for name in packages if (d := package_dir(name)) is not None}
+    def __init__(self, packages: Iterable[str], *, as_imported: bool = False,
+                 pinned: Mapping[str, str] | None = None, docstrings: bool = True):
+        self.roots = {name: d for name in packages
+                      if (d := sources.package_dir(name)) is not None}
+        self.as_imported, self.pinned, self.docstrings = as_imported, pinned, docstrings
         self.modules: dict[str, Module | None] = {}
         self.reached: dict[str, set[int]] = {}
         self.seen: set[tuple] = set()
@@ -243,8 +252,14 @@ class Reach:
             if path is None:
                 self.modules[name] = None
             else:
-                stat = path.stat()
-                self.modules[name] = _analysed(name, str(path), stat.st_mtime_ns, stat.st_size)
+                text = (source_as_run(name, path, self.as_imported, self.pinned)
+                        if self.as_imported or self.pinned else None)
+                if text is None:
+                    stat = path.stat()
+                    self.modules[name] = _analysed(name, str(path), stat.st_mtime_ns,
+                                                   stat.st_size, self.docstrings)
+                else:
+                    self.modules[name] = _analysed_text(name, text, str(path), self.docstrings)
                 self.load(name)
         return self.modules[name]
 
@@ -344,16 +359,18 @@ class Reach:
         return digests
 
 
-def reached_digests(sources: Iterable[str], packages: Iterable[str] = ("nnbook",),
-                    ) -> dict[str, str]:
+def reached_digests(sources: Iterable[str], packages: Iterable[str] = ("nnbook",), *,
+                    as_imported: bool = False, pinned: Mapping[str, str] | None = None,
+                    docstrings: bool = True) -> dict[str, str]:
     """For the Python ``sources`` a page runs (its cells, in order), a digest per module of its
     import closure in ``packages`` of the statements the page can reach there (see the module's
-    docstring). Raises :class:`SyntaxError` for a source that does not parse."""
+    docstring; :class:`Reach` for ``as_imported`` and ``pinned``, :func:`analyse` for
+    ``docstrings``). Raises :class:`SyntaxError` for a source that does not parse."""
     packages = list(packages)
     trees = [ast.parse(source) for source in sources]
     page = analyse(ast.Module(body=[node for tree in trees for node in tree.body],
                               type_ignores=[]), "<page>", effects_only=True)
-    reach = Reach(packages)
+    reach = Reach(packages, as_imported=as_imported, pinned=pinned, docstrings=docstrings)
     reach.modules[page.name] = page
     reach.require(page)
     for i in page.always:
@@ -362,4 +379,4 @@ def reached_digests(sources: Iterable[str], packages: Iterable[str] = ("nnbook",
                 for targets in statement.bindings.values() for target in targets}
     imported |= {f"{t[1]}.{t[2]}" for s in page.statements for ts in s.bindings.values()
                  for t in ts if t[0] == "from"}
-    return reach.digests(closure(imported, packages))
+    return reach.digests(closure(imported, packages, as_imported=as_imported, pinned=pinned))
