@@ -29,3 +29,19 @@ def test_a_false_claim_names_the_page_being_built(monkeypatch):
     monkeypatch.delenv("NNBOOK_PAGE")
     with pytest.raises(ClaimError, match=r"A sentence of the book no longer holds"):
         claim(False, "the GAN covers at most two modes", 3)
+
+
+def test_the_claims_log_writes_down_every_claim_checked(tmp_path, monkeypatch):
+    import json
+
+    log = tmp_path / "claims.jsonl"
+    monkeypatch.setenv("NNBOOK_CLAIMS_LOG", str(log))
+    monkeypatch.setenv("NNBOOK_PAGE", "book/a_page")
+    claim(2 > 1, "two is more than one", (2, 1))
+    with pytest.raises(ClaimError):
+        claim(1 > 2, "one is more than two", (1, 2))
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert lines == [{"page": "book/a_page", "sentence": "two is more than one", "holds": True,
+                      "value": "(2, 1)"},
+                     {"page": "book/a_page", "sentence": "one is more than two", "holds": False,
+                      "value": "(1, 2)"}]

@@ -8,11 +8,18 @@ value, instead of publishing a false statement::
 
     claim(report.modes_covered <= 2, "the collapsed GAN covers at most two modes",
           report.modes_covered)
+
+With ``NNBOOK_CLAIMS_LOG`` set to a file, every claim checked adds a line to it (page,
+sentence, whether it held, the value), so that a claim's margin can be compared across the
+machines a book is built on.
 """
 
 from __future__ import annotations
 
+import json
 import os
+
+from nnbook.engine import settings
 
 
 class ClaimError(AssertionError):
@@ -28,9 +35,14 @@ def claim(holds: bool, sentence: str, value: object = None) -> None:
     """
     if not isinstance(holds, bool):
         holds = bool(holds)  # numpy and torch booleans
+    page = os.environ.get("NNBOOK_PAGE")
+    log = settings.claims_log()
+    if log is not None:  # how far each claim is from failing, to compare machines
+        with log.open("a", encoding="utf-8") as f:
+            f.write(json.dumps({"page": page, "sentence": sentence, "holds": holds,
+                                "value": repr(value)[:2000]}) + "\n")
     if holds:
         return
-    page = os.environ.get("NNBOOK_PAGE")
     where = f"the page {page}" if page else "the book"
     shown = "" if value is None else f" The value computed in this build is {value!r}."
     raise ClaimError(f"A sentence of {where} no longer holds: {sentence}.{shown} Rewrite the "

@@ -19,6 +19,7 @@ command.
 ``NNBOOK_PLAN``        ``fixed``: no planning, the default plan (reproducible benchmarks);
                        ``measure``: measure the plan again; unset or ``auto``: stored or measured
 ``NNBOOK_PROGRESS``    ``1`` or ``0``: force the training progress bar on or off; unset: automatic
+``NNBOOK_CLAIMS_LOG``  a file to which every claim checked adds a line: page, sentence, value
 =====================  ==================================================================
 """
 
@@ -32,6 +33,7 @@ DATA = "NNBOOK_DATA"
 CACHE = "NNBOOK_CACHE"
 PROGRESS = "NNBOOK_PROGRESS"
 PLAN = "NNBOOK_PLAN"
+CLAIMS_LOG = "NNBOOK_CLAIMS_LOG"
 PLAN_MODES = ("auto", "fixed", "measure")
 PROGRESS_VALUES = {"1": True, "0": False}
 PATHS = (DATA, CACHE)  # the settings that name a folder
@@ -108,6 +110,13 @@ def choice(name: str, allowed: tuple[str, ...], default: str, unset: str = "") -
         raise SettingError(f"${name} is {_get(name)!r}, but it must be one of "
                            f"{', '.join(allowed)} (or unset{unset})")
     return value
+
+
+def claims_log() -> Path | None:
+    """``$NNBOOK_CLAIMS_LOG``, absolute: where each claim checked is written down (to compare a
+    claim's margin across machines); None when unset."""
+    value = _get(CLAIMS_LOG)
+    return Path(value).expanduser().absolute() if value else None
 
 
 def plan_mode() -> str:
