@@ -34,6 +34,16 @@ def surface_colours(colorbar_title: str) -> dict:
                 line=dict(width=0.5, color="rgba(0, 0, 0, 0.3)"),  # the levels, faint
                 colorbar=dict(title=dict(text=colorbar_title, side="right"), thickness=14))
 
+# The font every figure's text is drawn in, named first so that it is the same on every machine.
+# plotly measures each label as it draws it, and the font decides where labels go and whether they
+# meet on a phone. Left to the machine, plotly's "Open Sans", verdana, arial, sans-serif was
+# DejaVu Sans on one and Liberation Sans, 12% narrower, on another. The site ships Open Sans
+# (_static/fonts, from the npm package @fontsource/open-sans, nnbook_figure_font in _config.yml)
+# and draws a figure once it has loaded; so does kaleido for the PDF. plotly's own fallbacks
+# follow, for a figure shown anywhere else (a notebook, Colab).
+FIGURE_FONT = "Open Sans"
+FONT_FAMILY = f'"{FIGURE_FONT}", verdana, arial, sans-serif'
+
 # What a figure needs to stay whole in a phone's column (about 350 px wide).
 TITLE_CHARS = 36  # a title line at TITLE_SIZE fits 300 px: a phone, in a "Going deeper" box
 TITLE_SIZE = 16
@@ -97,8 +107,9 @@ def title_layout(text: str, height: int, lines: int = 1, subplot_titles: int = 0
 
 def style(fig: go.Figure, *, title: str | None = None, width: int | None = None,
           height: int = 420, square: bool = False) -> go.Figure:
-    """Apply the book's layout: transparent background (dark mode), compact margins, a title
-    wrapped to a phone's width under a strip for the mode bar, the legend below the plot.
+    """Apply the book's layout: the book's font, transparent background (dark mode), compact
+    margins, a title wrapped to a phone's width under a strip for the mode bar, the legend below
+    the plot.
 
     The title also becomes the figure's accessible name on the site. Without ``title``, a title
     the figure already has is laid out the same way, with room for the longest title of its
@@ -106,6 +117,7 @@ def style(fig: go.Figure, *, title: str | None = None, width: int | None = None,
     """
     fig.update_layout(
         template="plotly_white",
+        font=dict(family=FONT_FAMILY),  # every text inherits it: titles, ticks, legends, notes
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
         margin=dict(l=60, r=20, t=MODEBAR + 10, b=50),

@@ -92,6 +92,7 @@ def test_the_site_loads_nnlib_before_the_scripts_that_read_it():
     app.builder.format = "html"
     app.config.html_static_path = []
     app.config.nnbook_mathjax_dir = ""
+    app.config.nnbook_figure_font = ""
     app.add_js_file.side_effect = lambda name, **kwargs: scripts.append(name)
     for handler in handlers:
         handler(app)
