@@ -16,7 +16,8 @@ WIDGETS = STATIC / "widgets"
 
 def node_eval(body: str, data, folder: Path = WIDGETS) -> object:
     """Run ``body`` in Node with ``NNLib`` (nnlib.js), ``load(name)`` (a widgets/*.js module of
-    ``folder``) and ``data`` (sent as JSON) in scope; ``body`` returns the JSON-able result."""
+    ``folder``) and ``data`` (sent as JSON) in scope; ``body`` returns the JSON-able result, or
+    a promise of it."""
     node = shutil.which("node")
     if node is None:
         pytest.skip("Node is not installed")
@@ -24,7 +25,8 @@ def node_eval(body: str, data, folder: Path = WIDGETS) -> object:
               f"const load = (name) => require({json.dumps(str(folder))} + '/' + name);\n"
               "const data = JSON.parse(require('fs').readFileSync(0, 'utf8'));\n"
               f"const result = (() => {{ {body} }})();\n"
-              "process.stdout.write(JSON.stringify(result));\n")
+              "Promise.resolve(result).then((value) => "
+              "process.stdout.write(JSON.stringify(value)));\n")
     result = subprocess.run([node, "-e", script], input=json.dumps(data), capture_output=True,
                             text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -100,3 +100,66 @@ def test_the_site_loads_nnlib_before_the_scripts_that_read_it():
     assert scripts.index("widgets/nnlib.js") < scripts.index("nnbook.js")
     for name in WIDGET_KINDS:
         assert scripts.index("widgets/nnlib.js") < scripts.index(f"widgets/{name}")
+
+
+WAIT_FOR_THE_FONT = r"""
+const vm = require('vm');
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+async function page(outcome) {
+  const log = [], pending = [], timers = [];
+  const face = (family) => ({family, load() {
+    log.push('load ' + family);
+    return new Promise((resolve, reject) => pending.push({resolve, reject}));
+  }});
+  const faces = ['"Open Sans"', 'Open Sans', 'Other'].map(face);  // two subsets, another font
+  const figure = (id) => ({dataset: {target: id}, textContent: JSON.stringify(
+    {data: [], config: {}, layout: {font: {family: '"Open Sans", verdana, arial, sans-serif'}}})});
+  const target = () => ({dataset: {}, setAttribute() {}});
+  const targets = {a: target(), b: target()};
+  const document = {
+    readyState: 'complete', documentElement: {}, addEventListener() {},
+    fonts: {forEach: (callback) => faces.forEach(callback)},
+    querySelectorAll: (s) => (s === 'script.nnbook-plotly-data' ? [figure('a'), figure('b')] : []),
+    getElementById: (id) => targets[id],
+  };
+  const window = {NNLib: {isDark: () => false}, addEventListener() {}, Plotly: {newPlot(gd) {
+    log.push('draw'); return Promise.resolve();
+  }}};
+  vm.runInNewContext(data.source, {
+    window, document, location: {hash: ''}, console: {error: () => log.push('error')},
+    MutationObserver: function () { this.observe = () => {}; },
+    setTimeout: (callback, ms) => timers.push({callback, ms}),
+  });
+  await tick();
+  const before = log.slice();
+  let between = null;
+  if (outcome === 'loads') {
+    pending[0].resolve();
+    await tick();
+    between = log.slice();
+    pending[1].resolve();
+  } else if (outcome === 'fails') {
+    pending[1].reject(new Error('404'));
+  } else {
+    timers.forEach((timer) => timer.callback());
+  }
+  await tick();
+  await tick();
+  return {before, between, after: log, waits: timers.map((timer) => timer.ms)};
+}
+return Promise.all(['loads', 'fails', 'never loads'].map(page));
+"""
+
+
+def test_figures_are_drawn_once_the_font_they_name_has_loaded():
+    # plotly keeps the widths it measured as it drew: a figure drawn before its font loaded is
+    # laid out in the machine's fallback. Drawn with a fallback all the same when the font fails
+    # or takes too long: a figure in another font is better than none.
+    source = (sphinxext.assets.STATIC / "nnbook.js").read_text(encoding="utf-8")
+    loads, fails, never = node_eval(WAIT_FOR_THE_FONT, {"source": source})
+    # every subset of the figures' font is asked for, and nothing else, before any drawing
+    assert loads["before"] == fails["before"] == ['load "Open Sans"', "load Open Sans"]
+    assert "draw" not in loads["between"]  # one subset loaded is not enough
+    assert loads["after"].count("draw") == 2 and "error" not in loads["after"]
+    assert fails["after"].count("draw") == 2 and "error" in fails["after"]
+    assert never["after"].count("draw") == 2 and never["waits"] == [10000]

@@ -41,24 +41,69 @@
     document.querySelectorAll(".nnbook-plotly[data-drawn]").forEach(applyTheme);
   }
 
+  function unquote(family) {
+    return family.trim().replace(/^["']|["']$/g, "");
+  }
+
+  // The family a figure names first (nnbook.plotting.FONT_FAMILY).
+  function firstFamily(fig) {
+    var font = (fig.layout && fig.layout.font) || {};
+    return unquote((font.family || "").split(",")[0]);
+  }
+
+  // plotly measures each label as it draws it and keeps that width: a figure drawn before its
+  // font has loaded is laid out in the machine's fallback font, and on a phone its labels can
+  // run into each other. So every face of the fonts the figures name first (the site serves
+  // them, _static/fonts) is loaded before any figure is drawn: all of a font's subsets, since
+  // hover labels and a replay's titles show text that is not on the page yet. A font that
+  // fails to load, or takes over FONT_WAIT ms, leaves the figures in the fallback.
+  var FONT_WAIT = 10000;
+
+  function loadFonts(families) {
+    var faces = [];
+    if (document.fonts) {
+      document.fonts.forEach(function (face) {
+        if (families.indexOf(unquote(face.family)) >= 0) faces.push(face.load());
+      });
+    }
+    var loaded = Promise.all(faces).catch(function (error) {
+      console.error("nnbook: the figures' font did not load (" + families.join(", ") + "): " +
+                    error);
+    });
+    return Promise.race([loaded, new Promise(function (resolve) {
+      setTimeout(resolve, FONT_WAIT);
+    })]);
+  }
+
+  function drawFigure(target, fig) {
+    target.dataset.drawn = "1";
+    // Without script the figure is a named picture (role img); drawn, it holds controls
+    // (zoom, pan, legend toggles), and a picture may not contain controls: it becomes a figure.
+    target.setAttribute("role", "figure");
+    // frames: a replay's snapshots, which its slider animates to (nnbook.plotting)
+    window.Plotly.newPlot(target, { data: fig.data, layout: fig.layout, config: fig.config,
+                                    frames: fig.frames || [] }).then(function () {
+      applyTheme(target);
+    });
+  }
+
   function drawFigures() {
     if (typeof window.Plotly === "undefined") {
       console.error("nnbook: plotly.min.js did not load; figures cannot be drawn");
       return;
     }
+    var figures = [];
     document.querySelectorAll("script.nnbook-plotly-data").forEach(function (node) {
       var target = document.getElementById(node.dataset.target);
-      if (!target || target.dataset.drawn) return;
-      var fig = JSON.parse(node.textContent);
-      target.dataset.drawn = "1";
-      // Without script the figure is a named picture (role img); drawn, it holds controls
-      // (zoom, pan, legend toggles), and a picture may not contain controls: it becomes a figure.
-      target.setAttribute("role", "figure");
-      // frames: a replay's snapshots, which its slider animates to (nnbook.plotting)
-      window.Plotly.newPlot(target, { data: fig.data, layout: fig.layout, config: fig.config,
-                                      frames: fig.frames || [] }).then(function () {
-        applyTheme(target);
-      });
+      if (!target || target.dataset.drawn || target.dataset.queued) return;
+      target.dataset.queued = "1";
+      figures.push({ target: target, fig: JSON.parse(node.textContent) });
+    });
+    if (!figures.length) return;
+    var families = figures.map(function (f) { return firstFamily(f.fig); })
+      .filter(function (family, i, all) { return family && all.indexOf(family) === i; });
+    loadFonts(families).then(function () {
+      figures.forEach(function (f) { drawFigure(f.target, f.fig); });
     });
   }
 
