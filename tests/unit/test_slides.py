@@ -225,7 +225,8 @@ def fake_site(tmp_path: Path) -> Path:
     (site / "_images" / "plot.png").write_bytes(b"png")
     (site / "_images" / "other.png").write_bytes(b"other")
     for name in ("plotly.min.js", "nnbook.js", "nnbook.css", "pygments.css", "widgets/nnlib.js",
-                 "widgets/digit_pad.js", "widgets/widgets.css", "mathjax/tex-chtml.js"):
+                 "widgets/digit_pad.js", "widgets/widgets.css", "mathjax/tex-chtml.js",
+                 "fonts/open-sans/400.css", "fonts/open-sans/files/latin.woff2"):
         (site / "_static" / name).parent.mkdir(parents=True, exist_ok=True)
         (site / "_static" / name).write_text("/* */")
     return site
@@ -254,6 +255,9 @@ def test_a_deck_is_written_with_everything_it_loads_beside_it(tmp_path):
     missing = [path for path in loaded if not (out / path).is_file()]
     assert not missing, missing
     assert "digit_pad.js" in html and "nnlib.js" in html
+    # the figures' font, as on the site: its style sheet linked, the files it names beside it
+    assert 'href="_static/fonts/open-sans/400.css"' in html
+    assert (out / "_static" / "fonts" / "open-sans" / "files" / "latin.woff2").is_file()
     assert html.index("nnlib.js") < html.index("digit_pad.js")  # widgets register with nnlib
     # and nnbook.js reads the theme from it: deferred scripts run in the order they are listed
     assert html.index('src="_static/widgets/nnlib.js"') < html.index('src="_static/nnbook.js"')

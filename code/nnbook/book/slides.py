@@ -14,9 +14,10 @@ its "What you will learn" list.
 Nothing is executed again: :func:`build_decks` reads the pages of the built site
 (``_build/html``, which ``make book`` writes from the executed pages), so every figure, glued
 number, diagram and widget on a slide is the one on the page. The decks load reveal.js from the
-pinned npm package (``node_modules/reveal.js``) and plotly.js, MathJax and the widgets' scripts
-from the site's ``_static``, all copied beside the decks: they open offline, from a file or any
-server. :func:`print_pdfs` prints each deck through reveal.js's print view with Chromium.
+pinned npm package (``node_modules/reveal.js``) and plotly.js, MathJax, the figures' font and
+the widgets' scripts from the site's ``_static``, all copied beside the decks: they open offline,
+from a file or any server, and draw their figures' text as the site does. :func:`print_pdfs`
+prints each deck through reveal.js's print view with Chromium.
 
 :func:`source_sections` reads the same marks from the page sources, which is what the lecture
 tracks of the teaching page are computed from (:mod:`nnbook.book.sphinxext.teaching`).
@@ -419,11 +420,10 @@ def _slide_html(slide: Slide) -> str:
 
 
 def deck_html(deck: Deck, slides: list[Slide], mathjax_config: str, widget_files: list[str],
-              widget_styles: list[str]) -> str:
+              style_sheets: list[str]) -> str:
     import html
 
-    styles = "".join(f'<link rel="stylesheet" href="_static/widgets/{name}">'
-                     for name in widget_styles)
+    styles = "".join(f'<link rel="stylesheet" href="_static/{name}">' for name in style_sheets)
     scripts = "".join(f'<script defer src="_static/widgets/{name}"></script>'
                       for name in widget_files)
     body = "\n".join(_slide_html(slide) for slide in slides)
@@ -469,8 +469,9 @@ def _copy_static(site: Path, reveal: Path, out: Path) -> tuple[list[str], list[s
             raise FileNotFoundError(f"{source} is missing: build the site first (make book)")
         static.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, static / name)
-    if (site / "_static" / "widgets").is_dir():
-        shutil.copytree(site / "_static" / "widgets", static / "widgets", dirs_exist_ok=True)
+    for folder in ("widgets", "fonts"):  # fonts: the figures' font (sphinxext.assets)
+        if (site / "_static" / folder).is_dir():
+            shutil.copytree(site / "_static" / folder, static / folder, dirs_exist_ok=True)
     # MathJax: the component the decks load and the folders it loads from, not the other
     # combined components (the site's copy is 24 MB, this one a third of it).
     mathjax = site / "_static" / "mathjax"
@@ -494,7 +495,8 @@ def _copy_static(site: Path, reveal: Path, out: Path) -> tuple[list[str], list[s
         shutil.copy2(path, static / path.name)
     widgets = static / "widgets"
     scripts = sorted((p.name for p in widgets.glob("*.js")), key=lambda n: (n != "nnlib.js", n))
-    styles = sorted(p.name for p in widgets.glob("*.css"))
+    styles = [p.relative_to(static).as_posix()
+              for p in sorted(static.glob("fonts/*/*.css")) + sorted(widgets.glob("*.css"))]
     return scripts, styles
 
 
