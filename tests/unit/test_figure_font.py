@@ -125,3 +125,13 @@ def test_every_styled_figure_names_the_books_font_first_and_keeps_its_own_sizes(
     font = fig["layout"]["font"]
     assert font["family"].split(",")[0].strip(" '\"") == FIGURE_FONT
     assert font["size"] == 11
+
+
+def test_the_inlined_font_loads_nothing_from_outside_itself(book_font):
+    # What kaleido's page writes into every SVG it paints for the PDF (plotly_render.FontPage)
+    sheet, inlined = book_font.read_text(), assets.inline_font(book_font)
+    found = urls(inlined)
+    assert len(found) == sheet.count("@font-face") == inlined.count("@font-face")
+    assert all(url.startswith("data:font/woff2;base64,") for url in found)
+    assert inlined.count("unicode-range") == sheet.count("unicode-range")  # subsets kept apart
+    assert set(re.findall(r"font-family:\s*['\"]?([^;'\"]+)", inlined)) == {FIGURE_FONT}

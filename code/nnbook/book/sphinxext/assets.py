@@ -10,6 +10,7 @@ outputs). Repeated script and style entries are dropped.
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 from pathlib import Path
@@ -75,6 +76,22 @@ def font_files(css: Path) -> list[str]:
             raise ExtensionError(f"{css} loads {url}, which is not a file in its folder: the site "
                                  "serves the figures' font itself, from relative URLs.")
     return urls
+
+
+def inline_font(css: Path) -> str:
+    """The font's style sheet with each face's first file (the woff2 of a font package) written
+    into it as a data: URL, for a page or an SVG image that may load nothing else
+    (:mod:`~nnbook.book.sphinxext.plotly_render`, for the PDF's figures)."""
+    font_files(css)  # only files beside it
+
+    def inline(face: re.Match) -> str:
+        url = _URL.search(face.group(0)).group(2)
+        kind = Path(url).suffix.lstrip(".")
+        data = base64.b64encode((css.parent / url).read_bytes()).decode("ascii")
+        return re.sub(r"src:[^;}]*", f"src: url(data:font/{kind};base64,{data}) format('{kind}')",
+                      face.group(0))
+
+    return re.sub(r"@font-face\s*{[^}]*}", inline, css.read_text(encoding="utf-8"))
 
 
 def font_static_path(css: Path) -> str:
