@@ -1,9 +1,11 @@
 """The site as a student reads it, measured in Chromium: at 1280 px in light mode the visible text
 holds no raw TeX and no MathJax error, no visible cell does the book's bookkeeping, no output is a
 glue repr, a path of the building machine, a warning or a long traceback, and tables are written
-for people; in dark mode no image in an output is filtered; at 390 px every plotly figure keeps its
-title and legend inside itself, clear of the mode bar, with room left for the plot. Each test lists
-every defect it finds, with its page, and fails when its measurement found nothing to look at."""
+for people; in dark mode no image in an output is filtered; every figure's text is drawn in the
+font the site serves, never in one of the machine's (so what follows holds on any machine); at
+390 px every plotly figure keeps its title and legend inside itself, clear of the mode bar, with
+room left for the plot. Each test lists every defect it finds, with its page, and fails when its
+measurement found nothing to look at."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import time
 
 import pytest
 
+from nnbook.plotting import FIGURE_FONT
 from test_site import WAIT_FOR_PAGE
 
 DESKTOP, PHONE = (1280, 900), (390, 844)
@@ -111,7 +114,7 @@ return {figures: figures.length, defects, sliders};
 
 def visit_all(built_book, browser, size, script, dark=False):
     """Each page at ``size``, once its figures are drawn and its math typeset, measured by
-    ``script``; in ``dark`` mode when asked."""
+    ``script`` (JavaScript, or a function of the browser); in ``dark`` mode when asked."""
     previous = browser.driver.get_window_size()
     browser.driver.set_window_size(*size)
     try:
@@ -123,7 +126,7 @@ def visit_all(built_book, browser, size, script, dark=False):
                 browser.run("document.documentElement.dataset.mode = 'dark';"
                             "document.documentElement.dataset.theme = 'dark';")
                 time.sleep(0.3)
-            reports[page] = browser.run(script)
+            reports[page] = script(browser) if callable(script) else browser.run(script)
         return reports
     finally:
         browser.run("document.documentElement.dataset.mode = 'light';"
@@ -144,6 +147,59 @@ def dark_reports(built_book, browser):
 @pytest.fixture(scope="module")
 def phone_reports(built_book, browser):
     return visit_all(built_book, browser, PHONE, PHONE_FIGURES)
+
+
+FIGURE_TEXT = ".nnbook-plotly svg text, .nnbook-plotly svg tspan"
+
+# Every figure's text, with the family its style names first and whether that font has loaded;
+# folded "Going deeper" sections are opened first, so that their figures are laid out too.
+FIGURE_TEXT_FAMILIES = r"""
+const [selector, font] = arguments;
+document.querySelectorAll("details.nnbook-deeper").forEach(d => { d.open = true; });
+const first = family => family.split(",")[0].trim().replace(/^["']|["']$/g, "");
+const texts = [...document.querySelectorAll(selector)];
+return {texts: texts.map(t => t.textContent),
+        families: texts.map(t => first(getComputedStyle(t).fontFamily)),
+        loaded: texts.length === 0 || document.fonts.check(`16px "${font}"`)};
+"""
+
+
+def figure_fonts(browser) -> dict:
+    """The fonts Chromium drew each figure's text with, as its DevTools report them
+    (CSS.getPlatformFontsForNode: the font behind each glyph, and whether the page served it):
+    text in another font than the book's (a family other than FIGURE_FONT, or FIGURE_FONT
+    from the machine instead of the site), families named before it, and how many glyphs were
+    measured. A figure drawn in a fallback font is laid out in that font's widths."""
+    page = browser.run(FIGURE_TEXT_FAMILIES, FIGURE_TEXT, FIGURE_FONT)
+    time.sleep(0.5)  # opened sections' figures are fitted to their width
+    cdp = browser.driver.execute_cdp_cmd
+    cdp("DOM.enable", {})
+    cdp("CSS.enable", {})
+    try:
+        root = cdp("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        nodes = cdp("DOM.querySelectorAll", {"nodeId": root, "selector": FIGURE_TEXT})["nodeIds"]
+        assert len(nodes) == len(page["texts"]), "the page changed while it was measured"
+        drawn = [cdp("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"] for node in nodes]
+    finally:  # the other tests run with DevTools' CSS agent off, as a reader's browser does
+        cdp("CSS.disable", {})
+        cdp("DOM.disable", {})
+    fallback, glyphs = [], 0
+    for fonts, text in zip(drawn, page["texts"]):
+        for font in fonts:
+            glyphs += font["glyphCount"]
+            if font["familyName"] != FIGURE_FONT or not font["isCustomFont"]:
+                fallback.append(f'"{text[:50]}": {font["glyphCount"]} glyphs in '
+                                f'{font["familyName"]}' + ("" if font["isCustomFont"]
+                                                           else " (the machine's)"))
+    named = sorted({f for f in page["families"] if f != FIGURE_FONT})
+    if not page["loaded"]:
+        fallback.append(f"{FIGURE_FONT} has not loaded")
+    return {"fallback": sorted(set(fallback)), "named": named, "glyphs": glyphs}
+
+
+@pytest.fixture(scope="module")
+def font_reports(built_book, browser):
+    return visit_all(built_book, browser, DESKTOP, figure_fonts)
 
 
 def listing(found: dict) -> str:
@@ -188,6 +244,16 @@ def test_what_the_reader_sees(text_reports, check):
 @pytest.mark.browser
 def test_dark_mode_keeps_every_images_pixels(dark_reports):
     assert_none_found(dark_reports, "filtered", "images filtered in dark mode", "images", 10)
+
+
+@pytest.mark.book
+@pytest.mark.browser
+def test_every_figures_text_is_drawn_in_the_font_the_site_serves(font_reports):
+    # The phone's measurements below are only the same on every machine if this holds.
+    assert_none_found(font_reports, "named", f"figure text whose style names another font "
+                      f"than {FIGURE_FONT} first", "glyphs", 3_000)
+    assert_none_found(font_reports, "fallback", f"figure text drawn in another font than the "
+                      f"site's {FIGURE_FONT}", "glyphs", 3_000)
 
 
 @pytest.mark.book

@@ -1,7 +1,8 @@
 """The slides, assembled from the built book as `make slides` does, in headless Chromium that can
 reach no other host: every deck opens cleanly, every slide renders, the lecture decks have a
 lecture's length, the keyboard reaches the end, a live widget and a question work on their slides,
-the speaker notes are there, both themes draw the figures, and each PDF has a page per slide."""
+the speaker notes are there, both themes draw the figures, in the site's font, and each PDF has a
+page per slide."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 
 from book_helpers import REPO
 from nnbook.book import slides
+from nnbook.plotting import FIGURE_FONT
+from test_reader_view import figure_fonts
 
 pytestmark = [pytest.mark.book, pytest.mark.browser]
 
@@ -94,6 +97,18 @@ def test_every_slide_renders_its_figures_math_and_images(decks, browser):
         if found:
             problems[name] = found
     assert not problems, problems
+
+
+def test_the_lectures_figures_are_drawn_in_the_sites_font(decks, browser):
+    # The print view lays out every slide at once, so that each figure's text can be measured.
+    found = {}
+    for deck in slides.LECTURES:
+        open_deck(browser, deck.name, "?print-pdf")
+        found[deck.name] = figure_fonts(browser)
+    assert all(report["glyphs"] > 500 for report in found.values()), found
+    wrong = {name: report["fallback"] + report["named"] for name, report in found.items()
+             if report["fallback"] or report["named"]}
+    assert not wrong, f"figure text not drawn in the site's {FIGURE_FONT}: {wrong}"
 
 
 def test_every_mark_in_a_pages_source_makes_one_slide(decks):
