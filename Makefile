@@ -1,6 +1,6 @@
 # The book's two commands: `make book` builds the site into _build/html, `make test` runs every test.
-# Both set up everything they need first (a .venv from requirements.txt, MathJax and axe-core from
-# npm, graphviz and Fashion-MNIST from apt) and reinstall nothing on a second run.
+# Both set up everything they need first (a .venv from requirements.txt, MathJax, the figures' font
+# and axe-core from npm, graphviz and Fashion-MNIST from apt) and reinstall nothing on a second run.
 
 SHELL := /bin/bash
 PYTHON ?= python3
