@@ -246,22 +246,28 @@ def numerical_gradient(layers: list[Layer], X: torch.Tensor, Y: torch.Tensor,
     return (up - down) / (2 * eps)
 
 
-def numerical_gradient_gap(layers: list[Layer], X: torch.Tensor, Y: torch.Tensor, loss: str,
-                           eps: float = 1e-6, **kwargs) -> float:
-    """Largest |central difference - backpropagation| over every weight of ``layers``.
+def numerical_gradient_gap(layers: list[Layer], X: torch.Tensor,
+                           Y: torch.Tensor, loss: str, eps: float = 1e-6,
+                           **kwargs) -> float:
+    """Largest |central difference - backpropagation| over every weight.
 
-    Keyword arguments (such as a wrong ``sigmoid_prime``) go to the backward pass, so a wrong
-    backward shows up as a large gap.
+    Keyword arguments (such as a wrong ``sigmoid_prime``) go to the
+    backward pass, so a wrong backward shows up as a large gap.
     """
     _, grads = gradients(layers, X, Y, loss, **kwargs)
-    return max(abs(numerical_gradient(layers, X, Y, loss, l, j, k, eps) - float(grad.W[j, k]))
-               for l, grad in enumerate(grads)
-               for j in range(grad.W.shape[0]) for k in range(grad.W.shape[1]))
+    return max(
+        abs(numerical_gradient(layers, X, Y, loss, l, j, k, eps)
+            - float(grad.W[j, k]))
+        for l, grad in enumerate(grads)
+        for j in range(grad.W.shape[0])
+        for k in range(grad.W.shape[1]))
 
 
-def epochs_to_fall(losses: list[float], fraction: float = 0.9) -> int | None:
-    """The first epoch (counting from 1) whose loss is below ``fraction`` times the first
-    epoch's: how long a curve stays on its starting plateau. None if it never gets there."""
+def epochs_to_fall(losses: list[float],
+                   fraction: float = 0.9) -> int | None:
+    """The first epoch (from 1) whose loss is below ``fraction`` times
+    the first epoch's: how long a curve stays on its starting plateau.
+    None if it never gets there."""
     for epoch, value in enumerate(losses, start=1):
         if value < fraction * losses[0]:
             return epoch

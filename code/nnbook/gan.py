@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -247,6 +248,45 @@ def mode_report(samples: torch.Tensor, target: RingTarget, n_std: float = 3.0) -
     fair = len(samples) / target.n_modes
     return ModeReport(counts=tuple(int(c) for c in counts), share_near=float(near.float().mean()),
                       modes_covered=int((counts >= 0.2 * fair).sum()), n_modes=target.n_modes)
+
+
+# ---------------------------------------------------------------------------------------------
+# The game's theory, on densities we can write down
+
+
+Density = Callable[[np.ndarray], np.ndarray]
+
+
+def gaussian_density(mean: float, std: float = 1.0) -> Density:
+    """The density of a one-dimensional Gaussian."""
+    return lambda x: np.exp(-0.5 * ((x - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
+
+
+def optimal_discriminator(p_data: Density, p_g: Density) -> Density:
+    """The discriminator that maximises the game's value for a fixed generator:
+    ``D*(x) = p_data(x) / (p_data(x) + p_g(x))``."""
+    return lambda x: p_data(x) / (p_data(x) + p_g(x))
+
+
+def js_divergence(p: Density, q: Density, grid: np.ndarray) -> float:
+    """The Jensen-Shannon divergence (in nats) between two densities, integrated on ``grid``."""
+    P, Q = p(grid), q(grid)
+    M = (P + Q) / 2
+
+    def kl(A: np.ndarray) -> np.ndarray:  # A log(A / M), zero where A is
+        return np.where(A > 0, A * np.log(np.where(A > 0, A, 1.0) / M), 0.0)
+
+    return float(np.trapezoid(0.5 * kl(P) + 0.5 * kl(Q), grid))
+
+
+def game_value(discriminator: Density, p_data: Density, p_g: Density, grid: np.ndarray) -> float:
+    """The value ``E_data log D(x) + E_g log(1 - D(x))`` of the game, integrated on ``grid``.
+    Far in a tail, where a density is negligible, D rounds to 0 or 1: it is kept a rounding
+    error inside, so that a negligible density times the log of a rounding error stays
+    negligible instead of becoming infinite."""
+    tiny = np.finfo(np.float64).eps / 2
+    D = np.clip(discriminator(grid), tiny, 1 - tiny)
+    return float(np.trapezoid(p_data(grid) * np.log(D) + p_g(grid) * np.log1p(-D), grid))
 
 
 # ---------------------------------------------------------------------------------------------

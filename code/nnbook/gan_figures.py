@@ -114,7 +114,8 @@ def distance_figure(history: GANHistory, target: RingTarget, *, title: str) -> g
     metrics = snapshot_metrics(history, target)
     return line_figure({"MMD² to the target": (metrics["step"], metrics["mmd2"]),
                         "share of samples near a mode": (metrics["step"], metrics["share_near"])},
-                       title=title, x_title="training step", y_title="value")
+                       title=title, x_title="training step",
+                       y_title="MMD² / share of samples")
 
 
 def snapshot_grid(history: GANHistory, *, n: int = 8, suptitle: str) -> ImageFigure:

@@ -196,3 +196,28 @@ def _pair(config):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         return RingGenerator(config.latent_dim, config.hidden), RingDiscriminator(config.hidden)
+
+
+def test_the_optimal_discriminator_and_the_games_value():
+    import numpy as np
+
+    from nnbook.gan import game_value, gaussian_density, js_divergence, optimal_discriminator
+
+    grid = np.linspace(-15, 15, 30001)
+    same, other = gaussian_density(0.0), gaussian_density(3.0)
+    d_star = optimal_discriminator(same, other)
+    x = np.array([-1.0, 1.5, 4.0])
+    np.testing.assert_allclose(d_star(x), 1 / (1 + np.exp(3 * x - 4.5)))  # sigmoid(-3x + 4.5)
+    # Equal distributions: D* = 1/2, JS = 0, and the value is -log 4.
+    assert js_divergence(same, same, grid) == pytest.approx(0.0, abs=1e-12)
+    assert game_value(optimal_discriminator(same, same), same, same, grid) == pytest.approx(
+        -np.log(4))
+    # Far apart: JS tends to log 2, and V(D*, G) = -log 4 + 2 JS always.
+    far = gaussian_density(40.0)
+    wide = np.linspace(-15, 55, 70001)
+    assert js_divergence(same, far, wide) == pytest.approx(np.log(2), rel=1e-6)
+    js = js_divergence(same, other, grid)
+    assert game_value(d_star, same, other, grid) == pytest.approx(-np.log(4) + 2 * js, abs=1e-9)
+    # Any other discriminator does worse against this generator.
+    assert game_value(lambda t: np.full_like(t, 0.5), same, other, grid) < game_value(
+        d_star, same, other, grid)
