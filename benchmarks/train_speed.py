@@ -50,16 +50,16 @@ from nnbook.engine.device import describe, get_device
 from nnbook.engine.fit import TrainState, fit, plan_for, prepare, train_step
 from nnbook.engine.tensor_data import TensorData
 from nnbook.speed_ladder import AblationConfig, Trainer, ladder_for, run_ablation
-from nnbook.models import FASHION_CONFIG, LECTURE_FASHION, FashionCNN
+from nnbook.models import FASHION_CONFIG, BASELINE_FASHION, FashionCNN
 
-TARGET = LECTURE_FASHION["test_accuracy"]  # the lecture's test accuracy after two epochs
+TARGET = BASELINE_FASHION["test_accuracy"]  # the lecture's test accuracy after two epochs
 
 
 def seed_time_to_target(train_data, test_data, device: torch.device, max_epochs: int
                         ) -> float | None:
     """The lecture's loop (``nnbook.loops``) from scratch, epoch by epoch, until it reaches the
     target; return its training seconds then, or None."""
-    config = LECTURE_FASHION["config"]
+    config = BASELINE_FASHION["config"]
     torch.manual_seed(config.seed)
     model = FashionCNN(pool_first=False).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -152,7 +152,7 @@ def main() -> None:
     root = torchvision_root()  # the verified copy, in torchvision's layout
     train_data = datasets.FashionMNIST(root=root, train=True, transform=ToTensor())
     test_data = datasets.FashionMNIST(root=root, train=False, transform=ToTensor())
-    rungs = ladder_for(FashionCNN, data, LECTURE_FASHION["config"], FASHION_CONFIG, device=device)
+    rungs = ladder_for(FashionCNN, data, BASELINE_FASHION["config"], FASHION_CONFIG, device=device)
 
     # 1. Throughput, alternating; each pipeline keeps training its own model between rounds.
     torch.manual_seed(0)

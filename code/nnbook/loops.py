@@ -8,7 +8,7 @@ updating the model after each; :func:`test` measures the model without changing 
 :func:`train_and_test` alternates them for a number of epochs, printing the lecture's progress
 lines.
 
-:func:`run_lecture_loop` runs the lecture's own Fashion-MNIST training with these functions and
+:func:`run_baseline_loop` runs the lecture's own Fashion-MNIST training with these functions and
 keeps the result, the trained weights and the printed lines, in the run store
 (:mod:`nnbook.engine.runs`): a rebuild prints the same lines again without training.
 """
@@ -30,7 +30,7 @@ from nnbook.engine.runs import (EntryError, RunRecord, RunStore, Trained, cached
                                 check_tensors, config_dict, describe_callable, expect_state,
                                 requested_plan, state_tensors)
 from nnbook.engine.tensor_data import dataset_digest
-from nnbook.models import LECTURE_FASHION, FashionCNN
+from nnbook.models import BASELINE_FASHION, FashionCNN
 
 Log = Callable[[str], None]
 
@@ -127,7 +127,7 @@ def train_and_test(train_dataloader, test_dataloader, model, loss_fn,
 
 
 @dataclass
-class LectureRun:
+class BaselineRun:
     """The lecture's training run: the trained model (in evaluation mode), each epoch's
     results, and every line the loop printed."""
 
@@ -152,7 +152,7 @@ def _optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     return kind(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
 
-def lecture_training(train_data: Dataset, test_data: Dataset, model: nn.Module,
+def baseline_training(train_data: Dataset, test_data: Dataset, model: nn.Module,
                      config: TrainConfig, *, device: torch.device, log: Log = print
                      ) -> list[Epoch]:
     """The lecture's training of ``model``: :func:`train_and_test` over ``DataLoader`` s of
@@ -165,12 +165,12 @@ def lecture_training(train_data: Dataset, test_data: Dataset, model: nn.Module,
                               _optimizer(model, config), config.num_epochs, log=log)
 
 
-def run_lecture_loop(train_data: Dataset, test_data: Dataset,
-                     config: TrainConfig = LECTURE_FASHION["config"], *,
+def run_baseline_loop(train_data: Dataset, test_data: Dataset,
+                     config: TrainConfig = BASELINE_FASHION["config"], *,
                      model_fn: Callable[[], nn.Module] = FashionCNN,
                      device: torch.device | None = None, store: RunStore | None = None,
-                     log: Log = print) -> LectureRun:
-    """The lecture's training (:func:`lecture_training`), or its stored run; either way the
+                     log: Log = print) -> BaselineRun:
+    """The lecture's training (:func:`baseline_training`), or its stored run; either way the
     loop's lines are printed with ``log``.
 
     As in the lecture: ``DataLoader`` s of ``config.batch_size`` in the data sets' own order, the
@@ -209,14 +209,14 @@ def run_lecture_loop(train_data: Dataset, test_data: Dataset,
             lines.append(text)
             log(text)
 
-        epochs = lecture_training(train_data, test_data, model, config, device=device,
+        epochs = baseline_training(train_data, test_data, model, config, device=device,
                                   log=record_line)
         last = epochs[-1]
         return Trained({"test_accuracy": last.test_accuracy, "test_loss": last.test_loss},
                        {"epochs": [asdict(e) for e in epochs], "lines": lines},
                        state_tensors(model), sum(e.seconds for e in epochs))
 
-    cached = cached_run("lecture-loop", code=(model_fn, model, lecture_training), parts=parts,
+    cached = cached_run("baseline-loop", code=(model_fn, model, baseline_training), parts=parts,
                         plan=requested_plan(), device=device, train=train, check=check,
                         store=store)
     record = cached.record
@@ -225,5 +225,5 @@ def run_lecture_loop(train_data: Dataset, test_data: Dataset,
         for line in record.history["lines"]:
             log(line)
     model.eval()
-    return LectureRun(model, [Epoch(**e) for e in record.history["epochs"]],
+    return BaselineRun(model, [Epoch(**e) for e in record.history["epochs"]],
                       list(record.history["lines"]), device.type, cached.from_cache)

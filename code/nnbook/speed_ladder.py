@@ -80,7 +80,7 @@ def ladder(lecture: TrainConfig, book: TrainConfig, plan: Plan) -> tuple[Variant
     for ``book``): the layout and precision rungs run only where it chose them, the last rung
     computes as it does, and every rung on its threads. Each rung that runs changes one thing
     from the last one that ran."""
-    loop = Variant("the lecture's loop", lecture.batch_size, lecture.lr, threads=plan.threads)
+    loop = Variant("a DataLoader loop", lecture.batch_size, lecture.lr, threads=plan.threads)
     whole = replace(loop, name="one tensor, sliced", from_loader=False, engine_optimizer=True)
     layout = replace(whole, name="channels-last", channels_last=True,
                      skip="" if plan.channels_last else "the engine keeps the contiguous layout here")

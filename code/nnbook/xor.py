@@ -29,7 +29,7 @@ from nnbook.engine.plan import using_threads
 from nnbook.engine.runs import Run, RunStore, train_cached, train_ensemble_cached
 from nnbook.engine.tensor_data import TensorData
 
-XOR_LECTURE_LR = 0.5  # the lecture's Adam learning rate for the XOR network
+XOR_LARGE_LR = 0.5  # the lecture's Adam learning rate for the XOR network
 XOR_BOOK_LR = 0.05  # the book's: the results on the learning_features page say why
 
 
@@ -198,7 +198,7 @@ def summarise_rate(runs: Sequence[XORResult]) -> RateSummary:
         late_jumps_median=float(np.median([r.late_jumps for r in runs])))
 
 
-def compare_rates(rates: Sequence[float] = (XOR_LECTURE_LR, XOR_BOOK_LR), seeds: int = 10,
+def compare_rates(rates: Sequence[float] = (XOR_LARGE_LR, XOR_BOOK_LR), seeds: int = 10,
                   hidden: int = 4, num_epochs: int = 200, store: RunStore | None = None,
                   ) -> dict[float, list[XORResult]]:
     """The XOR network trained at each learning rate from seeds 0, 1, ..., ``seeds`` - 1.
@@ -288,7 +288,7 @@ class Replay:
     lr: float
 
 
-def replay_run(lr: float = XOR_LECTURE_LR, *, seeds: int = 10, hidden: int = 4,
+def replay_run(lr: float = XOR_LARGE_LR, *, seeds: int = 10, hidden: int = 4,
                num_epochs: int = 200, store: RunStore | None = None) -> Replay:
     """The first seed's run of :func:`compare_rates` at rate ``lr`` (the same stored ensemble,
     nothing trained again), with its decision surface after every epoch."""

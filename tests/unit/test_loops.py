@@ -113,7 +113,7 @@ def test_the_lecture_run_is_served_from_the_store_the_second_time(fashion_like, 
                                                                   no_training):
     train_data, test_data = fashion_like
     printed = []
-    first = loops.run_lecture_loop(train_data, test_data, CONFIG, device=cpu, store=store,
+    first = loops.run_baseline_loop(train_data, test_data, CONFIG, device=cpu, store=store,
                                    log=printed.append)
     assert not first.from_cache and len(first.epochs) == 2
     assert printed == first.lines
@@ -123,7 +123,7 @@ def test_the_lecture_run_is_served_from_the_store_the_second_time(fashion_like, 
 
     no_training()  # guards the lectures' train and test too
     reprinted = []
-    second = loops.run_lecture_loop(train_data, test_data, CONFIG, device=cpu, store=store,
+    second = loops.run_baseline_loop(train_data, test_data, CONFIG, device=cpu, store=store,
                                     log=reprinted.append)
     assert second.from_cache
     assert reprinted == printed  # the same lines, printed again
@@ -135,18 +135,18 @@ def test_the_lecture_run_is_served_from_the_store_the_second_time(fashion_like, 
 
 def test_the_lecture_run_is_trained_again_when_its_data_changes(fashion_like, store, cpu):
     train_data, test_data = fashion_like
-    loops.run_lecture_loop(train_data, test_data, CONFIG, device=cpu, store=store,
+    loops.run_baseline_loop(train_data, test_data, CONFIG, device=cpu, store=store,
                            log=lambda s: None)
     X, y = train_data.tensors
     other = TensorDataset(X.flip(0), y.flip(0))  # the same images in another order
-    again = loops.run_lecture_loop(other, test_data, CONFIG, device=cpu, store=store,
+    again = loops.run_baseline_loop(other, test_data, CONFIG, device=cpu, store=store,
                                    log=lambda s: None)
     assert not again.from_cache
 
 
 def test_the_lecture_loop_refuses_what_it_does_not_do(fashion_like, store, cpu):
     with pytest.raises(ValueError, match="constant rate"):
-        loops.run_lecture_loop(*fashion_like, TrainConfig(schedule="onecycle"), device=cpu,
+        loops.run_baseline_loop(*fashion_like, TrainConfig(schedule="onecycle"), device=cpu,
                                store=store)
 
 
