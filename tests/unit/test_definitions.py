@@ -165,3 +165,12 @@ def test_code_that_runs_on_import_counts_though_no_page_names_it(deflib):
     after = fingerprint(DRAW)
     edit(deflib / "plot.py", "MARGIN = 20", "MARGIN = 20\nREGISTERED = open(__file__).close()")
     assert fingerprint(DRAW) != after  # an assignment that calls may do anything
+
+
+def test_reached_names_lists_the_definitions_a_source_reaches(tinylib):
+    from nnbook.engine.definitions import reached_names
+
+    (tinylib / "zeta.py").write_text("LIMIT = 3\n\n\ndef used():\n    return LIMIT\n\n\n"
+                                     "def unused():\n    return 0\n\n\nclass _Private:\n    pass\n")
+    names = reached_names(["from tinylib.zeta import used\nused"], packages=("tinylib",))
+    assert names["tinylib.zeta"] == ["LIMIT", "used"]

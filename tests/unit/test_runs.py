@@ -251,3 +251,14 @@ def test_configuration_must_be_a_dataclass():
 def test_store_lives_where_the_setting_says(tmp_path, monkeypatch):
     monkeypatch.setenv("NNBOOK_CACHE", str(tmp_path / "elsewhere"))
     assert RunStore().root == tmp_path / "elsewhere"
+
+
+def test_code_reach_shows_what_a_keys_code_part_covers():
+    from nnbook.engine.runs import code_reach
+
+    parts = code_parts(ConvAutoencoder, fit_planned)
+    reach = code_reach(parts["definitions"])
+    assert "ConvAutoencoder" in reach["nnbook.autoencoders"]
+    assert "train_step" in reach["nnbook.engine.fit"] and "plan_for" not in reach["nnbook.engine.fit"]
+    assert "nnbook.engine.sources" not in reach  # the modules that make keys are in none
+    assert all(names for names in reach.values())

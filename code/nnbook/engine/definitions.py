@@ -359,14 +359,9 @@ class Reach:
         return digests
 
 
-def reached_digests(sources: Iterable[str], packages: Iterable[str] = ("nnbook",), *,
-                    as_imported: bool = False, pinned: Mapping[str, str] | None = None,
-                    docstrings: bool = True) -> dict[str, str]:
-    """For the Python ``sources`` a page runs (its cells, in order), a digest per module of its
-    import closure in ``packages`` of the statements the page can reach there (see the module's
-    docstring; :class:`Reach` for ``as_imported`` and ``pinned``, :func:`analyse` for
-    ``docstrings``). Raises :class:`SyntaxError` for a source that does not parse."""
-    packages = list(packages)
+def _reach(sources: Iterable[str], packages: list[str], *, as_imported: bool,
+           pinned: Mapping[str, str] | None, docstrings: bool) -> tuple[Reach, dict]:
+    """What ``sources`` reach, and the import closure of ``packages``' modules they import."""
     trees = [ast.parse(source) for source in sources]
     page = analyse(ast.Module(body=[node for tree in trees for node in tree.body],
                               type_ignores=[]), "<page>", effects_only=True)
@@ -379,4 +374,37 @@ def reached_digests(sources: Iterable[str], packages: Iterable[str] = ("nnbook",
                 for targets in statement.bindings.values() for target in targets}
     imported |= {f"{t[1]}.{t[2]}" for s in page.statements for ts in s.bindings.values()
                  for t in ts if t[0] == "from"}
-    return reach.digests(closure(imported, packages, as_imported=as_imported, pinned=pinned))
+    return reach, closure(imported, packages, as_imported=as_imported, pinned=pinned)
+
+
+def reached_digests(sources: Iterable[str], packages: Iterable[str] = ("nnbook",), *,
+                    as_imported: bool = False, pinned: Mapping[str, str] | None = None,
+                    docstrings: bool = True) -> dict[str, str]:
+    """For the Python ``sources`` a page runs (its cells, in order), a digest per module of its
+    import closure in ``packages`` of the statements the page can reach there (see the module's
+    docstring; :class:`Reach` for ``as_imported`` and ``pinned``, :func:`analyse` for
+    ``docstrings``). Raises :class:`SyntaxError` for a source that does not parse."""
+    reach, modules = _reach(sources, list(packages), as_imported=as_imported, pinned=pinned,
+                            docstrings=docstrings)
+    return reach.digests(modules)
+
+
+def reached_names(sources: Iterable[str], packages: Iterable[str] = ("nnbook",)
+                  ) -> dict[str, list[str]]:
+    """For each module of the closure that ``sources`` reach into, the names its reached
+    statements define, in source order (what a reader calls the definitions reached: imports and
+    private names left out); a module whose import runs only imports shows none."""
+    reach, modules = _reach(sources, list(packages), as_imported=True, pinned=None,
+                            docstrings=True)
+    reach.digests(modules)  # loads every module of the closure, as a digest does
+    names: dict[str, list[str]] = {}
+    for module_name in sorted(modules):
+        module = reach.modules.get(module_name)
+        if module is None:
+            continue
+        bound = {i: name for name, statements in module.defines.items() for i in statements
+                 if not name.startswith("_")
+                 and name not in module.statements[i].bindings}  # no import, no docstring
+        names[module_name] = [bound[i] for i in sorted(reach.reached.get(module_name, ()))
+                              if i in bound]
+    return names

@@ -50,7 +50,7 @@ from typing import Any
 import torch
 
 from nnbook.engine import settings, sources, storage
-from nnbook.engine.definitions import reached_digests
+from nnbook.engine.definitions import reached_digests, reached_names
 from nnbook.engine.device import get_device, seeded
 from nnbook.engine.ensemble import EnsembleCallback, fit_ensemble
 from nnbook.engine.fit import (History, LossFn, TrainConfig, fit_planned, plan_for, predict,
@@ -184,6 +184,20 @@ def code_parts(*objs: Any) -> dict[str, str]:
     if older:  # only then: every other run keeps its key
         parts["defined_code"] = digest(older)
     return parts
+
+
+def code_reach(definitions: str) -> dict[str, list[str]]:
+    """What a key's code part covers, for a reader: from the ``definitions`` part of a key
+    (``module.name`` entries, comma-separated), the definitions reached in each module, where
+    there are any (imports and private names left out; the modules that make keys, which no key
+    holds, left out too)."""
+    uses = []
+    for i, entry in enumerate(filter(None, definitions.split(","))):
+        module, _, name = entry.rpartition(".")
+        uses.append(f"import {module} as _m{i}\n_m{i}" if name == "*"
+                    else f"from {module} import {name}\n{name}")
+    return {m: names for m, names in reached_names(uses).items()
+            if names and m not in KEY_MACHINERY}
 
 
 def describe_callable(fn: Callable) -> str:
