@@ -49,17 +49,20 @@ def momentum(theta: np.ndarray, g: np.ndarray, state: State, *, lr: float,
     return theta - lr * state.velocity
 
 
-def adam(theta: np.ndarray, g: np.ndarray, state: State, *, lr: float, beta1: float = 0.9,
-         beta2: float = 0.999, eps: float = 1e-8) -> np.ndarray:
-    """One step of Adam (Kingma and Ba): each number's step is the running mean of its gradient
-    divided by the root of the running mean of its squared gradient, both corrected for starting
-    at zero; so every number moves by about ``lr`` whatever the scale of its gradient."""
+def adam(theta: np.ndarray, g: np.ndarray, state: State, *, lr: float,
+         beta1: float = 0.9, beta2: float = 0.999,
+         eps: float = 1e-8) -> np.ndarray:
+    """One step of Adam (Kingma and Ba): each number's step is the running
+    mean of its gradient divided by the root of the running mean of its
+    squared gradient, both corrected for starting at zero; so every number
+    moves by about ``lr`` whatever the scale of its gradient."""
     state.step += 1
-    state.mean = (1 - beta1) * g if state.mean is None else beta1 * state.mean + (1 - beta1) * g
-    state.square = ((1 - beta2) * g * g if state.square is None
-                    else beta2 * state.square + (1 - beta2) * g * g)
-    m_hat = state.mean / (1 - beta1 ** state.step)
-    v_hat = state.square / (1 - beta2 ** state.step)
+    if state.mean is None:  # the running means start at zero
+        state.mean, state.square = np.zeros_like(g), np.zeros_like(g)
+    state.mean = beta1 * state.mean + (1 - beta1) * g
+    state.square = beta2 * state.square + (1 - beta2) * g * g
+    m_hat = state.mean / (1 - beta1**state.step)  # corrected for the start
+    v_hat = state.square / (1 - beta2**state.step)
     return theta - lr * m_hat / (np.sqrt(v_hat) + eps)
 
 

@@ -42,8 +42,8 @@ def xor_data(n_per_blob: int = 50, n_test_per_blob: int = 250,
 
 
 def xor_config(lr: float = XOR_BOOK_LR, seed: int = 0) -> TrainConfig:
-    """The lecture's training of the XOR network, at learning rate ``lr``:
-    Adam with weight decay 0.0001 on minibatches of 10, for 200 epochs."""
+    """How the XOR network trains, at learning rate ``lr``: Adam with
+    weight decay 0.0001 on minibatches of 10, for 200 epochs."""
     return TrainConfig(num_epochs=200, batch_size=10, lr=lr, optimizer="adam",
                        weight_decay=1e-4, seed=seed)
 
@@ -217,8 +217,8 @@ class EngineOrder(Sampler[int]):
 
     The engine shuffles with its own generator seeded by ``config.seed``. A
     DataLoader with ``shuffle=True`` first draws a seed for each epoch, so its
-    order differs; with this sampler the lecture's loop sees the engine's
-    batches, and the two loops can be compared weight for weight.
+    order differs; with this sampler :func:`dataloader_sgd` sees the
+    engine's batches, and the two loops can be compared weight for weight.
     """
 
     def __init__(self, n: int, seed: int):
@@ -233,11 +233,11 @@ class EngineOrder(Sampler[int]):
         return iter(order.tolist())
 
 
-def lecture_sgd(model: torch.nn.Module, loss_fn, dataset: Dataset,
-                l2reg: float = 1e-5, lr: float = 1.0, nepochs: int = 200,
-                batch_size: int = 10,
-                sampler: Sampler | None = None) -> None:
-    """The lecture's loop for the XOR network, with its defaults.
+def dataloader_sgd(model: torch.nn.Module, loss_fn, dataset: Dataset,
+                   l2reg: float = 1e-5, lr: float = 1.0, nepochs: int = 200,
+                   batch_size: int = 10,
+                   sampler: Sampler | None = None) -> None:
+    """A plain training loop over a DataLoader: an Adam step per minibatch.
 
     ``sampler`` replaces the loader's shuffling (see :class:`EngineOrder`).
     """
@@ -254,7 +254,7 @@ def lecture_sgd(model: torch.nn.Module, loss_fn, dataset: Dataset,
 
 def loop_difference(config: TrainConfig, hidden: int = 4) -> float:
     """The largest difference between the weights of the XOR network trained by the engine and
-    by :func:`lecture_sgd` with the engine's batch order, from the same initial weights.
+    by :func:`dataloader_sgd` with the engine's batch order, from the same initial weights.
 
     Both train on the CPU. Zero means the two loops make the same updates, bit for bit.
     """
@@ -263,12 +263,13 @@ def loop_difference(config: TrainConfig, hidden: int = 4) -> float:
     by_engine = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
     by_hand = mlp((2, hidden, 2), "sigmoid", seed=config.seed, dtype=torch.float64)
     fit(by_engine, X, y, config, device=torch.device("cpu"))  # on the threads it plans
-    # The lecture's loop has no planner: one thread, which is what the planner finds for a
+    # The DataLoader loop has no planner: one thread, which is what the planner finds for a
     # network of a handful of units (a second thread costs more than it saves).
     with using_threads(1):
-        lecture_sgd(by_hand, torch.nn.CrossEntropyLoss(), torch.utils.data.TensorDataset(X, y),
-                    l2reg=config.weight_decay, lr=config.lr, nepochs=config.num_epochs,
-                    batch_size=config.batch_size, sampler=EngineOrder(len(X), config.seed))
+        dataloader_sgd(by_hand, torch.nn.CrossEntropyLoss(),
+                       torch.utils.data.TensorDataset(X, y), l2reg=config.weight_decay,
+                       lr=config.lr, nepochs=config.num_epochs, batch_size=config.batch_size,
+                       sampler=EngineOrder(len(X), config.seed))
     with torch.no_grad():
         return max(float((a - b).abs().max())
                    for a, b in zip(by_engine.parameters(), by_hand.parameters()))
