@@ -8,6 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NPM_STAMP := node_modules/.installed
+TEST_STAMP := $(VENV)/.installed-test
 JB_STRICT := -W -n --keep-going
 FASHION := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 # The PDF has its own output folder, so its execution cache is separate from the site's.
@@ -20,6 +21,7 @@ TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texl
 
 # Targets named like folders (book/) must be phony, or make would call them up to date.
 .PHONY: help book notebooks test test-unit format doctor clean setup system-deps test-deps pdf test-pdf pdf-deps \
+	test-system-deps \
 	serve slides
 
 help:
@@ -42,8 +44,8 @@ book: setup notebooks
 
 # The slides: reveal.js decks for each lecture and chapter, assembled from the built site (nothing is
 # executed again) into _build/slides, with a PDF of each through Chromium; a copy goes into the site.
-slides: book
-	$(call require,{ command -v chromium && command -v chromedriver; },chromium chromium-driver,Chromium and chromedriver (print the slides as PDFs),Install them: 'brew install --cask chromium chromedriver' on macOS.)
+slides: book $(TEST_STAMP)
+	@pkgs=""; msgs=""; $(call check,command -v chromium && command -v chromedriver,chromium chromium-driver,Chromium and chromedriver (print the slides as PDFs),Install them: 'brew install --cask chromium chromedriver' on macOS.) $(install)
 	BROWSER_PATH="$${BROWSER_PATH:-$$(command -v chromium || command -v google-chrome)}" $(BIN)/python -m nnbook slides
 	@echo "The decks are in _build/slides/index.html"
 
@@ -54,12 +56,14 @@ serve:
 	@echo "Serving $(SITE) on http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	@exec $(PYTHON) -m http.server --bind 127.0.0.1 --directory $(SITE) $(PORT)
 
-# The PDF tests build the book through XeLaTeX too, so make test installs TeX Live first.
-test: setup test-deps pdf-deps
+# The PDF tests build the book through XeLaTeX too, so make test installs TeX Live first, with
+# everything else the tests need, in one apt-get, beside pip and npm.
+test:
+	@$(MAKE) --no-print-directory -j4 DEPS=test-system-deps test-system-deps $(STAMP) $(TEST_STAMP) $(NPM_STAMP)
 	NNBOOK_TEST_PDF=1 BROWSER_PATH="$${BROWSER_PATH:-$$(command -v chromium)}" $(BIN)/python -m pytest
 
 # The library alone, on synthetic data: what a contributor runs after every change.
-test-unit: setup
+test-unit: setup $(TEST_STAMP)
 	$(BIN)/python -m pytest tests/unit
 
 # The launch buttons open book/<page>.ipynb, generated from book/<page>.md: commit both. The notebooks
@@ -74,62 +78,86 @@ doctor: setup
 format: setup
 	$(BIN)/python -m nnbook format
 
-setup: system-deps $(STAMP) $(NPM_STAMP)
+# The set-up's three installers run side by side: apt (what the system lacks), pip (the .venv)
+# and npm, which waits for apt only because apt may be what brings npm. DEPS names the apt step
+# npm waits for: the book's packages, or with `make test` everything the tests need too, so that
+# apt is asked once.
+DEPS ?= system-deps
+setup:
+	@$(MAKE) --no-print-directory -j3 system-deps $(STAMP) $(NPM_STAMP)
 
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "Missing: Python's venv module. Install it (Debian: apt-get install python3-venv)."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
+	@# No compileall: Python compiles each module the first time it is imported.
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile --no-deps --no-build-isolation -e .
-	@# pip compiles the packages' bytecode one file after another; on every core it takes half the
-	@# time (about 18 s instead of 37 on two). A file that does not parse is left uncompiled, as
-	@# pip leaves it, so compileall's exit status is not checked.
-	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null 2>&1 || true
 	touch $@
 
-$(NPM_STAMP): package.json package-lock.json
+# What only the tests use (pytest, the browser driver, actionlint, kaleido for the PDF's figures).
+$(TEST_STAMP): requirements-test.txt | $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -r requirements-test.txt
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json | $(DEPS)
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	touch $@
 
-# $(call require,TEST,APT-PACKAGES,WHAT,HOW-ELSEWHERE): run TEST; when it fails, install the packages
-# with apt-get if we can (root on Debian), else stop and say what is missing and how to get it.
-define require
-	@if ! $(1) >/dev/null 2>&1; then \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing $(3) with apt-get: $(2)"; \
-	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2) >/dev/null; } \
-	      || { echo "apt-get could not install $(2) ($(3))."; exit 1; }; \
-	  else \
-	    echo "Missing: $(3). $(4)"; \
-	    [ "$$(id -u)" = 0 ] || echo "(Run as root on Debian/Ubuntu and make installs it: apt-get install $(2).)"; \
-	    exit 1; \
-	  fi; \
-	fi
+# $(call check,TEST,APT-PACKAGES,WHAT,HOW-ELSEWHERE): a shell fragment that runs TEST and, when it
+# fails, notes the packages that bring what is missing and what to tell a user who cannot apt-get.
+check = if ! { $(1); } >/dev/null 2>&1; then pkgs="$$pkgs $(2)"; msgs="$$msgs;Missing: $(3). $(4)"; fi;
+# Install what the checks noted with one apt-get update and one apt-get install (root on Debian),
+# or stop and say everything that is missing and how to get it.
+define install
+if [ -n "$$pkgs" ]; then \
+  uniq=""; for p in $$pkgs; do case " $$uniq " in *" $$p "*) ;; *) uniq="$$uniq $$p";; esac; done; \
+  pkgs="$${uniq# }"; \
+  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+    echo "Installing with apt-get: $$pkgs"; \
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkgs >/dev/null; } \
+      || { echo "apt-get could not install $$pkgs"; exit 1; }; \
+  else \
+    IFS=';' read -ra lines <<< "$$msgs"; for line in "$${lines[@]}"; do [ -n "$$line" ] && echo "$$line"; done; \
+    [ "$$(id -u)" = 0 ] || echo "(Run as root on Debian/Ubuntu and make installs it: apt-get install $$pkgs)"; \
+    exit 1; \
+  fi; \
+fi
 endef
 
+BOOK_CHECKS = \
+	$(call check,command -v dot,graphviz,graphviz's dot (draws autograd graphs),Install graphviz: 'brew install graphviz' on macOS or your system's graphviz package.) \
+	$(call check,command -v npm,nodejs npm,npm (fetches MathJax for offline math),Install Node.js: 'brew install node' on macOS or from your system's packages.) \
+	$(call check,test -n "$$NNBOOK_DATA" -o -f $(FASHION),dataset-fashion-mnist,the Fashion-MNIST data set,Put the four original .gz files in $$NNBOOK_DATA/FashionMNIST/raw/ or let the book download them (needs network).)
+TEST_CHECKS = \
+	$(call check,command -v chromedriver,chromium chromium-driver,Chromium and chromedriver (browser tests),Install them: 'brew install --cask chromium chromedriver' on macOS.) \
+	$(call check,command -v chromium,chromium chromium-driver,Chromium (browser tests),Install it: 'brew install --cask chromium' on macOS.) \
+	$(call check,command -v shellcheck,shellcheck,ShellCheck (actionlint checks the workflows' run: scripts with it),Install it: 'brew install shellcheck' on macOS.) \
+	$(call check,command -v pdftotext,poppler-utils,pdftotext (reads the PDF back in the test),Install poppler: 'brew install poppler' on macOS.)
+PDF_CHECKS = \
+	$(call check,command -v xelatex && command -v latexmk && kpsewhich capt-of.sty fncychap.sty tgtermes.sty && fc-list | grep -q FreeSerif,$(TEX_PACKAGES),TeX Live with XeLaTeX and latexmk (for the PDF),Install TeX Live: 'brew install --cask mactex-no-gui' on macOS or your system's texlive-xetex and latexmk packages.) \
+	$(call check,command -v chromium || command -v google-chrome,chromium,Chromium (kaleido draws the figures for the PDF),Install it: 'brew install --cask chromium' on macOS.)
+
 system-deps:
-	$(call require,command -v dot,graphviz,graphviz's dot (draws autograd graphs),Install graphviz: 'brew install graphviz' on macOS or your system's graphviz package.)
-	$(call require,command -v npm,nodejs npm,npm (fetches MathJax for offline math),Install Node.js: 'brew install node' on macOS or from your system's packages.)
-	$(call require,test -n "$$NNBOOK_DATA" -o -f $(FASHION),dataset-fashion-mnist,the Fashion-MNIST data set,Put the four original .gz files in $$NNBOOK_DATA/FashionMNIST/raw/ or let the book download them (needs network).)
+	@pkgs=""; msgs=""; $(BOOK_CHECKS) $(install)
 
 test-deps:
-	$(call require,command -v chromedriver,chromium chromium-driver,Chromium and chromedriver (browser tests),Install them: 'brew install --cask chromium chromedriver' on macOS.)
-	$(call require,command -v chromium,chromium chromium-driver,Chromium (browser tests),Install it: 'brew install --cask chromium' on macOS.)
-	$(call require,command -v shellcheck,shellcheck,ShellCheck (actionlint checks the workflows' run: scripts with it),Install it: 'brew install shellcheck' on macOS.)
-	$(call require,command -v pdftotext,poppler-utils,pdftotext (reads the PDF back in the test),Install poppler: 'brew install poppler' on macOS.)
+	@pkgs=""; msgs=""; $(TEST_CHECKS) $(install)
+
+pdf-deps:
+	@pkgs=""; msgs=""; $(PDF_CHECKS) $(install)
+
+# Everything `make test` needs from the system, asked of apt at once.
+test-system-deps:
+	@pkgs=""; msgs=""; $(BOOK_CHECKS) $(TEST_CHECKS) $(PDF_CHECKS) $(install)
 
 # kaleido draws the plotly figures as PNGs with a headless Chrome: use the system's Chromium.
-pdf: setup pdf-deps
+pdf: setup pdf-deps $(TEST_STAMP)
 	BROWSER_PATH="$${BROWSER_PATH:-$$(command -v chromium || command -v google-chrome || command -v chrome)}" \
 	  $(BIN)/jupyter-book build . $(JB_STRICT) --builder pdflatex --path-output $(PDF_OUT)
 	@echo "The PDF is in $(PDF_OUT)/_build/latex/book.pdf"
 
 test-pdf: pdf test-deps
 	NNBOOK_TEST_PDF_BUILD=$(PDF_OUT) $(BIN)/python -m pytest -m pdf
-
-pdf-deps:
-	$(call require,{ command -v xelatex && command -v latexmk && kpsewhich capt-of.sty fncychap.sty tgtermes.sty && fc-list | grep -q FreeSerif; },$(TEX_PACKAGES),TeX Live with XeLaTeX and latexmk (for the PDF),Install TeX Live: 'brew install --cask mactex-no-gui' on macOS or your system's texlive-xetex and latexmk packages.)
-	$(call require,{ command -v chromium || command -v google-chrome; },chromium,Chromium (kaleido draws the figures for the PDF),Install it: 'brew install --cask chromium' on macOS.)
 
 clean:
 	rm -rf _build

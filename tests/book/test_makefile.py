@@ -56,3 +56,19 @@ def test_targets_named_like_folders_are_phony():
 def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in ci and "make test" in (ROOT / "README.md").read_text()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/make").exists(), reason="GNU make is not installed")
+def test_everything_make_test_needs_from_apt_is_asked_once(tmp_path):
+    # Root on Debian with nothing installed: one apt-get update and one install of every package
+    # the book and its tests need, not one update per missing tool.
+    log = tmp_path / "apt.log"
+    tools = {"apt-get": f"#!/bin/bash\necho \"$*\" >> {log}\nexit 0\n"}
+    result = run_make("test-system-deps", fake_bin(tmp_path, uid=0, tools=tools))
+    assert result.returncode == 0, result.stdout + result.stderr
+    calls = log.read_text().splitlines()
+    assert [c.split()[0] for c in calls] == ["update", "install"], calls
+    installed = calls[1].split()
+    for package in ("graphviz", "nodejs", "chromium", "chromium-driver", "shellcheck",
+                    "poppler-utils", "texlive-xetex", "latexmk"):
+        assert installed.count(package) == 1, (package, calls[1])
