@@ -58,8 +58,8 @@ def open_deck(browser, name: str, query: str = "") -> None:
 
 def test_every_deck_opens_offline_with_no_console_error(decks, browser):
     counts, _ = decks
-    assert {d.name for d in slides.LECTURES} <= set(counts)
-    assert len(counts) >= len(slides.LECTURES) + 10  # and a deck per chapter
+    assert {d.name for d in slides.lecture_decks(REPO)} <= set(counts)
+    assert len(counts) >= len(slides.lecture_decks(REPO)) + 10  # and a deck per chapter
     problems = {}
     for name in counts:
         open_deck(browser, name)
@@ -102,7 +102,7 @@ def test_every_slide_renders_its_figures_math_and_images(decks, browser):
 def test_the_lectures_figures_are_drawn_in_the_sites_font(decks, browser):
     # The print view lays out every slide at once, so that each figure's text can be measured.
     found = {}
-    for deck in slides.LECTURES:
+    for deck in slides.lecture_decks(REPO):
         open_deck(browser, deck.name, "?print-pdf")
         found[deck.name] = figure_fonts(browser)
     assert all(report["glyphs"] > 500 for report in found.values()), found
@@ -122,7 +122,7 @@ def test_every_mark_in_a_pages_source_makes_one_slide(decks):
 
 def test_each_lecture_deck_has_a_lectures_number_of_slides(decks, browser):
     counts, _ = decks
-    for deck in slides.LECTURES:
+    for deck in slides.lecture_decks(REPO):
         open_deck(browser, deck.name)
         total = browser.run("return Reveal.getTotalSlides()")
         assert total == counts[deck.name]
@@ -132,7 +132,7 @@ def test_each_lecture_deck_has_a_lectures_number_of_slides(decks, browser):
 def test_the_keyboard_reaches_the_last_slide(decks, browser):
     from selenium.webdriver.common.keys import Keys
 
-    name = slides.LECTURES[0].name
+    name = slides.lecture_decks(REPO)[0].name
     open_deck(browser, name)
     body = browser.driver.find_element("css selector", "body")
     total = browser.run("return Reveal.getTotalSlides()")
@@ -168,7 +168,7 @@ def test_the_digit_pad_works_on_its_slide(decks, browser):
 def test_a_question_reveals_its_computed_answer_and_marks_a_choice(decks, browser):
     from selenium.webdriver.common.keys import Keys
 
-    name = slides.LECTURES[0].name
+    name = slides.lecture_decks(REPO)[0].name
     open_deck(browser, name)
     index = browser.run("""return [...document.querySelectorAll('.reveal .slides > section')]
                            .findIndex(s => s.dataset.kind === 'question')""")
@@ -199,7 +199,7 @@ def test_every_deck_has_speaker_notes(decks, browser):
 
 
 def test_the_figures_follow_the_decks_theme(decks, browser):
-    name = slides.LECTURES[0].name
+    name = slides.lecture_decks(REPO)[0].name
     open_deck(browser, name, "?theme=light")
     colour = "return document.querySelector('.nnbook-plotly')._fullLayout.font.color"
     light = browser.run(colour)

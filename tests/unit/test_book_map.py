@@ -5,7 +5,6 @@ follow an edit of a chapter on the next build."""
 import textwrap
 from pathlib import Path
 
-import pytest
 from sphinx.application import Sphinx
 from sphinx.util.docutils import docutils_namespace
 
@@ -54,15 +53,7 @@ def build(root: Path) -> str:
     return (root / "_build" / "index.html").read_text()
 
 
-NEEDS = {"book/first": (), "book/second": ("book/first",)}
-
-
-@pytest.fixture
-def needs(monkeypatch):
-    monkeypatch.setattr("nnbook.book.reading.NEEDS", NEEDS)
-
-
-def test_the_map_links_every_chapter_and_follows_edits(tmp_path, needs):
+def test_the_map_links_every_chapter_and_follows_edits(tmp_path):
     write_project(tmp_path, first_words=990)
     html = build(tmp_path)
     assert 'href="book/first.html"' in html and 'href="book/second.html"' in html

@@ -11,6 +11,7 @@ import yaml
 
 from nnbook.book import reading
 from page_text import FRONT_MATTER
+from nnbook.book.page_source import PageSourceError, chapter_needs, page_facts
 from nnbook.book.reading import (book_map, machinery_words, pyobject_source, reading_minutes,
                                  rounded_minutes, visible_pieces)
 
@@ -119,9 +120,11 @@ def chapters_in_order() -> list[str]:
 
 def test_every_chapter_says_what_it_needs_and_needs_only_earlier_chapters():
     order = chapters_in_order() + ["book/how_this_book_is_built"]
-    assert set(reading.NEEDS) == set(order)
+    for docname in order:  # the book's own chapters say so in their front matter
+        assert "needs" in page_facts(ROOT / f"{docname}.md"), docname
+    needs = chapter_needs(ROOT, toc())
     for i, docname in enumerate(order):
-        for need in reading.NEEDS[docname]:
+        for need in needs[docname]:
             assert need in order[:i], f"{docname} needs {need}, which comes later"
 
 
@@ -132,11 +135,25 @@ def test_the_map_reads_every_chapter_of_the_book():
     assert all(c.title and c.minutes >= 1 for c in chapters)
 
 
-def test_a_chapter_that_does_not_say_what_it_needs_stops_the_map(tmp_path):
+def test_a_chapter_that_does_not_say_what_it_needs_needs_the_one_before(tmp_path):
     (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "first.md").write_text(page("# First\n"))
     (tmp_path / "book" / "new.md").write_text(page("# New\n"))
-    with pytest.raises(KeyError, match="book/new"):
-        book_map(tmp_path, {"parts": [{"caption": "P", "chapters": [{"file": "book/new"}]}]})
+    toc_data = {"parts": [{"caption": "P", "chapters": [{"file": "book/first"},
+                                                        {"file": "book/new"}]}]}
+    first, new = book_map(tmp_path, toc_data)[0].chapters
+    assert (first.needs, new.needs) == ((), ("book/first",))
+
+
+def test_a_chapter_that_needs_a_later_one_stops_the_map(tmp_path):
+    (tmp_path / "book").mkdir()
+    declared = "---\nnnbook:\n  needs: [later]\n---\n"
+    (tmp_path / "book" / "early.md").write_text(declared + "# Early\n")
+    (tmp_path / "book" / "later.md").write_text(page("# Later\n"))
+    toc_data = {"parts": [{"caption": "P", "chapters": [{"file": "book/early"},
+                                                        {"file": "book/later"}]}]}
+    with pytest.raises(PageSourceError, match="book/early needs book/later"):
+        book_map(tmp_path, toc_data)
 
 
 # --- the machinery stays in its chapter -----------------------------------------------------------

@@ -32,6 +32,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from nnbook.book.page_source import chapter_needs
+
 # Reading speeds of the map. Technical prose is read at about 200 words a minute (textbook
 # readers' usual rate, well below the 250 of light prose); code is read line by line.
 WORDS_PER_MINUTE = 200
@@ -41,24 +43,6 @@ MINUTES_PER_QUESTION = 1.0
 
 # What each chapter needs first: the chapters a reader should have read (all earlier in the
 # table of contents; tests/unit/test_reading.py checks it). Every chapter of the map is listed.
-NEEDS: dict[str, tuple[str, ...]] = {
-    "book/linear_decision": (),
-    "book/beyond_linear": ("book/linear_decision",),
-    "book/neurons": ("book/beyond_linear",),
-    "book/learning_features": ("book/neurons",),
-    "book/backprop": ("book/learning_features",),
-    "book/tensors": ("book/neurons",),
-    "book/autodiff": ("book/tensors", "book/backprop"),
-    "book/convolutions": ("book/tensors", "book/backprop"),
-    "book/fashion_cnn": ("book/convolutions",),
-    "book/training_loops": ("book/fashion_cnn", "book/autodiff"),
-    "book/mnist_mynet": ("book/training_loops",),
-    "book/generative_vs_discriminative": ("book/linear_decision",),
-    "book/autoencoders": ("book/fashion_cnn", "book/generative_vs_discriminative"),
-    "book/gans": ("book/autoencoders",),
-    "book/closing": ("book/gans",),
-    "book/how_this_book_is_built": ("book/fashion_cnn",),
-}
 FIRST_NEEDS = "Python, NumPy, and the idea of a derivative"  # what the first chapter needs
 
 HIDDEN_TAGS = {"remove-cell", "remove-input"}
@@ -369,12 +353,11 @@ def page_title(text: str) -> str:
     return ""
 
 
-def book_map(root: Path, toc: Mapping, *, skip_parts: Iterable[str] = (),
-             needs: Mapping[str, tuple[str, ...]] | None = None) -> list[Part]:
+def book_map(root: Path, toc: Mapping, *, skip_parts: Iterable[str] = ()) -> list[Part]:
     """The parts of the table of contents ``toc`` (``_toc.yml`` read as YAML) and their
-    chapters, each with its title, its core path's reading time and what it needs. A chapter
-    missing from ``needs`` is an error: the map must say what every chapter needs."""
-    needs = needs if needs is not None else NEEDS
+    chapters, each with its title, its core path's reading time and what it needs (its front
+    matter's ``needs``, :func:`nnbook.book.page_source.chapter_needs`)."""
+    needs = chapter_needs(root, toc)
     skip = set(skip_parts)
     parts = []
     for part in toc.get("parts", []):
@@ -383,14 +366,11 @@ def book_map(root: Path, toc: Mapping, *, skip_parts: Iterable[str] = (),
         chapters = []
         for entry in part.get("chapters", []):
             docname = entry["file"].removesuffix(".md")
-            if docname not in needs:
-                raise KeyError(f"{docname} is not in nnbook.book.reading.NEEDS: say what the "
-                               "chapter needs first")
             path = root / f"{docname}.md"
             text = path.read_text(encoding="utf-8")
             minutes = reading_minutes(visible_pieces(text, path))
             chapters.append(Chapter(docname, page_title(text), rounded_minutes(minutes),
-                                    tuple(needs[docname])))
+                                    needs[docname]))
         parts.append(Part(part.get("caption", ""), tuple(chapters)))
     return parts
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnbook.book import reading
+from nnbook.book.page_source import lectures
 
 SLIDE_TAGS = ("slide", "slide-code")
 DECK_WIDTH, DECK_HEIGHT = 1280, 800
@@ -50,24 +51,10 @@ class Deck:
     pages: tuple[str, ...]  # docnames without folder: "linear_decision"
 
 
-# The two lectures the book grew from (/work/shared/seeds), as the book's pages cover them.
-LECTURES = (
-    Deck("lecture-1", "Lecture 1: from a straight line to a convolutional network",
-         ("linear_decision", "beyond_linear", "learning_features", "autodiff",
-          "training_loops", "fashion_cnn")),
-    Deck("lecture-2", "Lecture 2: neurons, backpropagation, convolutions and generative models",
-         ("neurons", "backprop", "convolutions", "tensors", "mnist_mynet",
-          "generative_vs_discriminative", "autoencoders", "gans", "closing")),
-)
-
-
-def in_book_order(deck: Deck, root: Path) -> Deck:
-    """``deck`` with its pages in the order of the table of contents."""
-    from nnbook.book.notebooks import toc_pages
-
-    order = [page.stem for page in toc_pages(root)]
-    pages = sorted(deck.pages, key=lambda p: order.index(p) if p in order else len(order))
-    return Deck(deck.name, deck.title, tuple(pages))
+def lecture_decks(root: Path) -> list[Deck]:
+    """A deck for each lecture the book grew from, as the teaching page declares them
+    (:func:`nnbook.book.page_source.lectures`), its pages in the lecture's own order."""
+    return [Deck(lecture.name, lecture.title, lecture.pages) for lecture in lectures(root)]
 
 
 def chapter_decks(root: Path) -> list[Deck]:
@@ -506,7 +493,7 @@ def build_decks(site: Path, out: Path, root: Path, reveal: Path | None = None,
     into ``out``; returns each deck's number of slides."""
     site, out, root = Path(site), Path(out), Path(root)
     if decks is None:
-        decks = [in_book_order(deck, root) for deck in LECTURES] + chapter_decks(root)
+        decks = lecture_decks(root) + chapter_decks(root)
     scripts, styles = _copy_static(site, Path(reveal or root / "node_modules" / "reveal.js"), out)
     assets = _Assets(site, out)
     cache: dict[str, tuple[list[Slide], str]] = {}

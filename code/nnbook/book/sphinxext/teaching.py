@@ -1,7 +1,7 @@
 """The teaching page's lecture tracks, and the notebooks it hands out.
 
-``{lecture-track} lecture-1`` in a page writes, for one of :data:`nnbook.book.slides.LECTURES`,
-the links to its deck and the deck's PDF (``make slides`` puts them in the site's ``slides/``), a
+``{lecture-track} lecture-1`` in a page writes, for one of the lectures the teaching page declares
+in its front matter (:func:`nnbook.book.slides.lecture_decks`), the links to its deck and the deck's PDF (``make slides`` puts them in the site's ``slides/``), a
 table of the lecture's sections with their slides and estimated minutes and which of them make a
 lecture of each length in :data:`~nnbook.book.slides.TRACK_LENGTHS`, the exercises that fit as
 homework, and the student and instructor notebooks of its pages. Everything is computed when the
@@ -70,11 +70,12 @@ class LectureTrack(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         name = self.arguments[0]
-        decks = {deck.name: deck for deck in slides.LECTURES}
-        if name not in decks:
-            raise self.error(f"no lecture named {name!r}; the lectures are {sorted(decks)}")
         root = Path(self.env.srcdir)
-        deck = slides.in_book_order(decks[name], root)
+        decks = {deck.name: deck for deck in slides.lecture_decks(root)}
+        if name not in decks:
+            raise self.error(f"no lecture named {name!r}; the teaching page's front matter "
+                             f"declares {sorted(decks)}")
+        deck = decks[name]
         for page in deck.pages:
             self.env.note_dependency(str(root / "book" / f"{page}.md"))
         # and the code that reads the marks and estimates the times: a change re-reads the page
