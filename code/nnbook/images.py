@@ -19,12 +19,16 @@ from matplotlib.figure import Figure
 
 
 class ImageFigure(Figure):
-    """A matplotlib figure that a notebook displays as a PNG, with no pyplot state involved."""
+    """A matplotlib figure that a notebook displays as a PNG, with no pyplot state involved, and
+    a sentence that says what it shows (``alt``): the PNG's alt text on the site, for a reader
+    who cannot see it."""
 
-    def _repr_png_(self) -> bytes:
+    alt: str = ""
+
+    def _repr_png_(self) -> tuple[bytes, dict] | bytes:
         buffer = io.BytesIO()
         self.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-        return buffer.getvalue()
+        return (buffer.getvalue(), {"alt": self.alt}) if self.alt else buffer.getvalue()
 
 
 def _subplots(nrows: int, ncols: int, figsize: tuple[float, float], **kwargs):
@@ -73,15 +77,34 @@ def thumbnail(photo: np.ndarray, size: int = 28, *, invert: bool = True) -> torc
     return torch.tensor(small, dtype=torch.float32)[None, None]  # (1, 1, size, size)
 
 
+def describe_grid(suptitle: str, n: int, ncols: int, titles: Sequence[str] | None = None,
+                  what: str = "images", titled: str = "") -> str:
+    """A figure of ``n`` images in rows of ``ncols``, in words: its title, how the images are
+    laid out and what each is titled (``titled`` says what the titles are, such as "with its
+    label"), the titles themselves where they are few enough to read out."""
+    nrows = math.ceil(n / ncols)
+    layout = (f"{n} {what}" if nrows == 1 else
+              f"{n} {what} in {nrows} rows of {min(n, ncols)}")
+    text = f"{suptitle.rstrip('.')}: {layout}"
+    named = [" ".join(t.split()) for t in titles or () if t]
+    if named:
+        text += f", each {titled}" if titled else ", titled"
+        if len(named) <= 16:
+            text += ": " + "; ".join(named)
+    return text + "."
+
+
 def image_grid(images: Sequence, titles: Sequence[str] | None = None, *, ncols: int = 5,
                suptitle: str, size: float = 1.8, cmap: str = "gray", symmetric: bool = False,
-               value_range: tuple[float, float] | None = None) -> ImageFigure:
+               value_range: tuple[float, float] | None = None, alt: str | None = None,
+               ) -> ImageFigure:
     """Images in a grid, each with an optional title. ``symmetric`` centres the colour scale on
     zero (for kernels and signed feature maps: red positive, blue negative).
 
     By default each image is stretched to its own darkest and brightest value. Pass
     ``value_range=(0, 1)`` for images on a common scale (reconstructions, generated samples), so
-    that a faint image looks faint instead of being stretched to full contrast."""
+    that a faint image looks faint instead of being stretched to full contrast. ``alt`` says what
+    the figure shows (default: :func:`describe_grid` of its title, layout and titles)."""
     n = len(images)
     nrows = math.ceil(n / ncols)
     fig, axes = _subplots(nrows, ncols,
@@ -100,6 +123,7 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, *, ncols: 
         if titles is not None:
             ax.set_title(titles[k], fontsize=TITLE_SIZE)
     fig.suptitle(suptitle)
+    fig.alt = alt if alt is not None else describe_grid(suptitle, n, ncols, titles)
     return fig
 
 
@@ -107,8 +131,10 @@ def labelled_samples(X: torch.Tensor, y: torch.Tensor, classes: Sequence[str], *
                      seed: int = 0, ncols: int = 5, suptitle: str) -> ImageFigure:
     """``n`` images drawn at random (reproducibly) from ``X``, titled with their labels."""
     idx = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed))[:n]
-    return image_grid([X[i] for i in idx], [classes[int(y[i])] for i in idx], ncols=ncols,
-                      suptitle=suptitle)
+    titles = [classes[int(y[i])] for i in idx]
+    return image_grid([X[i] for i in idx], titles, ncols=ncols, suptitle=suptitle,
+                      alt=describe_grid(suptitle, len(idx), ncols, titles,
+                                        titled="titled with its label"))
 
 
 def misclassified_grid(X: torch.Tensor, y: torch.Tensor, y_hat: torch.Tensor,
@@ -120,7 +146,11 @@ def misclassified_grid(X: torch.Tensor, y: torch.Tensor, y_hat: torch.Tensor,
         raise ValueError("every image is classified correctly: there is no mistake to show")
     pick = wrong[torch.randperm(len(wrong), generator=torch.Generator().manual_seed(seed))[:n]]
     titles = [f"{classes[int(y[i])]}\n→ {classes[int(y_hat[i])]}" for i in pick]
-    return image_grid([X[i] for i in pick], titles, ncols=ncols, suptitle=suptitle, size=1.9)
+    taken = [f"{classes[int(y[i])]} taken for {classes[int(y_hat[i])]}" for i in pick]
+    return image_grid([X[i] for i in pick], titles, ncols=ncols, suptitle=suptitle, size=1.9,
+                      alt=describe_grid(suptitle, len(pick), ncols, taken,
+                                        what="misclassified images",
+                                        titled="titled with its true and predicted label"))
 
 
 def _draw_kernel(ax, kernel: np.ndarray) -> None:
@@ -149,6 +179,9 @@ def filter_panels(image, results: dict[str, tuple], *, suptitle: str,
         axes[1, col].imshow(_as_array(filtered), cmap="gray")
         axes[1, col].axis("off")
     fig.suptitle(suptitle)
+    fig.alt = (f"{suptitle.rstrip('.')}: for each of {len(results)} filters ("
+               f"{', '.join(results)}), its kernel with its numbers written in, above the "
+               "image it produces.")
     return fig
 
 

@@ -52,8 +52,8 @@ def test_figures_display_as_png_without_pyplot():
     import sys
 
     fig = image_grid([torch.zeros(3, 3)], ["z"], ncols=1, suptitle="png")
-    png = fig._repr_png_()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000
+    png, metadata = fig._repr_png_()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 1000 and metadata["alt"]
     assert "matplotlib.pyplot" not in sys.modules or not sys.modules["matplotlib.pyplot"].get_fignums()
 
 
@@ -138,3 +138,47 @@ def test_every_label_is_clear_of_every_image_with_a_gap():
         if gap < 2:  # pixels at the figure's 100 dpi; the page shows them at 110
             too_close[name] = f"{text!r} is {gap:.1f} px from an image (overlap if negative)"
     assert not too_close, too_close
+
+
+def test_a_grid_says_what_it_shows_in_its_pngs_metadata():
+    from nnbook.images import describe_grid, image_grid
+
+    fig = image_grid([torch.zeros(4, 4)] * 3, ["Coat", "Bag", "Shirt"], ncols=2,
+                     suptitle="Three items.")
+    data, metadata = fig._repr_png_()
+    assert data.startswith(b"\x89PNG")
+    assert metadata == {"alt": "Three items: 3 images in 2 rows of 2, titled: Coat; Bag; Shirt."}
+    assert describe_grid("Many", 40, 10) == "Many: 40 images in 4 rows of 10."
+    long = describe_grid("Many", 20, 10, [f"t{i}" for i in range(20)], titled="with its label")
+    assert long == "Many: 20 images in 2 rows of 10, each with its label."  # too many to read out
+    assert image_grid([torch.zeros(2, 2)], suptitle="One", alt="Said my way.").alt == "Said my way."
+
+
+def test_mistakes_say_which_label_was_taken_for_which():
+    from nnbook.images import misclassified_grid
+
+    X = torch.zeros(4, 1, 4, 4)
+    fig = misclassified_grid(X, torch.tensor([0, 1, 1, 0]), torch.tensor([0, 0, 1, 1]),
+                             ["Coat", "Bag"], n=2, ncols=2, suptitle="Wrong")
+    assert fig.alt.startswith("Wrong: 2 misclassified images, each titled with its true and "
+                              "predicted label: ")
+    assert "Bag taken for Coat" in fig.alt and "Coat taken for Bag" in fig.alt
+
+
+def test_the_site_gives_an_output_image_its_alt_text():
+    from types import SimpleNamespace
+
+    from docutils import nodes
+
+    from nnbook.book.sphinxext.image_alt import ImageAltRenderer
+
+    def render_image(data):
+        return [nodes.container("", nodes.image(uri="x.png"))]
+
+    renderer = SimpleNamespace(render_image=render_image)
+    with_alt = SimpleNamespace(mime_type="image/png", output_metadata={"image/png": {"alt": "A"}})
+    (node,) = ImageAltRenderer.handle_mime(renderer, with_alt, False)
+    assert next(node.findall(nodes.image))["alt"] == "A"
+    without = SimpleNamespace(mime_type="image/png", output_metadata={})
+    assert ImageAltRenderer.handle_mime(renderer, without, False) is None  # myst-nb's own
+    assert ImageAltRenderer.handle_mime(renderer, with_alt, True) is None
