@@ -17,6 +17,7 @@ that says how to keep the edits.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -37,14 +38,44 @@ class NotebookError(RuntimeError):
 
 @dataclass(frozen=True)
 class Repository:
-    """Where readers' notebooks install the library from: the ``repository`` of ``_config.yml``."""
+    """Where readers' notebooks install the library from (the ``repository`` of ``_config.yml``),
+    and where the book is published (:func:`site_url`)."""
 
     url: str
     branch: str
+    site: str = ""  # the published book's address, ending in "/"
+    commit: str | None = None  # installs this commit instead of the branch's latest
 
     @property
     def pip_requirement(self) -> str:
-        return f"nnbook[pages] @ git+{self.url.rstrip('/')}@{self.branch}"
+        return f"nnbook[pages] @ git+{self.url.rstrip('/')}@{self.commit or self.branch}"
+
+    @property
+    def raw_files(self) -> str:
+        """Where GitHub serves the repository's files at the installed version, ending in "/"."""
+        path = GITHUB_REPOSITORY.match(self.url)
+        return (f"https://raw.githubusercontent.com/{path['owner']}/{path['name']}/"
+                f"{self.commit or self.branch}/")
+
+    def at(self, commit: str) -> Repository:
+        """The same repository, pinned: its notebooks install the library at ``commit``."""
+        return dataclasses.replace(self, commit=commit)
+
+
+GITHUB_REPOSITORY = re.compile(r"^https?://github\.com/(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)"
+                               r"(?:\.git)?/?$")
+
+
+def site_url(config: dict, owner: str, name: str) -> str:
+    """The published book's address, the one place the hand-outs' links start from:
+    ``html.baseurl`` of ``_config.yml`` when set, else where GitHub Pages serves the repository
+    ``<owner>/<name>`` (the book's workflow deploys there): ``https://<owner>.github.io/<name>/``,
+    or ``https://<owner>.github.io/`` for the repository named ``<owner>.github.io``."""
+    base = ((config.get("html") or {}).get("baseurl") or "").strip()
+    if base:
+        return base.rstrip("/") + "/"
+    host = f"{owner.lower()}.github.io"
+    return f"https://{host}/" if name.lower() == host else f"https://{host}/{name}/"
 
 
 def _load_yaml(path: Path) -> dict:
@@ -61,10 +92,11 @@ def repository(root: Path) -> Repository:
     config = _load_yaml(root / "_config.yml")
     repo = config.get("repository") or {}
     url, branch = repo.get("url"), repo.get("branch", "main")
-    if not url or "github.com/" not in url:
+    match = GITHUB_REPOSITORY.match(url or "")
+    if not match:
         raise NotebookError(f"{root / '_config.yml'}: repository.url must be the book's GitHub "
                             f"repository (https://github.com/<owner>/<name>), not {url!r}")
-    return Repository(url=url, branch=branch)
+    return Repository(url=url, branch=branch, site=site_url(config, match["owner"], match["name"]))
 
 
 def toc_pages(root: Path, toc: Path | None = None) -> list[Path]:
