@@ -168,7 +168,7 @@ class PageText:
         return MarkdownError(f"{self.page}: {what}")
 
 
-# --- roles -----------------------------------------------------------------------------------------
+# --- roles ----------------------------------------------------------------------------------------
 
 def _glue_text(key_format: str, kind: str, page: PageText) -> str:
     from myst_nb.core.variables import format_plain_text
@@ -242,7 +242,7 @@ def plain_inline(text: str, page: PageText) -> str:
     return INLINE.sub(replace, text)
 
 
-# --- directives -------------------------------------------------------------------------------------
+# --- directives -----------------------------------------------------------------------------------
 
 def _options(body: list[str]) -> tuple[dict[str, str], list[str]]:
     """A directive's ``:key: value`` lines (or ``---`` YAML block) and the body after them."""
