@@ -33,7 +33,8 @@ help:
 	@echo "make pdf    build the whole book as a PDF through LaTeX into $(PDF_OUT)/_build/latex/book.pdf"
 	@echo "make test-pdf  build the PDF with make pdf and run only the PDF tests on it"
 	@echo "make notebooks  regenerate book/<page>.ipynb (what Colab and Binder open) from the pages,"
-	@echo "                and the student and instructor notebooks to hand out in _build/handouts"
+	@echo "                and, from the last build, the student and instructor notebooks to hand"
+	@echo "                out in _build/handouts (make book writes them at its end too)"
 	@echo "make doctor show the device, data and tools the book will use"
 	@echo "make format format the pages' code cells to 80 characters (ruff)"
 	@echo "make clean  remove _build (the execution and training caches are kept)"
@@ -67,7 +68,8 @@ test-unit: setup $(TEST_STAMP)
 	$(BIN)/python -m pytest tests/unit
 
 # The launch buttons open book/<page>.ipynb, generated from book/<page>.md: commit both. The notebooks
-# to hand out (_build/handouts/student and instructor) are generated too, and not committed.
+# to hand out (_build/handouts/student and instructor) are written from the last build, and not
+# committed: make book runs this before building, and writes them itself at its end.
 notebooks: setup
 	$(BIN)/python -m nnbook notebooks
 

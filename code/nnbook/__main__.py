@@ -8,8 +8,8 @@ from pathlib import Path
 
 
 def notebooks(check: bool, root: Path) -> int:
-    from nnbook.book.notebooks import (NotebookError, stale_notebooks, write_handouts,
-                                       write_notebooks)
+    from nnbook.book.handouts import write_handouts
+    from nnbook.book.notebooks import NotebookError, stale_notebooks, write_notebooks
 
     try:
         if check:
@@ -19,9 +19,21 @@ def notebooks(check: bool, root: Path) -> int:
             return 1 if stale else 0
         for path in write_notebooks(root):
             print(f"wrote {path}")
+        if not (root / "_build" / "jupyter_execute").is_dir():
+            print("no notebooks to hand out yet: they quote the built book, and `make book` "
+                  "writes them at its end (into _build/handouts)")
+            return 0
         handouts = write_handouts(root)
-        if handouts:
-            print(f"wrote {len(handouts)} notebooks to hand out in {handouts[0].parent.parent}")
+        for reason in handouts.skipped:
+            print(f"no notebooks to hand out: {reason}")
+        if handouts.written:
+            where = handouts.written[0].parent.parent
+            print(f"wrote {len(handouts.written)} notebooks to hand out in {where}/student and "
+                  f"{where}/instructor (the instructor's, with solutions: keep them from "
+                  "students)")
+        if handouts.dirty:
+            print(f"note: they install the library at commit {handouts.commit[:12]}, which lacks "
+                  "the uncommitted changes of this working tree")
     except NotebookError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

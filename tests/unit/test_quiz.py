@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from nnbook.book.quiz import MultipleChoice
+from nnbook.book.quiz import MultipleChoice, without_answer
 
 
 def make(**kw):
@@ -32,6 +32,11 @@ def test_text_is_escaped():
 def test_markdown_form_states_the_answer_for_print():
     md = make()._repr_markdown_()
     assert "*Answer:* 4." in md and "- 3" in md
+
+
+def test_a_students_copy_of_the_markdown_form_stops_before_the_answer():
+    md = make(question="Which?\n\nThink first.")._repr_markdown_()
+    assert without_answer(md) == "**Self-check.** Which?\n\nThink first.\n\n- 3\n- 4\n- 5"
 
 
 def test_computed_answers_are_coerced_to_text():

@@ -96,6 +96,15 @@ def test_a_literalinclude_keeps_the_lines_its_options_select():
     assert reading.selected_lines(source, {"lines": "1,3-4"}) == "a = 1\nb = 2\nc = 3"
 
 
+def test_a_literalinclude_dedents_as_sphinx_does(tmp_path):
+    (tmp_path / "lib.py").write_text("class A:\n    def f(self):\n        return 1\n")
+    options = {"pyobject": "A.f", "dedent": "4"}
+    assert reading.included_source(tmp_path / "lib.py", options) == (
+        "def f(self):\n    return 1")
+    assert reading.dedented("      x\n  y", "4") == "  x\ny"  # no more than a line has
+    assert reading.dedented("    x\n      y", "") == "x\n  y"  # what all lines share
+
+
 def test_roles_count_as_what_they_show():
     pieces = visible_pieces(page("{glue:text}`fc_accuracy:.1%` of {term}`the batches <Batch>`"
                                  " after {ref}`fashion-cnn`\n"))

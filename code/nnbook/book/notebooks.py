@@ -17,6 +17,7 @@ that says how to keep the edits.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import re
@@ -37,14 +38,44 @@ class NotebookError(RuntimeError):
 
 @dataclass(frozen=True)
 class Repository:
-    """Where readers' notebooks install the library from: the ``repository`` of ``_config.yml``."""
+    """Where readers' notebooks install the library from (the ``repository`` of ``_config.yml``),
+    and where the book is published (:func:`site_url`)."""
 
     url: str
     branch: str
+    site: str = ""  # the published book's address, ending in "/"
+    commit: str | None = None  # installs this commit instead of the branch's latest
 
     @property
     def pip_requirement(self) -> str:
-        return f"nnbook[pages] @ git+{self.url.rstrip('/')}@{self.branch}"
+        return f"nnbook[pages] @ git+{self.url.rstrip('/')}@{self.commit or self.branch}"
+
+    @property
+    def raw_files(self) -> str:
+        """Where GitHub serves the repository's files at the installed version, ending in "/"."""
+        path = GITHUB_REPOSITORY.match(self.url)
+        return (f"https://raw.githubusercontent.com/{path['owner']}/{path['name']}/"
+                f"{self.commit or self.branch}/")
+
+    def at(self, commit: str) -> Repository:
+        """The same repository, pinned: its notebooks install the library at ``commit``."""
+        return dataclasses.replace(self, commit=commit)
+
+
+GITHUB_REPOSITORY = re.compile(r"^https?://github\.com/(?P<owner>[\w.-]+)/(?P<name>[\w.-]+?)"
+                               r"(?:\.git)?/?$")
+
+
+def site_url(config: dict, owner: str, name: str) -> str:
+    """The published book's address, the one place the hand-outs' links start from:
+    ``html.baseurl`` of ``_config.yml`` when set, else where GitHub Pages serves the repository
+    ``<owner>/<name>`` (the book's workflow deploys there): ``https://<owner>.github.io/<name>/``,
+    or ``https://<owner>.github.io/`` for the repository named ``<owner>.github.io``."""
+    base = ((config.get("html") or {}).get("baseurl") or "").strip()
+    if base:
+        return base.rstrip("/") + "/"
+    host = f"{owner.lower()}.github.io"
+    return f"https://{host}/" if name.lower() == host else f"https://{host}/{name}/"
 
 
 def _load_yaml(path: Path) -> dict:
@@ -61,10 +92,11 @@ def repository(root: Path) -> Repository:
     config = _load_yaml(root / "_config.yml")
     repo = config.get("repository") or {}
     url, branch = repo.get("url"), repo.get("branch", "main")
-    if not url or "github.com/" not in url:
+    match = GITHUB_REPOSITORY.match(url or "")
+    if not match:
         raise NotebookError(f"{root / '_config.yml'}: repository.url must be the book's GitHub "
                             f"repository (https://github.com/<owner>/<name>), not {url!r}")
-    return Repository(url=url, branch=branch)
+    return Repository(url=url, branch=branch, site=site_url(config, match["owner"], match["name"]))
 
 
 def toc_pages(root: Path, toc: Path | None = None) -> list[Path]:
@@ -234,90 +266,3 @@ def write_notebooks(root: Path = Path(".")) -> list[Path]:
     for path, text in planned:
         storage.write_file(path, lambda f, text=text: f.write(text.encode("utf-8")))
     return [path for path, _ in planned]
-
-
-# --- notebooks to hand out: a student set without solutions, an instructor set with them ------------
-
-AUDIENCES = ("student", "instructor")
-_DIRECTIVE = re.compile(r"^(`{3,}|~{3,}|:{3,})\{(exercise|solution)\}\s*(.*)$")
-
-
-def _plain_exercises(markdown: str, audience: str) -> str:
-    """A markdown cell's ``{exercise}`` and ``{solution}`` blocks as Jupyter shows them: an
-    exercise as a bold heading and its text, a solution likewise for the instructor and not at
-    all for the student."""
-    lines = markdown.split("\n")
-    out: list[str] = []
-    i = 0
-    while i < len(lines):
-        match = _DIRECTIVE.match(lines[i])
-        if not match:
-            out.append(lines[i])
-            i += 1
-            continue
-        fence, kind, argument = match.groups()
-        body: list[str] = []
-        i += 1
-        while i < len(lines):
-            line = lines[i].strip()
-            if line and set(line) == {fence[0]} and len(line) >= len(fence):
-                break
-            body.append(lines[i])
-            i += 1
-        i += 1  # the closing fence
-        while body and (body[0].startswith(":") or not body[0].strip()):
-            body.pop(0)  # the directive's options (:label:, :class:) and the blank line after
-        if kind == "solution" and audience == "student":
-            continue
-        heading = (f"**Exercise: {argument}**" if kind == "exercise" and argument
-                   else "**Exercise.**" if kind == "exercise" else "**Solution.**")
-        out += [heading, "", *body]
-    return "\n".join(out)
-
-
-def handout_notebook(page: Path, repo: Repository, root: Path,
-                     audience: str) -> nbformat.NotebookNode | None:
-    """A page's notebook for a class: for ``"student"`` its exercises without their solutions,
-    and the self-check questions' code (which names the answer) collapsed; for ``"instructor"``
-    the exercises with their solutions. None for a page without code."""
-    if audience not in AUDIENCES:
-        raise ValueError(f"audience must be one of {AUDIENCES}, not {audience!r}")
-    nb = page_notebook(page, repo, root)
-    if nb is None:
-        return None
-    rel = page.relative_to(root).as_posix()
-    what = ("the exercises without their solutions" if audience == "student"
-            else "the exercises with their solutions, for the instructor")
-    nb.cells[0].source = (f"*The {audience} notebook of `{rel}` from the book's repository "
-                          f"({repo.url}): the page's cells and {what}. Generated by "
-                          "`make notebooks`; run the cells from the top.*")
-    for cell in nb.cells[2:]:
-        if cell.cell_type == "markdown":
-            cell.source = _plain_exercises(cell.source, audience)
-        elif audience == "student" and "MultipleChoice(" in cell.source:
-            cell.metadata["jupyter"] = {"source_hidden": True}
-    nb.cells = [c for c in nb.cells if c.cell_type != "markdown" or c.source.strip()]
-    nb.metadata[METADATA_KEY] = {"source": rel, "audience": audience}
-    nbformat.validate(nb)
-    return nb
-
-
-def write_handouts(root: Path = Path("."), dest: Path | None = None) -> list[Path]:
-    """Write ``<dest>/student/<page>.ipynb`` and ``<dest>/instructor/<page>.ipynb`` for every
-    executed page (``dest``: ``_build/handouts`` under ``root``); they are generated, never
-    edited, so they are simply replaced. Returns the paths written."""
-    dest = Path(dest) if dest is not None else root / "_build" / "handouts"
-    repo = repository(root)
-    written = []
-    for page in toc_pages(root):
-        if page.suffix != ".md" or not page.is_file():
-            continue
-        for audience in AUDIENCES:
-            nb = handout_notebook(page, repo, root, audience)
-            if nb is None:
-                break
-            path = dest / audience / f"{page.stem}.ipynb"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render(nb), encoding="utf-8")
-            written.append(path)
-    return written

@@ -64,9 +64,10 @@ def run_problems() -> list[str]:
     return problems
 
 
-def _git(*args: str) -> str:
+def _git(*args: str, cwd: Path | None = None) -> str:
+    """What ``git`` prints (in ``cwd``, else the current folder); "" where it fails."""
     try:
-        return subprocess.run(["git", *args], capture_output=True, text=True,
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=cwd,
                               timeout=20).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""

@@ -23,6 +23,15 @@ def site_text(text: str) -> str:
     return html.escape(_INLINE_MATH.sub(lambda m: rf"\({m.group(1)}\)", text), quote=True)
 
 
+ANSWER_MARK = "*Answer:*"  # where the markdown form of a question turns to its answer
+
+
+def without_answer(markdown: str) -> str:
+    """The markdown form of a question (:meth:`MultipleChoice._repr_markdown_`, as an executed
+    page's output holds it) up to its answer: the question and its options, for a student."""
+    return markdown.split(f"\n\n{ANSWER_MARK}", 1)[0]
+
+
 @dataclass(frozen=True)
 class MultipleChoice:
     """One question with several options, exactly one of them ``answer``.
@@ -79,7 +88,7 @@ class MultipleChoice:
         # Used by the PDF build, where nothing can be clicked: the answer follows the options.
         options = "\n".join(f"- {o}" for o in self.options)
         return (f"**Self-check.** {self.question}\n\n{options}\n\n"
-                f"*Answer:* {self.answer}. {self.explanation}")
+                f"{ANSWER_MARK} {self.answer}. {self.explanation}")
 
     def __repr__(self) -> str:
         return f"MultipleChoice({json.dumps(self.question)}, answer={self.answer!r})"

@@ -27,6 +27,7 @@ import ast
 import io
 import math
 import re
+import textwrap
 import tokenize
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -85,6 +86,28 @@ def pyobject_source(source: str, dotted: str) -> str:
     return "\n".join(source.splitlines()[start - 1:node.end_lineno])
 
 
+def included_source(path: Path, options: Mapping[str, str]) -> str:
+    """What a ``{literalinclude}`` of the file ``path`` shows with its ``options``:
+    ``:pyobject:``, the line selections of :func:`selected_lines`, then ``:dedent:``, as Sphinx
+    applies them. Raises ``OSError`` for a file that cannot be read, ``LookupError`` for a
+    ``:pyobject:`` it does not define."""
+    source = path.read_text(encoding="utf-8")
+    if "pyobject" in options:
+        source = pyobject_source(source, options["pyobject"])
+    return dedented(selected_lines(source, options), options.get("dedent"))
+
+
+def dedented(text: str, dedent: str | None) -> str:
+    """``text`` as ``:dedent: N`` shows it: N characters of leading white space off every line
+    (no more than a line has); ``:dedent:`` without a number removes the indent all lines share."""
+    if dedent is None:
+        return text
+    if not dedent.strip():
+        return textwrap.dedent(text)
+    n = int(dedent)
+    return "\n".join(line[min(n, len(line) - len(line.lstrip())):] for line in text.split("\n"))
+
+
 def _included(argument: str, options: Mapping[str, str], page_dir: Path | None) -> str:
     """What a ``{literalinclude}`` shows; "" when the file cannot be found here."""
     if page_dir is None:
@@ -92,10 +115,7 @@ def _included(argument: str, options: Mapping[str, str], page_dir: Path | None) 
     path = page_dir / argument.strip()
     if not path.is_file():
         return ""
-    source = path.read_text(encoding="utf-8")
-    if "pyobject" in options:
-        source = pyobject_source(source, options["pyobject"])
-    return selected_lines(source, options)
+    return included_source(path, options)
 
 
 def selected_lines(source: str, options: Mapping[str, str]) -> str:

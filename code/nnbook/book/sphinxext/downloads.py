@@ -18,22 +18,32 @@ def is_hidden_cell(source: str) -> bool:
     return source.lstrip().startswith((PROVENANCE_MARK, FINGERPRINT_MARK))
 
 
-def downloadable_notebook(app: Sphinx, docname: str) -> nbformat.NotebookNode | None:
-    """The executed notebook of a page, with its outputs, without the build's own cells."""
+def executed_notebook(output_folder: Path, cache_path: Path,
+                      docname: str) -> nbformat.NotebookNode | None:
+    """The executed notebook of a page (``<output_folder>/<docname>.ipynb``, myst-nb's
+    ``jupyter_execute``), with its outputs, without the build's own cells; None when the page
+    was not executed there."""
     from jupyter_cache import get_cache
 
-    config = app.env.mystnb_config
-    path = Path(config.output_folder, docname + ".ipynb")
+    path = Path(output_folder, docname + ".ipynb")
     if not path.is_file():
         return None
     nb = nbformat.read(path, as_version=4)
     # myst-nb writes pages served from the execution cache without outputs; take them from there.
-    try:
-        _, nb = get_cache(config.execution_cache_path).merge_match_into_notebook(nb)
-    except KeyError:
-        pass
+    if Path(cache_path).is_dir():  # (get_cache would create one)
+        try:
+            _, nb = get_cache(str(cache_path)).merge_match_into_notebook(nb)
+        except KeyError:
+            pass
     nb.cells = [c for c in nb.cells if not (c.cell_type == "code" and is_hidden_cell(c.source))]
     return nb
+
+
+def downloadable_notebook(app: Sphinx, docname: str) -> nbformat.NotebookNode | None:
+    """The executed notebook of a page, with its outputs, without the build's own cells."""
+    config = app.env.mystnb_config
+    return executed_notebook(Path(config.output_folder), Path(config.execution_cache_path),
+                             docname)
 
 
 def on_html_page_context(app: Sphinx, pagename: str, templatename: str, context: dict,

@@ -4,12 +4,13 @@
 in its front matter (:func:`nnbook.book.slides.lecture_decks`), the links to its deck and the deck's PDF (``make slides`` puts them in the site's ``slides/``), a
 table of the lecture's sections with their slides and estimated minutes and which of them make a
 lecture of each length in :data:`~nnbook.book.slides.TRACK_LENGTHS`, the exercises that fit as
-homework, and the student and instructor notebooks of its pages. Everything is computed when the
+homework, and the student notebooks of its pages. Everything is computed when the
 page is read, from the pages' sources (:func:`nnbook.book.slides.lecture_track`); the pages are
 declared as the teaching page's dependencies, so a new slide mark updates the times.
 
-At the end of an HTML build, the student and instructor notebooks of every page
-(:func:`nnbook.book.notebooks.write_handouts`) are written into the site's ``handouts/``.
+At the end of an HTML build, the student and instructor notebooks of every executed page
+(:func:`nnbook.book.handouts.write_handouts`) are written into ``_build/handouts/``, and the
+student notebooks, and only they, into the site's ``handouts/``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from nnbook.book import slides
+
+logger = logging.getLogger(__name__)
 
 
 def _link(text: str, uri: str) -> nodes.reference:
@@ -119,14 +123,13 @@ class LectureTrack(SphinxDirective):
             item = nodes.list_item()
             item += _para(titles[page], ": ",
                           _link("student notebook", f"{up}handouts/student/{page}.ipynb"),
-                          " (exercises, no solutions), ",
-                          _link("instructor notebook", f"{up}handouts/instructor/{page}.ipynb"),
-                          " (with solutions).")
+                          " (the exercises, without solutions).")
             handouts += item
         out += [_para("Exercises that fit as homework, from the pages the lecture covers:"),
                 homework,
-                _para("Notebooks to hand out, one per page (without outputs; a student runs "
-                      "them from the top):"),
+                _para("Notebooks to hand out, one per page (without outputs: a student runs "
+                      "them from the top; the instructor notebooks, with solutions, are made "
+                      "beside the site, as the section on notebooks says):"),
                 handouts]
         return out
 
@@ -148,11 +151,23 @@ class TrackEstimates(SphinxDirective):
 
 
 def _write_handouts(app: Sphinx, exception: Exception | None) -> None:
-    if exception is not None or app.builder.format != "html":
+    """Write the notebooks to hand out from the pages this build executed: both sets into
+    ``_build/handouts`` (beside the site, never in it), and the student set into the site's
+    ``handouts/``, which the lecture tracks link."""
+    config = getattr(app.env, "mystnb_config", None)  # None: myst-nb executed nothing
+    if exception is not None or app.builder.format != "html" or config is None:
         return
-    from nnbook.book.notebooks import write_handouts
+    from nnbook.book.handouts import ExecutedBook, write_handouts
 
-    write_handouts(Path(app.srcdir), Path(app.outdir) / "handouts")
+    executed = ExecutedBook(Path(config.output_folder), Path(config.execution_cache_path))
+    outdir = Path(app.outdir)
+    handouts = write_handouts(Path(app.srcdir), outdir.parent / "handouts",
+                              site=outdir / "handouts", executed=executed)
+    for reason in handouts.skipped:  # a page that did not execute: the build says why
+        logger.warning(f"no notebooks to hand out: {reason}", type="nnbook", subtype="handouts")
+    logger.info(f"notebooks to hand out: {len(handouts.written)} in "
+                f"{outdir.parent / 'handouts'} (instructor/, with solutions, is not published); "
+                f"the student set in {outdir / 'handouts'}")
 
 
 def setup(app: Sphinx) -> dict:
