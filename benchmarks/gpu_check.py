@@ -38,16 +38,19 @@ TARGET = 0.92  # the test accuracy whose time is reported
 BUDGET_S = 540  # the whole run stays under 10 minutes
 
 
-def pins(requirements: Path, names=WHEELS) -> dict[str, str]:
-    """``name==version`` of each of ``names`` in a pinned requirements file."""
+def pins(*requirements: Path, names=WHEELS) -> dict[str, str]:
+    """``name==version`` of each of ``names`` in pinned requirements files (the book's and the
+    tests')."""
     found = {}
-    for line in requirements.read_text().splitlines():
-        name, _, version = line.split("#")[0].strip().partition("==")
-        if name.lower() in names and version:
-            found[name.lower()] = f"{name.lower()}=={version.strip()}"
+    for path in requirements:
+        for line in path.read_text().splitlines():
+            name, _, version = line.split("#")[0].strip().partition("==")
+            if name.lower() in names and version:
+                found[name.lower()] = f"{name.lower()}=={version.strip()}"
     missing = sorted(set(names) - set(found))
     if missing:
-        raise SystemExit(f"requirements.txt pins no version of {', '.join(missing)}")
+        files = " and ".join(p.name for p in requirements)
+        raise SystemExit(f"{files} pin no version of {', '.join(missing)}")
     return found
 
 
@@ -86,7 +89,8 @@ def prepare(out: Path, *, wheels: bool = True, data: bool = True,
     if wheels:
         subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
                         "--only-binary=:all:", "--python-version", python_version, "--dest",
-                        str(out / "wheels"), *pins(REPO / "requirements.txt").values()],
+                        str(out / "wheels"), *pins(REPO / "requirements.txt",
+                                                     REPO / "requirements-test.txt").values()],
                        check=True)
     return out
 

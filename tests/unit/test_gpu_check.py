@@ -32,11 +32,12 @@ def test_it_names_its_commands_and_refuses_others():
 
 
 def test_the_wheels_are_the_pinned_versions(gpu_check, tmp_path):
-    pins = gpu_check.pins(SCRIPT.parents[1] / "requirements.txt")
+    pins = gpu_check.pins(SCRIPT.parents[1] / "requirements.txt",
+                          SCRIPT.parents[1] / "requirements-test.txt")
     assert set(pins) == set(gpu_check.WHEELS)
     assert all(pin.startswith(f"{name}==") for name, pin in pins.items())
     (tmp_path / "r.txt").write_text("numpy==1.0\n")
-    with pytest.raises(SystemExit, match="pins no version of"):
+    with pytest.raises(SystemExit, match="pin no version of"):
         gpu_check.pins(tmp_path / "r.txt")
 
 
