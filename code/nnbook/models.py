@@ -29,15 +29,15 @@ class FashionCNN(nn.Module):
     """Two convolution blocks (conv, batch norm, 2x2 max pool, ReLU) and three
     linear layers.
 
-    The lecture's blocks apply ReLU before pooling. ReLU is monotone, so the
-    largest of four rectified numbers is the rectified largest: pooling first
-    computes the same function and the same gradients, with ReLU over a
-    quarter of the numbers. ``pool_first=False`` builds the lecture's order.
-    The lecture used ``nn.Dropout2d`` on the flat ``(B, 600)`` activations.
-    ``Dropout2d`` is made for feature maps, where it drops whole channels; on
-    flat input PyTorch warns that it is deprecated and will become an error.
-    ``nn.Dropout`` drops single units, which is what dropout between linear
-    layers means. Neither has parameters.
+    Many networks apply ReLU before pooling. ReLU is monotone, so the largest
+    of four rectified numbers is the rectified largest: pooling first computes
+    the same function and the same gradients, with ReLU over a quarter of the
+    numbers. ``pool_first=False`` builds the other order.
+    Between the linear layers the activations are flat, ``(B, 600)``:
+    ``nn.Dropout`` drops single units, which is what dropout there means.
+    ``nn.Dropout2d`` is made for feature maps, where it drops whole channels;
+    on flat input PyTorch warns that it is deprecated and will become an
+    error. Neither has parameters.
     """
 
     def __init__(self, num_classes: int = 10, dropout: float = 0.25,
@@ -77,8 +77,8 @@ def conv_block(n_in: int, n_out: int, padding: int,
 
 
 class MyNet(nn.Module):
-    """The lecture's small digit classifier: modules for what has weights,
-    functions for the rest.
+    """A small digit classifier: modules for what has weights, functions for
+    the rest.
 
     ``conv1``, ``conv2`` and ``fc1`` hold parameters, so they are submodules
     built once in ``__init__``; ReLU, pooling and flattening have none, so

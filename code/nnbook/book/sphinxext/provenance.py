@@ -11,14 +11,17 @@ After a page is parsed (``doctree-read``), :class:`ProvenanceCollector` reads th
 myst-nb's glue file, adds myst-nb's execution data (run time) and a summary of each training run
 the page used (read from the run store) and keeps it in the environment, where the execution
 report (:mod:`nnbook.book.sphinxext.execution_report`) finds every page's; a page executed in
-this build also has its run store problems logged, once each, at INFO. Then the provenance line
-is appended to the page. Whether a page executed in this build is decided by its kernel's clock
+this build also has its run store problems logged, once each, at INFO. Then the provenance block
+is appended to the page: a line on the machine, the code and the page's execution, and the
+training runs the page shows, each with how long it trained, when, and whether the execution
+trained it or loaded it (a loaded run's training time is not in the page's execution time). Whether a page executed in this build is decided by its kernel's clock
 (:func:`executed_in_build`).
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -134,14 +137,16 @@ def _number(value) -> float | None:
 
 
 def run_summary(record) -> dict[str, Any]:
-    """The accuracy, test loss, wall time, device, precision and plan of a stored run."""
+    """The name, accuracy, test loss, wall time, device, precision and plan of a stored run, and
+    when it was trained."""
     from nnbook.engine.plan import plan_text  # imports torch: only when a run is read
 
-    return {"accuracy": _number(record.metrics.get("test_accuracy")),
+    return {"name": record.name,
+            "accuracy": _number(record.metrics.get("test_accuracy")),
             "test_loss": _number(record.metrics.get("test_loss")),
             "wall_time": _number(record.wall_time),
             "device": record.device, "precision": record.precision,
-            "plan": plan_text(record)}
+            "plan": plan_text(record), "trained_at": record.created or None}
 
 
 def summarise_runs(runs: dict[str, str]) -> dict[str, dict]:
@@ -211,6 +216,66 @@ class ProvenanceCollector(EnvironmentCollector):
 
 # --- the line under the page ------------------------------------------------------------------
 
+LISTED_RUNS = 4  # a page that shows more training runs has them counted, not listed
+
+
+def run_name(entry: str, summary: dict) -> str:
+    """A run's name: the stored record's, else its entry's (``<name>-<32 hex digits>.pt``)."""
+    return summary.get("name") or re.sub(r"-[0-9a-f]{32}$", "", entry.removesuffix(".pt"))
+
+
+def iso_when_text(text: str | None) -> str:
+    """An ISO time (a run's ``created``) as :func:`when_text` writes it."""
+    try:
+        return when_text(datetime.fromisoformat(text).timestamp()) if text else "unknown"
+    except ValueError:
+        return "unknown"
+
+
+def run_line(entry: str, how: str, summary: dict) -> str:
+    """One training run a page shows: which (its name and test accuracy), how long it trained
+    and when, and whether the page's execution trained it or loaded it, trained earlier. Its
+    training time is not part of the page's execution time when it was loaded."""
+    accuracy = summary.get("accuracy")
+    name = run_name(entry, summary) + (
+        f" (test accuracy {accuracy:.1%})" if accuracy is not None else "")
+    wall = summary.get("wall_time")
+    trained_for = f" for {wall:.0f} s" if wall is not None else ""
+    if how == "trained":
+        return f"{name}: trained{trained_for} while the page executed"
+    return (f"{name}: trained{trained_for} on {iso_when_text(summary.get('trained_at'))}, "
+            f"loaded when the page executed")
+
+
+def runs_node(record: dict) -> nodes.Element | None:
+    """The training runs a page shows, each with how long it trained, when, and whether it was
+    loaded; counted in one sentence when there are more than :data:`LISTED_RUNS`."""
+    runs = record.get("runs", {})
+    if not runs:
+        return None
+    summaries = record.get("run_summaries", {})
+    if len(runs) <= LISTED_RUNS:
+        items = nodes.bullet_list("")
+        for entry, how in runs.items():
+            items += nodes.list_item("", nodes.paragraph(
+                "", run_line(entry, how, summaries.get(entry, {}))))
+        intro = nodes.paragraph("", "Training runs this page shows:")
+        return nodes.container("", intro, items, classes=["nnbook-provenance-runs"])
+    walls = [summaries.get(e, {}).get("wall_time") or 0.0 for e in runs]
+    trained = sum(how == "trained" for how in runs.values())
+    loaded = len(runs) - trained
+    names = sorted({run_name(e, summaries.get(e, {})) for e in runs})
+    whens = sorted(w for w in (summaries.get(e, {}).get("trained_at") for e, how in runs.items()
+                               if how != "trained") if w)
+    parts = [f"{trained} trained while the page executed"] if trained else []
+    if loaded:
+        span = (f", trained between {iso_when_text(whens[0])} and {iso_when_text(whens[-1])}"
+                if whens else "")
+        parts.append(f"{loaded} loaded when the page executed{span}")
+    text = (f"This page shows {len(runs)} training runs ({', '.join(names)}), "
+            f"{sum(walls):.0f} s of training in all: {'; '.join(parts)}.")
+    return nodes.container("", nodes.paragraph("", text), classes=["nnbook-provenance-runs"])
+
 
 def provenance_node(record: dict) -> nodes.Element:
     device = record.get("device_name") or "an unknown device"
@@ -230,7 +295,11 @@ def provenance_node(record: dict) -> nodes.Element:
     para = nodes.paragraph("", "")
     para += nodes.strong("", "Provenance. ")
     para += nodes.Text(text)
-    return nodes.container("", para, classes=["nnbook-provenance"])
+    block = nodes.container("", para, classes=["nnbook-provenance"])
+    runs = runs_node(record)
+    if runs is not None:
+        block += runs
+    return block
 
 
 def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
