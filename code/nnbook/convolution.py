@@ -26,8 +26,11 @@ KERNELS: dict[str, torch.Tensor] = {
 }
 
 
-def conv_output_size(n: int, kernel_size: int, padding: int = 0, stride: int = 1) -> int:
-    """The output length along one axis: ``(n + 2*padding - kernel_size) // stride + 1``."""
+def conv_output_size(
+    n: int, kernel_size: int, padding: int = 0, stride: int = 1
+) -> int:
+    """The output length along one axis:
+    ``(n + 2*padding - kernel_size) // stride + 1``."""
     return (n + 2 * padding - kernel_size) // stride + 1
 
 

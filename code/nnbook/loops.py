@@ -53,8 +53,8 @@ def train(dataloader, model, loss_fn, optimizer, *, log: Log = print,
           every: int = 100) -> float:
     """One pass over ``dataloader``, updating ``model`` after every batch.
 
-    Prints the loss of every ``every``-th batch, as the lecture did, and
-    returns the mean training loss of the pass. ``loss_fn`` averages over
+    Prints the loss of every ``every``-th batch and returns the mean
+    training loss of the pass. ``loss_fn`` averages over
     the batch (PyTorch's default).
     """
     size = len(dataloader.dataset)
@@ -80,7 +80,7 @@ def train(dataloader, model, loss_fn, optimizer, *, log: Log = print,
 def test(dataloader, model, loss_fn, *, log: Log = print
          ) -> tuple[float, float]:
     """The accuracy and the mean loss per example of ``model`` on
-    ``dataloader``, printed as the lecture did. Changes nothing."""
+    ``dataloader``, printed and returned. Changes nothing."""
     size = len(dataloader.dataset)
     device = next(model.parameters()).device
     model.eval()  # dropout off; batch norm uses its running statistics

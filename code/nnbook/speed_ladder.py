@@ -245,8 +245,8 @@ class Trainer:
         while True:
             order = torch.randperm(len(self), generator=self.generator)
             if self.variant.from_loader:
-                # The lecture's loader, in the shared order. A generator
-                # of its own keeps it off torch's global one (dropout's).
+                # A DataLoader, in the shared order. A generator of its
+                # own keeps it off torch's global one (dropout's).
                 loader = DataLoader(self.items, batch_size=size,
                                     sampler=order.tolist(),
                                     generator=torch.Generator())

@@ -1,6 +1,6 @@
-"""The figures of the speed ladder (:mod:`nnbook.speed_ladder`): the measured steps from the
-lecture's loop to the book's engine, and the sentence on the precision the engine chose. Apart from the
-ladder, so that restyling a figure never measures it again: its stored result is keyed on the
+"""The figures of the speed ladder (:mod:`nnbook.speed_ladder`): the measured steps from a
+``DataLoader`` loop to the book's engine, and the sentences on them, in words the measurements
+choose. Apart from the ladder, so that restyling a figure never measures it again: its stored result is keyed on the
 code it imports."""
 
 from __future__ import annotations
@@ -103,10 +103,47 @@ def step_factors(results: Sequence[Measured]) -> str:
     return text
 
 
-def verdict(engine: Measured, lecture: Measured, *, tie: float = 0.005) -> str:
-    """How the engine's network compares with the lecture loop's after the same time, in words
-    chosen by the measured accuracies: within ``tie`` of each other they are "about as good"."""
-    gap = engine.test_accuracy - lecture.test_accuracy
+def _numbers(numbers: Sequence[int]) -> str:
+    """1; 1 and 2; 1, 2 and 3."""
+    words = [str(n) for n in numbers]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def speed_only(results: Sequence[Measured]) -> str:
+    """One sentence on the variants between the first and the last that ran: they learn as the
+    first does, so what sets their accuracy apart from its is how many images their speed fits
+    into the budget (and bfloat16's rounding, for that variant). "More" or "fewer" only where
+    every one of them saw more, or fewer, images than the first."""
+    first = results[0]
+    middle = [(i, m) for i, m in enumerate(results, 1) if m.ran and 1 < i < len(results)]
+    if not middle:
+        return ""
+    numbers = [i for i, _ in middle]
+    one = len(middle) == 1
+    who = f"Variant {numbers[0]} trains" if one else f"Variants {_numbers(numbers)} train"
+    if all(m.images > first.images for _, m in middle):
+        amount = "only on more images in the same time"
+    elif all(m.images < first.images for _, m in middle):
+        amount = "only on fewer images in the same time"
+    else:
+        amount = "each only on as many images as its speed fits into the same time"
+    half = [i for i, m in middle if m.precision == "bfloat16 autocast"]
+    rounding = "" if not half else (
+        " in bfloat16" if one else f", variant {_numbers(half)} in bfloat16")
+    cause = "its speed alone" if one else "their speed alone"
+    if half:
+        cause = ("its speed and bfloat16's rounding" if one else
+                 f"their speed, and for variant {_numbers(half)} bfloat16's rounding")
+    whose = "its" if one else "their"
+    return (f"{who} with variant 1's batch size, rate and loss{rounding}, {amount}: what sets "
+            f"{whose} accuracy apart from variant 1's is {cause}.")
+
+
+def verdict(engine: Measured, first: Measured, *, tie: float = 0.005) -> str:
+    """How the engine's network compares with the first variant's (a ``DataLoader`` loop's) after
+    the same time, in words chosen by the measured accuracies: within ``tie`` of each other
+    they are "about as good"."""
+    gap = engine.test_accuracy - first.test_accuracy
     if gap > tie:
         return "the better network of the two"
     if gap >= -tie:

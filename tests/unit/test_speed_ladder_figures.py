@@ -5,7 +5,8 @@ import pytest
 
 from nnbook.engine.plan import Plan
 from nnbook.speed_ladder import Measured, Variant
-from nnbook.speed_ladder_figures import ablation_figure, precision_note, step_factors, verdict
+from nnbook.speed_ladder_figures import (ablation_figure, precision_note, speed_only,
+                                          step_factors, verdict)
 
 
 def _measured(name, images_per_second, accuracy=0.8, ran=True):
@@ -61,3 +62,29 @@ def test_the_verdict_follows_the_measured_accuracies():
     assert verdict(_measured("e", 2000, accuracy=0.85), lecture) == "the better network of the two"
     assert verdict(_measured("e", 2000, accuracy=0.803), lecture).startswith("about as good")
     assert verdict(_measured("e", 2000, accuracy=0.70), lecture).startswith("a worse network")
+
+
+def _sized(name, images, precision="float32", ran=True):
+    return Measured(name, ran, images, 1.0, float(images), 0.8 if ran else None, 64,
+                    precision if ran else "", False)
+
+
+def test_the_middle_variants_sentence_follows_what_ran_and_how_many_images_each_saw():
+    first, last = _sized("loop", 100), _sized("recipe", 500)
+    two = speed_only([first, _sized("sliced", 300), _sized("layout", 400),
+                      _sized("bf16", 0, ran=False), last])
+    assert two.startswith("Variants 2 and 3 train with variant 1's batch size, rate and loss, "
+                          "only on more images in the same time")
+    assert two.endswith("is their speed alone.")
+    one = speed_only([first, _sized("sliced", 80), _sized("layout", 0, ran=False),
+                      _sized("bf16", 0, ran=False), last])
+    assert one.startswith("Variant 2 trains") and "only on fewer images" in one
+    assert one.endswith("its accuracy apart from variant 1's is its speed alone.")
+    mixed = speed_only([first, _sized("sliced", 300), _sized("layout", 90),
+                        _sized("bf16", 350, "bfloat16 autocast"), last])
+    assert mixed.startswith("Variants 2, 3 and 4 train with variant 1's batch size, rate and "
+                            "loss, variant 4 in bfloat16, each only on as many images as its "
+                            "speed fits into the same time")
+    assert "more images" not in mixed and "fewer images" not in mixed
+    assert mixed.endswith("their speed, and for variant 4 bfloat16's rounding.")
+    assert speed_only([first, _sized("sliced", 0, ran=False), last]) == ""
