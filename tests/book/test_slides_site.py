@@ -221,3 +221,13 @@ def test_each_pdf_has_one_page_per_slide(decks, built_book):
         info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, check=True)
         pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
         assert pages == count == laid_out[name], (name, pages, count, laid_out[name])
+
+
+def test_each_track_is_a_deck_of_its_own_numbered_as_the_teaching_page_says(decks):
+    counts, _ = decks
+    tracks = slides.track_decks(REPO)
+    assert {d.name for d in tracks} == {f"{lecture.name}-{m}" for lecture in
+                                        slides.lecture_decks(REPO) for m in slides.TRACK_LENGTHS}
+    for deck in tracks:
+        numbers = slides.slide_numbers(deck, REPO)
+        assert counts[deck.name] == max(n for found in numbers.values() for n in found), deck

@@ -11,7 +11,7 @@ import pytest
 
 from nnbook.book import slides
 from nnbook.book.slides import (Deck, Section, build_decks, lecture_track, page_slides,
-                                section_minutes, source_sections)
+                                section_minutes, slide_numbers, source_sections)
 
 PAGE = """---
 kernelspec:
@@ -144,6 +144,41 @@ def test_a_track_fits_its_minutes_keeps_the_book_order_and_keeps_questions(tmp_p
     dropped = {s.title for s in lecture_track(deck, tmp_path, 10_000).sections} - {
         s.title for s in lecture_track(deck, tmp_path, 24).sections}
     assert dropped == {"Going deeper: S0"}
+
+
+def test_a_track_never_drops_what_its_page_keeps_and_asks_nothing_it_did_not_teach(tmp_path):
+    def section(name, words):
+        return f"## {name}\n\n" + "word " * words + "\n\n:::{div} slide\nx\n:::\n"
+
+    quiz = ("## Self-check\n\n```{code-cell} ipython3\n:tags: [slide]\n\n"
+            "MultipleChoice('q', ['a', 'b'], 'a', 'e')\n```\n")
+    front = "---\nnnbook:\n  keep_in_lecture: [Core]\n---\n"
+    write(tmp_path, front + "# One\n\n" + section("Core", 900) + section("Extra", 100) + quiz,
+          "one")
+    write(tmp_path, "# Two\n\n" + section("Short", 10) + quiz, "two")
+    deck = Deck("d", "D", ("one", "two"))
+    everything = lecture_track(deck, tmp_path, 10_000)
+    kept = {(s.page, s.title) for s in lecture_track(deck, tmp_path, 12).sections}
+    # "Core" costs more than anything else per slide, but its page keeps it; dropping "Extra"
+    # takes page one's self-check with it (it tests "Extra" too); page two keeps its own.
+    assert ("one", "Core") in kept and ("one", "Extra") not in kept
+    assert ("one", "Self-check") not in kept and ("two", "Self-check") in kept
+    assert len(everything.sections) == 5
+    tight = lecture_track(deck, tmp_path, 1)
+    assert not tight.fits and {(s.page, s.title) for s in tight.sections} == {("one", "Core")}
+    assert tight.as_deck().pages == ("one",) and tight.as_deck().name == "d-1"
+
+
+def test_slide_numbers_follow_the_deck(tmp_path):
+    write(tmp_path, "# One\n\n## A\n\n:::{div} slide\nx\n:::\n\n:::{div} slide\ny\n:::\n"
+                    "\n## B\n\n:::{div} slide\nz\n:::\n", "one")
+    write(tmp_path, "# Two\n\n## C\n\n:::{div} slide\nw\n:::\n", "two")
+    full = Deck("d", "D", ("one", "two"))
+    # 1: the deck's title; 2: page one's title; 3-4: A; 5: B; 6: page two's title; 7: C
+    assert slide_numbers(full, tmp_path) == {("one", "A"): [3, 4], ("one", "B"): [5],
+                                             ("two", "C"): [7]}
+    track = Deck("t", "T", ("one", "two"), (("one", "B"), ("two", "C")))
+    assert slide_numbers(track, tmp_path) == {("one", "B"): [3], ("two", "C"): [5]}
 
 
 SITE_PAGE = """<html><head><script>window.MathJax = {"options": {"x": 1}}</script></head><body>

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnbook.book import reading
-from nnbook.book.page_source import lectures
+from nnbook.book.page_source import lectures, page_facts
 
 SLIDE_TAGS = ("slide", "slide-code")
 DECK_WIDTH, DECK_HEIGHT = 1280, 800
@@ -44,11 +44,13 @@ MAX_FIGURE_HEIGHT = 560
 
 @dataclass(frozen=True)
 class Deck:
-    """One deck: its file name (without ``.html``), its title and its pages, in order."""
+    """One deck: its file name (without ``.html``), its title and its pages, in order; a track's
+    deck shows only the ``sections`` it keeps, as (page, section title) pairs."""
 
     name: str
     title: str
     pages: tuple[str, ...]  # docnames without folder: "linear_decision"
+    sections: tuple[tuple[str, str], ...] | None = None  # None: every section
 
 
 def lecture_decks(root: Path) -> list[Deck]:
@@ -205,6 +207,7 @@ class Slide:
     body: str  # HTML
     notes: str = ""  # plain text
     kind: str = "content"  # "title", "content", "question", "widget"
+    section: str = ""  # the title of the page's ## section it is in ("" for a page's title)
 
 
 def _soup(text: str):
@@ -262,9 +265,11 @@ def _mark_body(mark) -> tuple[str, str]:
 _NOTE_TAGS = ("p", "ul", "ol", "dl", "blockquote")
 
 
-def _section_slides(section, page_title: str) -> list[Slide]:
+def _section_slides(section, page_title: str, top: str = "") -> list[Slide]:
     heading = section.find(["h1", "h2", "h3", "h4"], recursive=False)
     title = _text(copy.copy(heading)) if heading else page_title
+    if heading is not None and heading.name in ("h1", "h2"):
+        top = title  # the ## section (or the page's own text before the first) it belongs to
     slides: list[Slide] = []
     notes: list[str] = []
     for child in section.children:
@@ -275,7 +280,7 @@ def _section_slides(section, page_title: str) -> list[Slide]:
             if slides and notes:
                 slides[-1].notes = " ".join(filter(None, [slides[-1].notes, *notes]))
             notes = []  # without a slide before it, the text is the title slide's
-            slides += _section_slides(child, page_title)
+            slides += _section_slides(child, page_title, top)
             continue
         marks = _marks_in(child)
         if not marks:
@@ -288,7 +293,7 @@ def _section_slides(section, page_title: str) -> list[Slide]:
             if own and not own[-1].notes and notes:
                 # the text after a slide that had none before it is that slide's to tell
                 own[-1].notes, notes = " ".join(notes), []
-            slides.append(Slide(title, body, " ".join(notes), kind))
+            slides.append(Slide(title, body, " ".join(notes), kind, top))
             notes = []
     if slides and notes:
         slides[-1].notes = " ".join(filter(None, [slides[-1].notes, *notes]))
@@ -493,7 +498,7 @@ def build_decks(site: Path, out: Path, root: Path, reveal: Path | None = None,
     into ``out``; returns each deck's number of slides."""
     site, out, root = Path(site), Path(out), Path(root)
     if decks is None:
-        decks = lecture_decks(root) + chapter_decks(root)
+        decks = lecture_decks(root) + track_decks(root) + chapter_decks(root)
     scripts, styles = _copy_static(site, Path(reveal or root / "node_modules" / "reveal.js"), out)
     assets = _Assets(site, out)
     cache: dict[str, tuple[list[Slide], str]] = {}
@@ -510,7 +515,9 @@ def build_decks(site: Path, out: Path, root: Path, reveal: Path | None = None,
                     slide.body = assets.localise(slide.body, url)
                 cache[url] = (page_list, _mathjax_config(text))
             page_list, mathjax = cache[url]
-            slides += copy.deepcopy(page_list)
+            slides += [copy.deepcopy(slide) for slide in page_list
+                       if deck.sections is None or slide.kind == "title"
+                       or (page, _plain(slide.section)) in deck.sections]
         if len(deck.pages) > 1:
             titles = [s.title for s in slides if s.kind == "title"]
             slides.insert(0, Slide(deck.title, "", "The chapters of this lecture: "
@@ -616,7 +623,7 @@ def section_minutes(section: Section) -> float:
 
 @dataclass(frozen=True)
 class Track:
-    """The sections of a lecture that fit ``minutes``, in the book's order."""
+    """The sections of a lecture that fit ``minutes``, in the lecture's order."""
 
     deck: Deck
     minutes: int
@@ -627,6 +634,18 @@ class Track:
         pages = {s.page for s in self.sections}
         return sum(map(section_minutes, self.sections)) + MINUTES_PER_PAGE * len(pages)
 
+    @property
+    def fits(self) -> bool:
+        return self.estimate <= self.minutes
+
+    def as_deck(self) -> Deck:
+        """The track as a deck of its own: the lecture's pages it keeps a section of, and only
+        the sections it keeps."""
+        pages = tuple(p for p in self.deck.pages if any(s.page == p for s in self.sections))
+        return Deck(f"{self.deck.name}-{self.minutes}",
+                    f"{self.deck.title} ({self.minutes} minutes)", pages,
+                    tuple((s.page, s.title) for s in self.sections))
+
 
 def lecture_sections(deck: Deck, root: Path) -> list[Section]:
     """The sections of a lecture's pages that put something on a slide, in order."""
@@ -634,21 +653,64 @@ def lecture_sections(deck: Deck, root: Path) -> list[Section]:
             if s.slides]
 
 
+SELF_CHECK = "self-check"  # a page's section of questions: they test the page's core path
+
+
+def never_dropped(root: Path, page: str) -> set[str]:
+    """The titles of the sections a page says no lecture drops (its front matter's
+    ``nnbook: keep_in_lecture: [...]``)."""
+    return set(page_facts(root / "book" / f"{page}.md").get("keep_in_lecture") or ())
+
+
+def _is_deeper(section: Section) -> bool:
+    return section.title.lower().startswith("going deeper")
+
+
 def lecture_track(deck: Deck, root: Path, minutes: int) -> Track:
-    """The sections of ``deck`` that fit ``minutes``: all of them when they fit; otherwise the
-    sections are dropped one at a time: "Going deeper" sections first (they are off the core
-    path), then the one that shows least per minute (slides per estimated minute), keeping every
-    question and widget as long as anything else can go."""
+    """The sections of ``deck`` that fit ``minutes``, in the lecture's order: all of them when
+    they fit; otherwise sections are dropped one at a time, never one its page says a lecture
+    keeps: "Going deeper" sections first (they are off the core path), then the one that shows
+    least per minute. A page's self-check questions test its core path, so they go as soon as
+    one of the page's core sections goes: no track asks about what it did not teach. When only
+    sections to keep are left the track is over its time, and says so (:attr:`Track.fits`)."""
     kept = lecture_sections(deck, root)
+    keep = {(s.page, s.title) for s in kept if s.title in never_dropped(root, s.page)}
 
     def value(item):
         index, section = item
-        # questions and widgets last; "Going deeper" sections, off the core path, first; then
-        # fewest slides per minute first; later sections first
-        return (section.interactive > 0, not section.title.lower().startswith("going deeper"),
+        # "Going deeper" first; then questions and widgets last; then fewest slides per minute
+        # first; later sections first
+        return (not _is_deeper(section), section.interactive > 0,
                 section.slides / max(section_minutes(section), 0.1), -index)
 
-    while kept and Track(deck, minutes, tuple(kept)).estimate > minutes:
-        index, _ = min(enumerate(kept), key=value)
+    while Track(deck, minutes, tuple(kept)).estimate > minutes:
+        candidates = [(i, s) for i, s in enumerate(kept) if (s.page, s.title) not in keep]
+        if not candidates:
+            break
+        index, dropped = min(candidates, key=value)
         kept.pop(index)
+        if dropped.title.lower() != SELF_CHECK and not _is_deeper(dropped):
+            kept = [s for s in kept
+                    if not (s.page == dropped.page and s.title.lower() == SELF_CHECK)]
     return Track(deck, minutes, tuple(kept))
+
+
+def track_decks(root: Path) -> list[Deck]:
+    """A deck for each lecture's track of each length of :data:`TRACK_LENGTHS`."""
+    return [lecture_track(deck, root, minutes).as_deck()
+            for deck in lecture_decks(root) for minutes in TRACK_LENGTHS]
+
+
+def slide_numbers(deck: Deck, root: Path) -> dict[tuple[str, str], list[int]]:
+    """The numbers of each section's slides in ``deck`` as the deck shows them: the deck's title
+    slide first (a lecture's), then each page's title slide and the slides of its sections."""
+    number = 1 if len(deck.pages) > 1 else 0
+    numbers: dict[tuple[str, str], list[int]] = {}
+    for page in deck.pages:
+        number += 1  # the page's title slide
+        for section in source_sections(root / "book" / f"{page}.md"):
+            if deck.sections is not None and (page, section.title) not in deck.sections:
+                continue
+            numbers[(page, section.title)] = list(range(number + 1, number + 1 + section.slides))
+            number += section.slides
+    return numbers

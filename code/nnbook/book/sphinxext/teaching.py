@@ -67,6 +67,17 @@ def _minutes(value: float) -> str:
     return f"{value:.0f}"
 
 
+def _slides(numbers: list[int]) -> str:
+    """A section's slide numbers in a deck: "7", "7-9", or "" when the deck leaves it out."""
+    if not numbers:
+        return ""
+    return str(numbers[0]) if len(numbers) == 1 else f"{numbers[0]}–{numbers[-1]}"
+
+
+def titles_of(root: Path, page: str) -> str:
+    return slides.page_title(root / "book" / f"{page}.md")
+
+
 class LectureTrack(SphinxDirective):
     """``{lecture-track} <deck name>``: a lecture's tracks, deck, homework and notebooks."""
 
@@ -95,19 +106,41 @@ class LectureTrack(SphinxDirective):
             _link("PDF", f"{up}slides/pdf/{deck.name}.pdf"),
             f"; {sum(s.slides for s in everything) + len(deck.pages) + 1} slides, about "
             f"{_minutes(full.estimate)} minutes for all of them, estimated).")]
+        decks = [track.as_deck() for track in tracks]
+        out.append(_para("A deck for each shorter lecture, with only the sections it keeps: ",
+                         *[part for i, (track, track_deck) in enumerate(zip(tracks, decks))
+                           for part in ([", "] if i else []) + [
+                               _link(f"{track.minutes} minutes",
+                                     f"{up}slides/{track_deck.name}.html"),
+                               f" ({_minutes(track.estimate)} estimated)"]],
+                         "."))
+        for track in tracks:
+            if not track.fits:
+                out.append(_para(
+                    f"The {track.minutes}-minute lecture keeps only the sections its pages "
+                    f"mark as never to drop, and they take about {_minutes(track.estimate)} "
+                    "minutes: cut from them, or give the lecture more time."))
+        longest = max(slides.TRACK_LENGTHS)
+        if full.estimate > longest:
+            cut = [s for s in everything if s not in tracks[-1].sections]
+            out.append(_para(
+                f"All of it takes longer than {longest} minutes: the {longest}-minute lecture "
+                "leaves out " + "; ".join(f"{titles_of(root, s.page)}: {s.title}" for s in cut)
+                + "."))
+        numbers = [slides.slide_numbers(track_deck, root) for track_deck in decks]
         rows = []
         titles = {p: slides.page_title(root / "book" / f"{p}.md") for p in deck.pages}
         for section in everything:
             link = _link(f"{titles[section.page]}: {section.title}",
                          f"{up}book/{section.page}.html#{section.anchor}")
-            marks = ["yes" if section in track.sections else "" for track in tracks]
+            marks = [_slides(n.get((section.page, section.title), [])) for n in numbers]
             rows.append([_para(link), section.slides, _minutes(slides.section_minutes(section)),
                          *marks])
         rows.append([_para(nodes.strong("", "Estimated total")), "",
                      _minutes(full.estimate),
                      *[_minutes(track.estimate) for track in tracks]])
         out.append(_table(["Section", "Slides", "Minutes",
-                           *[f"{m}-minute lecture" for m in slides.TRACK_LENGTHS]],
+                           *[f"{m}-minute lecture: its slides" for m in slides.TRACK_LENGTHS]],
                           rows, [50, 10, 10, 15, 15]))
         homework = nodes.bullet_list()
         handouts = nodes.bullet_list()
@@ -145,9 +178,11 @@ class TrackEstimates(SphinxDirective):
             f"a slide, {slides.MINUTES_PER_INTERACTIVE:g} for a self-check question or a live "
             f"widget (the class answers, or plays with it), a minute for every "
             f"{slides.WORDS_PER_MINUTE} words of the section's text told around its slides, and "
-            f"{slides.MINUTES_PER_PAGE:g} for each page's title slide. A shorter lecture drops "
-            "the \"Going deeper\" sections first, then those that show least per minute, and "
-            "keeps the questions and widgets longest.")]
+            f"{slides.MINUTES_PER_PAGE:g} for each page's title slide. A shorter lecture never "
+            "drops a section its page marks to keep; of the others it drops the \"Going "
+            "deeper\" sections first, then those that show least per minute, keeping the "
+            "questions and widgets longest, and a page's self-check questions go as soon as "
+            "one of the sections they test goes.")]
 
 
 def _write_handouts(app: Sphinx, exception: Exception | None) -> None:
