@@ -533,3 +533,66 @@ def test_a_solution_opens_on_demand(built_book, browser):
     solution.find_element(By.CSS_SELECTOR, "button.toggle-button").click()
     time.sleep(0.5)
     assert any(el.is_displayed() for el in body), "the solution did not open"
+
+
+# --- a textbook, not lecture notes ------------------------------------------------------------------
+
+LECTURE_WORD = re.compile(r"\blectures?\b|\blecture's\b|\blectures'", re.I)
+
+
+def _chapters() -> list[str]:
+    from nnbook.book.page_source import page_facts
+
+    return [f"book/{p.stem}" for p in sorted((REPO / "book").glob("*.md"))
+            if "needs" in page_facts(p)]
+
+
+def running_text(body) -> str:
+    """What a chapter says in its own voice: the article, without margin notes, asides,
+    admonitions titled "From the lectures", and the tabs that show the lectures' code."""
+    body = BeautifulSoup(str(body), "html.parser")
+    for note in body.select("aside, .margin, .sidebar"):
+        note.decompose()
+    for note in body.select(".admonition"):
+        title = note.select_one(".admonition-title")
+        if title and LECTURE_WORD.search(title.get_text()):
+            note.decompose()
+    for tabs in body.select(".sd-tab-set"):
+        labels = tabs.select("label.sd-tab-label")
+        contents = tabs.select(".sd-tab-content")
+        for label, content in zip(labels, contents):
+            if LECTURE_WORD.search(label.get_text()):
+                label.decompose()
+                content.decompose()
+    for link in body.select("a.headerlink"):
+        link.decompose()
+    return body.get_text(" ")
+
+
+def test_running_text_drops_margins_asides_and_lecture_tabs():
+    html = """<article>
+      <p>A network learns.</p>
+      <aside class="margin sidebar"><p>From the lectures: the lecture did it by hand.</p></aside>
+      <div class="admonition"><p class="admonition-title">From the lectures</p><p>lecture</p></div>
+      <div class="sd-tab-set"><input/><label class="sd-tab-label">The lecture's code</label>
+        <div class="sd-tab-content">lecture code</div>
+        <label class="sd-tab-label">The book's code</label><div class="sd-tab-content">ours</div>
+      </div>
+      <div class="admonition note"><p class="admonition-title">Note</p><p>as the lecture said</p></div>
+    </article>"""
+    text = running_text(BeautifulSoup(html, "html.parser"))
+    assert "A network learns." in text and "ours" in text
+    assert LECTURE_WORD.findall(text) == ["lecture"]  # the note that is no aside is counted
+
+
+@pytest.mark.book
+def test_no_chapter_speaks_of_the_lecture_in_its_own_voice(built_book):
+    chapters = _chapters()
+    assert len(chapters) >= 15, chapters
+    found = {}
+    for page in chapters:
+        text = " ".join(running_text(article(soup(built_book, page))).split())
+        hits = [text[max(0, m.start() - 60):m.end() + 60] for m in LECTURE_WORD.finditer(text)]
+        if hits:
+            found[page] = hits
+    assert not found, found

@@ -330,6 +330,26 @@ def solution_keys(page_text: str) -> set[str]:
             for m in GLUED.finditer(block["body"])}
 
 
+def solution_code(page_text: str) -> list[tuple[str, str]]:
+    """The code a page's solutions show, as ``(solution label, source)`` in page order: each
+    Python code block of a solution (an indented block, or a fence marked ``python`` or with no
+    language). A reader runs them after the page's cells, so a test does too."""
+    from markdown_it import MarkdownIt
+
+    parser = MarkdownIt("commonmark")
+    found = []
+    for block in SOLUTION.finditer(page_text):
+        header = page_text[block.start():page_text.index("\n", block.start())]
+        label = header.split("}", 1)[1].strip() or "(unlabelled)"
+        body = "\n".join(line for line in block["body"].splitlines()
+                         if not line.startswith(":"))  # the directive's options
+        for token in parser.parse(body):
+            language = token.info.strip().split(" ")[0] if token.type == "fence" else "python"
+            if token.type in ("code_block", "fence") and language in ("python", "ipython3", ""):
+                found.append((label, token.content))
+    return found
+
+
 # --- the notebooks --------------------------------------------------------------------------------
 
 def handout_setup_source(repo: Repository) -> str:
