@@ -16,7 +16,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from nnbook.plotting import class_scatter, style
-from nnbook.surfaces import decision_surface, surface_grid
+from nnbook.grids import surface_grid
+from nnbook.surfaces import decision_surface
 
 
 @dataclass(frozen=True)

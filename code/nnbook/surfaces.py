@@ -12,11 +12,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from nnbook.grids import PredictFn, surface_grid, surface_values, torch_predictor
+from nnbook.grids import PredictFn, surface_values
 from nnbook.plotting import class_scatter, style, surface_colours
-
-__all__ = ["PredictFn", "decision_surface", "surface_grid", "surface_panels",
-           "surface_values", "torch_predictor"]  # the grid's functions, for the pages
 
 
 def decision_surface(predict_fn: PredictFn, X: np.ndarray | None = None, y: np.ndarray | None = None,

@@ -17,8 +17,9 @@ import plotly.graph_objects as go
 from nnbook.images import ImageFigure, image_grid
 from nnbook.networks import unit_predictor
 from nnbook.plotting import class_scatter, snapshot_slider, style, surface_colours
-from nnbook.surfaces import surface_panels, surface_values, torch_predictor
-from nnbook.numbers import readable
+from nnbook.grids import surface_values, torch_predictor
+from nnbook.surfaces import surface_panels
+from nnbook.notation import readable
 from nnbook.xor import RateSummary, Replay, XORResult
 
 

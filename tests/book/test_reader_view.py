@@ -36,7 +36,7 @@ const mathErrors = [...article.querySelectorAll("mjx-merror, [data-mjx-error]")]
 // Visible code cells: the lesson, not the book's bookkeeping.
 const bookkeeping = [...article.querySelectorAll(".cell_input")].flatMap(cell => {
   const code = cell.textContent;
-  return [...code.matchAll(/\b(glue|glue_all|glue_number|claim)\(|nnbook\.book\.(glue|claims)\b|from myst_nb import[^\n]*\bglue\b/g)]
+  return [...code.matchAll(/\b(glue|claim)\(|nnbook\.book\.(glue|claims)\b|from myst_nb import[^\n]*\bglue\b/g)]
     .map(m => snippet(code, m.index));
 });
 

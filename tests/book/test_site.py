@@ -260,7 +260,7 @@ def test_no_page_prints_a_number_of_a_thousandth_or_more_in_e_notation(built_boo
         numbers += [f"{n} (figure)" for s in figure_strings(body) for n in machine_numbers(s)]
         if numbers:
             found[page] = numbers
-    assert not found, f"write these with nnbook.numbers.readable or glue(..., digits=2): {found}"
+    assert not found, f"write these with nnbook.notation.readable or glue(..., digits=2): {found}"
 
 
 @pytest.mark.book

@@ -105,7 +105,7 @@ def trains(name: str) -> bool:
 @pytest.mark.parametrize("name", CONCEPTS)
 def test_models_and_training_import_no_figure_module(name):
     # A stored run's key hashes the import closure of its model's module: a figure there would
-    # retrain every run of that model when a margin changes (the style guide's first rule).
+    # retrain every run of that model when a margin changes (README, Layout).
     if not (defines_model(name) or trains(name)):
         return
     drawing = sorted(m for m in sources.closure([f"nnbook.{name}"]) if is_figure_module(m))

@@ -14,7 +14,7 @@ from nnbook.xor import (XORResult, compare_rates, loop_difference, network, repl
                         summarise_rate, surface_shape, train_xor_network, train_xor_networks,
                         xor_config, xor_data)
 from nnbook.xor_figures import replay_figure
-from nnbook.surfaces import surface_values, torch_predictor
+from nnbook.grids import surface_values, torch_predictor
 
 
 @pytest.mark.parametrize("sizes", [(2, 4, 2), (10, 10, 10, 10), (3, 4, 3, 1), (784, 128, 64, 10),

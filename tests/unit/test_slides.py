@@ -317,3 +317,12 @@ def test_the_book_marks_a_reasonable_number_of_slides_for_each_lecture():
         for minutes in slides.TRACK_LENGTHS:
             track = lecture_track(deck, root, minutes)
             assert track.sections and track.estimate <= minutes, (deck.name, minutes)
+
+
+def test_printing_without_chromedriver_says_what_to_install(tmp_path, monkeypatch):
+    pytest.importorskip("selenium")
+    from nnbook.book import slides
+
+    monkeypatch.setattr(slides.shutil, "which", lambda name: None)
+    with pytest.raises(FileNotFoundError, match="chromedriver.*apt-get install chromium-driver"):
+        slides.print_pdfs(tmp_path)

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from nnbook.surfaces import (decision_surface, surface_grid, surface_panels, surface_values,
-                             torch_predictor)
+from nnbook.grids import surface_grid, surface_values, torch_predictor
+from nnbook.surfaces import decision_surface, surface_panels
 
 
 def test_grid_covers_the_square_row_major_in_x2():

@@ -11,7 +11,7 @@ The prose quotes them with {glue:text}`fc_n_params:,`. Values are glued as plain
 (``display=False``): myst-nb reads a glued value back from its ``text/plain`` form with
 ``ast.literal_eval`` before formatting it, and NumPy 2 writes ``np.float64(0.5)`` there, which a
 format such as ``:.1%`` cannot read. With ``digits`` a number is glued as the text
-:func:`nnbook.numbers.readable` writes (never ``1e-03``), for prose that quotes it without a format.
+:func:`nnbook.notation.readable` writes (never ``1e-03``), for prose that quotes it without a format.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from myst_nb import glue as myst_glue
 
-from nnbook.numbers import readable  # re-exported: pages and glue_number write numbers alike
+from nnbook.notation import readable
 
 GLUEABLE = (bool, numbers.Number, str)
 

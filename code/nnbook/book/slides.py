@@ -582,7 +582,12 @@ def print_pdfs(out: Path, chromium: str = "chromium", names: list[str] | None = 
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  f"--window-size={DECK_WIDTH},{DECK_HEIGHT}"):
         options.add_argument(flag)
-    service = Service(chromedriver or shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    driver_path = chromedriver or shutil.which("chromedriver")
+    if driver_path is None:
+        raise FileNotFoundError("printing the decks needs chromedriver, which is not on PATH: "
+                                "`make slides` installs it with Chromium (Debian: apt-get install "
+                                "chromium-driver), or pass its path")
+    service = Service(driver_path)
     driver = webdriver.Chrome(service=service, options=options)
     driver.set_script_timeout(90)
     written = {}

@@ -65,8 +65,8 @@ MARGIN = 0.05  # a later candidate must be this much faster than the best so far
 WARMUP_STEPS = 1  # untimed: the first step picks kernels and fills the allocator
 MIN_STEPS, MAX_STEPS = 3, 25  # timed steps per candidate: at least 3, more for tiny steps ...
 MIN_TIMED_S = 0.02  # ... until they add up to this many seconds
-# The least a torch.compile of a training step costs, in seconds: FashionCNN's took 32 s on an
-# idle 2-core Xeon and 65 to 90 s on a busy 2-core EPYC.
+# The least a torch.compile of a training step is taken to cost, in seconds, on a CPU of a few
+# cores; a run whose measured eager time cannot repay it is never compiled.
 COMPILE_MIN_S = 60.0
 COMPILE_BEST_GAIN = 0.25  # the largest share of an eager step a compile is expected to save
 

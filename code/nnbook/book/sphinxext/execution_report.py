@@ -18,7 +18,7 @@ from nnbook.book.sphinxext.provenance import (build_started, executed_at,
                                               when_text)
 from nnbook.book.sphinxext.provenance import records as page_records
 from nnbook.book.sphinxext.whole_book import note_page, page_link, table
-from nnbook.numbers import readable
+from nnbook.notation import readable
 
 
 class ExecutionReportNode(nodes.General, nodes.Element):

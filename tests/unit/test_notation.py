@@ -2,7 +2,7 @@
 
 import pytest
 
-from nnbook.numbers import readable
+from nnbook.notation import readable
 
 
 @pytest.mark.parametrize("x, digits, text", [
