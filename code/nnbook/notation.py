@@ -11,7 +11,7 @@ _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 def readable(x: float, digits: int = 2) -> str:
     """``x`` as a person writes it, to ``digits`` significant digits: ``0.001``, ``0.5``,
     ``1,475,338``, and below a thousandth ``5.6 × 10⁻¹⁷`` or ``10⁻⁵``; never ``1e-03``."""
-    x = float(x)
+    x = float(x.detach() if hasattr(x, "detach") else x)  # a tensor that requires grad too
     if x == 0 or not math.isfinite(x):
         return "0" if x == 0 else str(x)
     exponent = math.floor(math.log10(abs(x)))

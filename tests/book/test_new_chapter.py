@@ -22,6 +22,10 @@ pytestmark = pytest.mark.book
 
 CHAPTER = textwrap.dedent("""\
     ---
+    jupytext:
+      text_representation:
+        extension: .md
+        format_name: myst
     kernelspec:
       display_name: Python 3
       language: python
@@ -99,7 +103,8 @@ def test_the_new_chapter_is_in_the_map_with_its_reading_time(grown):
     _, html, result = grown
     assert result.returncode == 0
     assert "two and two make 4" in (html / "book" / "a_new_chapter.html").read_text()
-    soup = BeautifulSoup((html / "index.html").read_text(), "html.parser")
+    # the map is on the root page, book/intro (index.html only redirects to it)
+    soup = BeautifulSoup((html / "book" / "intro.html").read_text(), "html.parser")
     row = next(tr for tr in soup.select("table tr") if "A chapter nobody planned" in tr.text)
     assert "min" in row.text  # its reading time
     assert row.find("a", href=lambda h: h and "a_new_chapter.html" in h)
@@ -115,5 +120,7 @@ def test_the_new_chapter_has_a_deck_and_notebooks_to_hand_out(grown, tmp_path):
     assert made.returncode == 0, made.stderr
     deck = (decks / "a_new_chapter.html").read_text()
     assert "two and two make 4" in deck
-    for who in ("student", "instructor"):
-        assert (html / "handouts" / who / "a_new_chapter.ipynb").is_file(), who
+    # the students' notebook is on the site; the instructor's, with the solutions, beside it only
+    assert (html / "handouts" / "student" / "a_new_chapter.ipynb").is_file()
+    assert not (html / "handouts" / "instructor").exists()
+    assert (html.parent / "handouts" / "instructor" / "a_new_chapter.ipynb").is_file()

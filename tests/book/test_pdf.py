@@ -153,7 +153,9 @@ def deeper_sections() -> list[tuple[str, str, str]]:
                 continue
             prose = next(l for l in lines[i + 1:] if l.strip() and not l.startswith(("`", ":")))
             words = re.sub(r"[{`][^ ]*", "", prose).split()[:4]
-            found.append((page, heading.group(1), " ".join(words)))
+            # the heading as the PDF prints it: code without its backticks, math left out
+            printed = re.sub(r"\$[^$]*\$", "", heading.group(1)).replace("`", "").strip()
+            found.append((page, printed, " ".join(words)))
     return found
 
 

@@ -14,3 +14,14 @@ from nnbook.notation import readable
 def test_readable_numbers(x, digits, text):
     assert readable(x, digits) == text
     assert "e-" not in readable(x, digits)
+
+
+def test_a_tensor_that_requires_grad_is_read_without_a_warning():
+    import warnings
+
+    import torch
+
+    x = torch.tensor(0.25, requires_grad=True) * 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert readable(x) == "0.5"

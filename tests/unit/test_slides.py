@@ -181,6 +181,14 @@ def test_slide_numbers_follow_the_deck(tmp_path):
     assert slide_numbers(track, tmp_path) == {("one", "B"): [3], ("two", "C"): [5]}
 
 
+
+def test_a_title_the_site_curls_is_the_sections_title_in_a_track():
+    """Sphinx prints the source's "book's" as "book\u2019s"; a track keeps the slide either way."""
+    from nnbook.book.slides import _plain
+
+    assert _plain("Moving tensors to the book\u2019s device") == "Moving tensors to the book's device"
+    assert _plain("The `C` of \u201cscikit-learn\u201d") == 'The C of "scikit-learn"'
+
 SITE_PAGE = """<html><head><script>window.MathJax = {"options": {"x": 1}}</script></head><body>
 <article class="bd-article"><section id="a-page">
 <h1>A page<a class="headerlink" href="#a-page">#</a></h1>

@@ -102,9 +102,15 @@ class Section:
 
 
 def _plain(markdown: str) -> str:
-    """A heading's text as the site shows it: no backticks, no role markup."""
+    """A heading's text as the site shows it: no backticks, no role markup, and straight quotes
+    (Sphinx curls the source's ``'``, so a title read from the site and one read from the
+    source compare equal only with both made straight)."""
     text = re.sub(r"\{[\w:-]+\}`([^`<]*?)(?:\s*<[^>]*>)?`", r"\1", markdown)
+    text = text.translate(_STRAIGHT_QUOTES)
     return text.replace("`", "").replace("*", "").strip()
+
+
+_STRAIGHT_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 
 
 def page_title(page: Path) -> str:
