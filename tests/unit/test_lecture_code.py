@@ -34,7 +34,7 @@ def test_a_snippet_imports_nothing_from_nnbook(path):
             imported |= {alias.name.split(".")[0] for alias in node.names}
         elif isinstance(node, ast.ImportFrom):
             imported.add((node.module or ".").split(".")[0])
-    assert imported <= {"numpy", "plotly", "torch"}, imported
+    assert imported <= {"numpy", "plotly", "torch", "torchvision"}, imported
 
 
 @pytest.fixture
@@ -133,7 +133,28 @@ def test_the_lectures_misclassified_images_are_the_librarys_mistakes(snippets_on
     assert error_pred.tolist() == predicted[wrong].tolist()
 
 
-# --- MNIST: the training loop and the test loop --------------------------------------------------
+# --- MNIST: the loaders, the training loop and the test loop ---------------------------------------
+
+def test_the_lectures_mnist_loaders_pass_every_image_through_to_tensor(monkeypatch, tmp_path):
+    from torch.utils.data import RandomSampler, SequentialSampler
+    from torchvision import datasets
+
+    made = []
+
+    def stand_in(root, train, download, transform):  # PIL images, as MNIST's files give
+        made.append((root, train, download, type(transform).__name__))
+        return datasets.FakeData(size=25 if train else 15, image_size=(1, 28, 28),
+                                 num_classes=10, transform=transform)
+
+    monkeypatch.setattr(mnist_loop.datasets, "MNIST", stand_in)
+    train_loader, test_loader = mnist_loop.mnist_loaders(tmp_path)
+    assert made == [(tmp_path, True, True, "ToTensor"), (tmp_path, False, True, "ToTensor")]
+    X, y = next(iter(train_loader))
+    assert X.shape == (10, 1, 28, 28) and X.dtype == torch.float32 and y.shape == (10,)
+    assert 0 <= X.min() and X.max() <= 1  # grey levels 0-255 scaled to [0, 1]
+    assert isinstance(train_loader.sampler, RandomSampler)  # shuffled for training only
+    assert isinstance(test_loader.sampler, SequentialSampler) and len(test_loader) == 2
+
 
 def test_the_lectures_mnist_loop_makes_the_librarys_updates(snippets_on_cpu):
     data = images(30, seed=5)

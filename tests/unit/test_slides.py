@@ -321,7 +321,8 @@ def test_the_book_marks_a_reasonable_number_of_slides_for_each_lecture():
     for deck in slides.lecture_decks(root):
         marked = sum(s.slides for s in slides.lecture_sections(deck, root))
         total = marked + len(deck.pages) + 1  # a title slide per page, and the deck's own
-        assert 20 <= total <= 60, (deck.name, total)
+        # the whole lecture, core and more: its tracks are what fits 50 or 75 minutes
+        assert 20 <= total <= 80, (deck.name, total)
         for minutes in slides.TRACK_LENGTHS:
             track = lecture_track(deck, root, minutes)
             assert track.sections and track.estimate <= minutes, (deck.name, minutes)

@@ -2,8 +2,9 @@
 
 A page marks what goes on a slide in its own source, so a page stays one file:
 
-* prose, an equation or a list inside ``:::{div} slide`` ... ``:::`` becomes one slide (on the site
-  the block reads as the text around it);
+* prose, an equation, a list or an included source (``{literalinclude}``) inside
+  ``:::{div} slide`` ... ``:::`` becomes one slide (on the site the block reads as the text around
+  it), also inside another directive, such as a tab holding the lecture's code;
 * a code cell tagged ``slide`` puts its output on a slide (a figure, a printed result, a live
   widget, a self-check question); ``slide-code`` puts the cell's code above its output.
 
@@ -161,6 +162,8 @@ def source_sections(page: Path) -> list[Section]:
                 continue
             if match and match.group(3):  # a directive nested in a directive
                 fences.append((match.group(1), match.group(3)))
+                if match.group(3) == "div" and "slide" in (match.group(4) or "").split():
+                    sections[-1].slides += 1  # a slide inside a tab, say
                 continue
             if match and not match.group(3) and marker[0] != match.group(1)[0]:
                 fences.append((match.group(1), ""))  # a plain code block inside a directive

@@ -1,7 +1,23 @@
-"""The lecture's MNIST training loop and its test loop (mnist_mynet)."""
+"""The lecture's MNIST data, its training loop and its test loop (mnist_mynet)."""
 
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader
+from torchvision import datasets
+from torchvision.transforms import ToTensor
+
+
+def mnist_loaders(root="data", batch_size=10):
+    # ToTensor: each PIL image of grey levels 0-255 becomes a (1, 28, 28)
+    # float tensor in [0, 1]
+    train_set = datasets.MNIST(root, train=True, download=True,
+                               transform=ToTensor())
+    test_set = datasets.MNIST(root, train=False, download=True,
+                              transform=ToTensor())
+    train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True)
+    test_loader = DataLoader(test_set, batch_size=batch_size)
+    return train_loader, test_loader
+
 
 device = torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
 
