@@ -77,6 +77,29 @@ return {images: images.length,
                         .filter(([, f]) => f && f !== "none").map(([name, f]) => `${name}: ${f}`)};
 """
 
+# Every line and marker of every figure against the page's background, in the theme it is
+# measured in (WCAG contrast); a colour scale or a colour per point is not a trace's colour.
+TRACE_CONTRAST = r"""
+const ctx = document.createElement("canvas").getContext("2d");
+const luminance = colour => {
+  ctx.fillStyle = "#010203"; ctx.fillStyle = colour;
+  const v = ctx.fillStyle;
+  const rgb = v.startsWith("#") ? [1, 3, 5].map(i => parseInt(v.slice(i, i + 2), 16))
+                                : v.match(/[\d.]+/g).slice(0, 3).map(Number);
+  const lin = rgb.map(c => (c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
+};
+const background = luminance(getComputedStyle(document.body).backgroundColor);
+const figures = [...document.querySelectorAll(".nnbook-plotly")].filter(gd => gd._fullData);
+const traces = figures.flatMap(gd => gd._fullData.filter(t => t.visible === true).flatMap(t =>
+  ["line", "marker"].filter(part => t.mode === undefined || t.mode.includes(part === "line" ? "lines" : "markers"))
+    .map(part => t[part] && t[part].color).filter(c => typeof c === "string" && !/^rgba\(.*,\s*0\)$/.test(c))
+    .map(c => ({name: `${(gd._fullLayout.title && gd._fullLayout.title.text || "untitled").replace(/<[^>]+>/g, " ").slice(0, 40)}: ${t.name || t.type} in ${c}`,
+                ratio: (Math.max(luminance(c), background) + 0.05) / (Math.min(luminance(c), background) + 0.05)}))));
+return {traces: traces.length,
+        faint: traces.filter(t => t.ratio < 3).map(t => `${t.name} (${t.ratio.toFixed(1)}:1)`)};
+"""
+
 PHONE_FIGURES = r"""
 const box = e => e.getBoundingClientRect();
 const visible = e => e && e.getClientRects().length > 0 && box(e).width > 0;
@@ -112,6 +135,52 @@ return {figures: figures.length, defects, sliders};
 """
 
 
+# On a phone: no formula cut off at its line's end (it may scroll, as display math does), no
+# page wider than the screen, no line of code wrapped to column 0 (code scrolls instead). Waits
+# for nnbook.js to have fitted the page's inline math.
+PHONE_TEXT = r"""
+const done = arguments[arguments.length - 1];
+(async () => {
+  for (let i = 0; i < 200 && !document.documentElement.dataset.nnbookMath; i++) {
+    await new Promise(r => setTimeout(r, 50));
+  }
+  const article = document.querySelector("article.bd-article");
+  const scrolls = e => {
+    for (let p = e; p && p !== article; p = p.parentElement) {
+      if (/auto|scroll/.test(getComputedStyle(p).overflowX)) return true;
+    }
+    return false;
+  };
+  const maths = [...article.querySelectorAll("mjx-container")]
+    .filter(m => m.getBoundingClientRect().width > 0);
+  const clipped = maths.filter(m => {
+    const line = m.parentElement.closest("p, li, dd, dt, td, th, div, figcaption");
+    return line && m.getBoundingClientRect().right > line.getBoundingClientRect().right + 1
+      && !scrolls(m);
+  }).map(m => `${Math.round(m.getBoundingClientRect().right - innerWidth)} px past the edge: `
+               + (m.querySelector("mjx-assistive-mml") || m).textContent.slice(0, 60));
+  const wide = document.documentElement.scrollWidth > document.documentElement.clientWidth + 1
+    ? [`the page is ${document.documentElement.scrollWidth} px wide in a `
+       + `${document.documentElement.clientWidth} px screen: `
+       + [...document.querySelectorAll("body *")]
+           .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1
+                        && !scrolls(e))
+           .slice(0, 3).map(e => `${e.tagName.toLowerCase()}.${e.className}`).join(", ")]
+    : [];
+  const code = [...article.querySelectorAll("div.highlight pre")]
+    .filter(p => !p.closest(".cell_output") && p.getBoundingClientRect().width > 0);
+  const wrapped = code.filter(p => {
+    const style = getComputedStyle(p);
+    const lines = p.textContent.replace(/\n$/, "").split("\n").length;
+    const height = p.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    return height / parseFloat(style.lineHeight) > lines + 0.5;
+  }).map(p => p.textContent.split("\n")[0].slice(0, 60));
+  done({maths: maths.length, clipped, wide, codeBlocks: code.length, wrapped,
+        fitted: document.documentElement.dataset.nnbookMath || "never"});
+})();
+"""
+
+
 def visit_all(built_book, browser, size, script, dark=False):
     """Each page at ``size``, once its figures are drawn and its math typeset, measured by
     ``script`` (JavaScript, or a function of the browser); in ``dark`` mode when asked."""
@@ -141,7 +210,8 @@ def text_reports(built_book, browser):
 
 @pytest.fixture(scope="module")
 def dark_reports(built_book, browser):
-    return visit_all(built_book, browser, DESKTOP, DARK, dark=True)
+    return visit_all(built_book, browser, DESKTOP,
+                     lambda b: {**b.run(DARK), **b.run(TRACE_CONTRAST)}, dark=True)
 
 
 @pytest.fixture(scope="module")
@@ -248,6 +318,13 @@ def test_dark_mode_keeps_every_images_pixels(dark_reports):
 
 @pytest.mark.book
 @pytest.mark.browser
+def test_in_dark_mode_every_trace_stands_out_from_the_page(dark_reports):
+    assert_none_found(dark_reports, "faint", "traces under 3:1 against the dark page", "traces",
+                      100)
+
+
+@pytest.mark.book
+@pytest.mark.browser
 def test_every_figures_text_is_drawn_in_the_font_the_site_serves(font_reports):
     # The phone's measurements below are only the same on every machine if this holds.
     assert_none_found(font_reports, "named", f"figure text whose style names another font "
@@ -347,3 +424,17 @@ def test_the_execution_report_fits_the_column_in_short_rows(built_book, browser)
     assert all(t["wide"] <= 1 for t in tables), [t["wide"] for t in tables]
     tallest = max(h for t in tables for h in t["rows"])
     assert tallest <= 100, f"a row of the report is {tallest:.0f} px tall"  # 3 lines at most
+
+
+@pytest.mark.book
+@pytest.mark.browser
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_on_a_phone_nothing_is_cut_off_or_wider_than_the_screen(built_book, browser, dark):
+    reports = visit_all(built_book, browser, PHONE, lambda b: b.run_async(PHONE_TEXT), dark=dark)
+    assert all(r["fitted"] != "never" for r in reports.values()), \
+        {p: r["fitted"] for p, r in reports.items()}
+    assert_none_found(reports, "clipped", f"formulas cut off at {PHONE[0]} px", "maths", 500)
+    assert_none_found(reports, "wide", f"pages wider than the screen at {PHONE[0]} px",
+                      "maths", 500)
+    assert_none_found(reports, "wrapped", f"code wrapped to column 0 at {PHONE[0]} px",
+                      "codeBlocks", 100)

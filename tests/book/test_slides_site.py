@@ -289,3 +289,19 @@ def test_the_core_of_each_lecture_is_on_a_slide(decks, built_book):
             if not any(" ".join(text.split()) in s for s in slides_text):
                 missing.setdefault(name, []).append(topic)
     assert not missing, missing
+
+
+def test_a_dark_deck_keeps_every_images_pixels(decks, browser):
+    """The cameraman stays a photograph and MNIST's digits stay white on black."""
+    filtered = {}
+    for deck in slides.lecture_decks(REPO):
+        open_deck(browser, deck.name, "?theme=dark")
+        assert browser.run("return document.documentElement.dataset.theme") == "dark"
+        found = browser.run("""return [...document.querySelectorAll('.reveal .deck-body img')]
+            .map(i => [i.getAttribute('alt') || i.src.split('/').pop(), getComputedStyle(i).filter])
+            .filter(([, f]) => f && f !== 'none')""")
+        images = browser.run("return document.querySelectorAll('.reveal .deck-body img').length")
+        assert images, f"{deck.name} has no image to look at"
+        if found:
+            filtered[deck.name] = found
+    assert not filtered, filtered

@@ -18,6 +18,10 @@
     var colours = THEMES[theme];
     var update = { "font.color": colours.font };
     var full = target._fullLayout || target.layout || {};
+    // Buttons are light chips in either theme: their labels stay dark.
+    (full.updatemenus || []).forEach(function (_, i) {
+      update["updatemenus[" + i + "].font.color"] = THEMES.light.font;
+    });
     Object.keys(full).forEach(function (key) {
       if (/^[xy]axis\d*$/.test(key)) {
         update[key + ".gridcolor"] = colours.grid;
@@ -28,6 +32,56 @@
     return update;
   }
 
+  // The relative luminance of a CSS colour (WCAG), read through a canvas, which understands
+  // every way of writing one; null for what is not a single colour.
+  var canvas = document.createElement("canvas").getContext("2d");
+  function luminance(colour) {
+    if (typeof colour !== "string") return null;
+    canvas.fillStyle = "#010203";
+    canvas.fillStyle = colour;
+    var value = canvas.fillStyle;
+    var rgb = /^#/.test(value)
+      ? [1, 3, 5].map(function (i) { return parseInt(value.slice(i, i + 2), 16); })
+      : (value.match(/[\d.]+/g) || []).slice(0, 3).map(Number);
+    if (rgb.length < 3 || (value === "#010203" && colour.toLowerCase() !== "#010203")) return null;
+    var linear = rgb.map(function (c) {
+      c /= 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2];
+  }
+
+  function contrast(a, b) {
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  }
+
+  // In the dark theme a line or marker drawn in a colour too close to the page's background (the
+  // black dotted target of a fit) is drawn in the theme's text colour instead: every trace keeps
+  // a contrast of 3:1 at least. The light theme gives each trace back its own colour.
+  var MIN_CONTRAST = 3;
+  function recolourTraces(target, theme) {
+    var background = luminance(getComputedStyle(document.body).backgroundColor);
+    if (background === null) return;
+    if (!target._nnbookOwnColours) {  // the colours the figure was made with
+      target._nnbookOwnColours = (target.data || []).map(function (trace) {
+        return { line: trace.line && trace.line.color, marker: trace.marker && trace.marker.color };
+      });
+    }
+    target._nnbookOwnColours.forEach(function (own, i) {
+      ["line", "marker"].forEach(function (part) {
+        var l = luminance(own[part]);
+        if (l === null) return;
+        var wanted = theme === "dark" && contrast(l, background) < MIN_CONTRAST
+          ? THEMES.dark.font : own[part];
+        var trace = target.data[i];
+        if ((trace[part] && trace[part].color) === wanted) return;
+        var update = {};
+        update[part + ".color"] = [wanted];
+        window.Plotly.restyle(target, update, [i]);
+      });
+    });
+  }
+
   function applyTheme(target) {
     var theme = siteTheme();
     var previous = target.dataset.theme;
@@ -35,6 +89,7 @@
     // A figure is drawn in the light theme it was made for; only a change needs a relayout.
     if (previous === theme || (!previous && theme === "light")) return;
     window.Plotly.relayout(target, themeUpdate(target, theme));
+    recolourTraces(target, theme);
   }
 
   function followTheme() {
@@ -166,6 +221,43 @@
     }
   }
 
+  // Inline math wider than what is left of its line (a derivation's conclusion on a phone) would
+  // be cut off at the column's edge: such a formula gets a line of its own, where it scrolls
+  // sideways if it is still too wide (nnbook.css). Measured again when the width changes and
+  // when a folded section opens (math in a closed one has no width to measure).
+  function fitInlineMath() {
+    document.querySelectorAll("article.bd-article mjx-container:not([display='true'])")
+      .forEach(function (math) { math.classList.remove("nnbook-wide-math"); });
+    document.querySelectorAll("article.bd-article mjx-container:not([display='true'])")
+      .forEach(function (math) {
+        var line = math.parentElement.closest("p, li, dd, dt, td, th, div, figcaption");
+        var box = math.getBoundingClientRect();
+        if (line && box.width > 0 && box.right > line.getBoundingClientRect().right + 1) {
+          math.classList.add("nnbook-wide-math");
+        }
+      });
+    document.documentElement.dataset.nnbookMath = "fitted";
+  }
+
+  function fitInlineMathWhenTypeset() {
+    var tries = 0;
+    (function wait() {
+      if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+        MathJax.startup.promise.then(fitInlineMath);
+      } else if (tries++ < 100) {
+        setTimeout(wait, 100);
+      } else {
+        document.documentElement.dataset.nnbookMath = "none";  // a page without math
+      }
+    })();
+    var pending;
+    window.addEventListener("resize", function () {
+      clearTimeout(pending);
+      pending = setTimeout(fitInlineMath, 150);
+    });
+    document.addEventListener("toggle", fitInlineMath, true);
+  }
+
   document.addEventListener("click", onQuizClick);
   new MutationObserver(followTheme).observe(document.documentElement,
     { attributes: true, attributeFilter: ["data-theme"] });
@@ -173,8 +265,10 @@
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", foldDeeperSections);
     document.addEventListener("DOMContentLoaded", drawFigures);
+    document.addEventListener("DOMContentLoaded", fitInlineMathWhenTypeset);
   } else {
     foldDeeperSections();
     drawFigures();
+    fitInlineMathWhenTypeset();
   }
 })();
