@@ -27,7 +27,7 @@ def cosine_figure(cosines: dict[str, dict[int, torch.Tensor]], *, title: str | N
                              for q in (10, 50, 90))
         colour = PALETTE[i % len(PALETTE)]
         fig.add_trace(go.Scatter(x=np.concatenate([sizes, sizes[::-1]]),
-                                 y=np.concatenate([high, low[::-1]]), fill="toself",
+                                 y=np.concatenate([high, low[::-1]]), fill="toself", mode="lines",
                                  fillcolor=hex_to_rgba(colour, 0.18), line=dict(width=0),
                                  hoverinfo="skip", showlegend=False, legendgroup=name))
         fig.add_trace(go.Scatter(x=sizes, y=median, mode="lines+markers", name=name,

@@ -241,7 +241,7 @@ CORE = {
     "lecture-1": {
         "the logistic model": "scores each point with a weighted sum",
         "the network written as equations": r"A_1 = \sigma(W X + b_1)",
-        "the autograd graph": "grad_fn.next_functions",
+        "the autograd graph": ".next_functions",
         "the derivative by hand": r"\frac{dz}{d\theta}",
         "the training loop and its optimizer step": "optimizer.step()",
         "train()": "def train(",

@@ -56,6 +56,7 @@ def test_the_figure_has_a_band_and_a_median_line_per_state(xor):
     bands = [t for t in fig.data if t.fill == "toself"]
     lines = [t for t in fig.data if t.mode == "lines+markers"]
     assert len(bands) == len(lines) == 2
+    assert all(b.mode == "lines" for b in bands)  # a band has no dots at its edges
     np.testing.assert_array_equal(lines[0].x, [1, 5, 40])
     np.testing.assert_allclose(lines[0].y, [float(np.percentile(cosines[m].numpy(), 50))
                                             for m in (1, 5, 40)])

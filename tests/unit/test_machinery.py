@@ -49,3 +49,11 @@ def test_the_plan_table_lists_the_candidates_fastest_first_and_marks_the_choice(
     assert list(table["images/s"]) == [2000, 1000, 500]
     assert list(table["chosen"]) == ["yes", "", ""]
     assert table.index[0] == plan.label()
+
+
+def test_the_key_table_shows_each_sentence_whole():
+    from nnbook.book.machinery import KEY_PARTS, key_table
+
+    table = key_table({"definitions": "nnbook.models.FashionCNN", "config": {"lr": 0.001}})
+    html = table._repr_html_()
+    assert KEY_PARTS["definitions"] in html and "..." not in html

@@ -26,6 +26,20 @@ KEY_PARTS = {
 DIGEST_CHARS = 12  # a digest is shown by its first characters, as git shows a commit
 
 
+class WholeTable(pd.DataFrame):
+    """A table whose cells a page shows whole: pandas cuts every cell at 50 characters when it
+    displays a frame ("where the run's code starts: the model, the lo..."), and these cells
+    are sentences, already shortened where they should be (:func:`shown`)."""
+
+    @property
+    def _constructor(self):
+        return WholeTable
+
+    def _repr_html_(self):
+        with pd.option_context("display.max_colwidth", None):
+            return super()._repr_html_()
+
+
 def shown(value: Any, width: int = 72) -> str:
     """A key part as a reader reads it: digests shortened, a dict as ``key=value``, the first
     line of a long text."""
@@ -46,7 +60,7 @@ def key_table(key_parts: Mapping[str, Any]) -> pd.DataFrame:
     rows = [{"part": name.replace("_", " "), "value": shown(value),
              "what it holds": KEY_PARTS.get(name, "")}
             for name, value in key_parts.items()]
-    return pd.DataFrame(rows).set_index("part")
+    return WholeTable(rows).set_index("part")
 
 
 def plan_table(plan: Mapping[str, Any]) -> pd.DataFrame:
