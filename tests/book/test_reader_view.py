@@ -175,7 +175,22 @@ const done = arguments[arguments.length - 1];
     const height = p.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
     return height / parseFloat(style.lineHeight) > lines + 0.5;
   }).map(p => p.textContent.split("\n")[0].slice(0, 60));
+  const number = /^[-−+]?[\d.,]+(\s*×\s*10\S*)?\s*%?$/;
+  const cells = [...article.querySelectorAll("td, th")].filter(c => number.test(c.textContent.trim())
+                                                                 && c.getBoundingClientRect().width > 0);
+  const broken = cells.filter(c => {  // the lines its text is laid out on
+    const walker = document.createTreeWalker(c, NodeFilter.SHOW_TEXT);
+    const tops = new Set();
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      if (!t.textContent.trim()) continue;
+      const range = document.createRange();
+      range.selectNodeContents(t);
+      [...range.getClientRects()].forEach(r => tops.add(Math.round(r.top)));
+    }
+    return tops.size > 1;
+  }).map(c => c.textContent.trim());
   done({maths: maths.length, clipped, wide, codeBlocks: code.length, wrapped,
+        numbers: cells.length, broken,
         fitted: document.documentElement.dataset.nnbookMath || "never"});
 })();
 """
@@ -438,3 +453,5 @@ def test_on_a_phone_nothing_is_cut_off_or_wider_than_the_screen(built_book, brow
                       "maths", 500)
     assert_none_found(reports, "wrapped", f"code wrapped to column 0 at {PHONE[0]} px",
                       "codeBlocks", 100)
+    assert_none_found(reports, "broken", f"numbers broken over lines in tables at {PHONE[0]} px",
+                      "numbers", 100)
