@@ -4,7 +4,6 @@ characters long."""
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -92,39 +91,6 @@ INCLUDE = re.compile(r"^(`{3,}|~{3,})\{literalinclude\}\s+(?P<path>\S+)\n(?P<opt
                      re.MULTILINE)
 
 
-def pyobject_lines(source: str, name: str) -> tuple[int, int]:
-    """First and last line (1-based) of a module's function or class ``name`` (``A.b`` nests),
-    decorators included, as Sphinx's :pyobject: shows it."""
-    body = ast.parse(source).body
-    node = None
-    for part in name.split("."):
-        node = next(n for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef,
-                                                      ast.AsyncFunctionDef)) and n.name == part)
-        body = node.body
-    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-    return first, node.end_lineno
-
-
-def included_lines(page: Path, path: str, options: dict[str, str]) -> list[tuple[int, str]]:
-    """The (line number, text) pairs a literalinclude shows, for :pyobject:, :lines:,
-    :start-at: and :end-at:."""
-    module = (page.parent / path).resolve()
-    lines = module.read_text(encoding="utf-8").split("\n")
-    first, last = 1, len(lines)
-    if "pyobject" in options:
-        first, last = pyobject_lines("\n".join(lines), options["pyobject"])
-    if "lines" in options:
-        start, _, end = options["lines"].partition("-")
-        first, last = int(start), int(end or start)
-    if "start-at" in options:
-        first = next(i for i, line in enumerate(lines, 1)
-                     if i >= first and options["start-at"] in line)
-    if "end-at" in options:
-        last = next(i for i, line in enumerate(lines, 1)
-                    if i >= first and options["end-at"] in line)
-    return [(i, lines[i - 1]) for i in range(first, last + 1)]
-
-
 def literal_includes() -> list[tuple[Path, str, dict[str, str]]]:
     found = []
     for page in sorted((REPO / "book").glob("*.md")):
@@ -135,26 +101,17 @@ def literal_includes() -> list[tuple[Path, str, dict[str, str]]]:
     return found
 
 
-def test_included_lines_follow_pyobject_and_ranges(tmp_path):
-    module = tmp_path / "m.py"
-    module.write_text("import x\n\n\n@dataclass\nclass A:\n    def b(self):\n        return 1\n\n"
-                      "\ndef c():\n    pass\n", encoding="utf-8")
-    page = tmp_path / "page.md"
-    assert [n for n, _ in included_lines(page, "m.py", {"pyobject": "A"})] == [4, 5, 6, 7]
-    assert [n for n, _ in included_lines(page, "m.py", {"pyobject": "A.b"})] == [6, 7]
-    assert [n for n, _ in included_lines(page, "m.py", {"lines": "10-11"})] == [10, 11]
-    assert [t for _, t in included_lines(page, "m.py", {"start-at": "def b",
-                                                         "end-at": "return"})] == [
-        "    def b(self):", "        return 1"]
-
-
 def test_literal_included_library_code_fits_the_column():
+    from nnbook.book.reading import included_source
+
     includes = literal_includes()
     assert len(includes) > 30, "the pages' literalincludes were not found"
     long = {}
     for page, path, options in includes:
         shown = options.get("pyobject") or f"{options}"
-        for number, line in included_lines(page, path, options):
+        # the code as the page shows it: :pyobject:, :lines:, :start-at: ... and :dedent:
+        code = included_source((page.parent / path).resolve(), options)
+        for number, line in enumerate(code.splitlines(), 1):
             if len(line) > LINE_LENGTH:
                 key = f"{Path(path).name} {shown} (on {page.name})"
                 long.setdefault(key, []).append(f"line {number}: {len(line)} characters")
