@@ -4,6 +4,7 @@ characters long."""
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -117,3 +118,22 @@ def test_literal_included_library_code_fits_the_column():
                 long.setdefault(key, []).append(f"line {number}: {len(line)} characters")
     assert not long, (f"literal-included lines longer than {LINE_LENGTH} characters:\n"
                       + "\n".join(f"{k}: {v}" for k, v in long.items()))
+
+
+def test_literal_included_library_code_is_python_as_shown():
+    """A selection by line numbers (FashionCNN's class without its docstring, ``:lines: 1,15-``)
+    still shows whole statements after the library's code has moved."""
+    import textwrap
+
+    from nnbook.book.reading import included_source
+
+    broken = []
+    for page, path, options in literal_includes():
+        if not path.endswith(".py"):
+            continue
+        code = textwrap.dedent(included_source((page.parent / path).resolve(), options))
+        try:
+            ast.parse(code)
+        except SyntaxError as error:
+            broken.append(f"{page.name}: {path} {options}: {error}")
+    assert not broken, "\n".join(broken)
