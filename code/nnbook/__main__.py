@@ -57,7 +57,7 @@ def slides(root: Path, site: Path, out: Path, pdf: bool) -> int:
     import os
     import shutil
 
-    from nnbook.book.slides import build_decks, print_pdfs
+    from nnbook.book.slides import INSTRUCTOR_PDFS, build_decks, print_pdfs
 
     if not (site / "index.html").is_file():
         print(f"error: no built site in {site}: run `make book` first", file=sys.stderr)
@@ -73,10 +73,13 @@ def slides(root: Path, site: Path, out: Path, pdf: bool) -> int:
         if not chromium:
             print("error: the PDFs need Chromium (or --no-pdf)", file=sys.stderr)
             return 1
-        print(f"printed {len(print_pdfs(out, chromium))} PDFs into {out / 'pdf'}")
-    # The site links the decks from its teaching page: a copy goes into the site.
+        printed = print_pdfs(out, chromium)
+        print(f"printed {len(printed) // 2} PDFs for students into {out / 'pdf'} (no answers) "
+              f"and for the instructor into {out / INSTRUCTOR_PDFS} (keep those from students)")
+    # The site links the decks from its teaching page: a copy goes into the site, without the
+    # instructor's PDFs.
     shutil.rmtree(site / "slides", ignore_errors=True)
-    shutil.copytree(out, site / "slides")
+    shutil.copytree(out, site / "slides", ignore=shutil.ignore_patterns(INSTRUCTOR_PDFS))
     return 0
 
 

@@ -218,10 +218,23 @@ def test_each_pdf_has_one_page_per_slide(decks, built_book):
     pdfinfo = shutil.which("pdfinfo")
     assert pdfinfo, "pdfinfo (poppler-utils) is needed to read the PDFs back"
     for name, count in counts.items():
-        pdf = built_book.html / "slides" / "pdf" / f"{name}.pdf"
-        info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True, check=True)
-        pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
-        assert pages == count == laid_out[name], (name, pages, count, laid_out[name])
+        for folder in ("pdf", slides.INSTRUCTOR_PDFS):
+            pdf = built_book.html / "slides" / folder / f"{name}.pdf"
+            info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True,
+                                  check=True)
+            pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
+            assert pages == count == laid_out[name], (folder, name, pages, count, laid_out[name])
+
+
+def test_the_students_pdf_asks_and_only_the_instructors_answers(decks, built_book):
+    for deck in slides.lecture_decks(REPO):
+        text = {folder: subprocess.run(
+            ["pdftotext", str(built_book.html / "slides" / folder / f"{deck.name}.pdf"), "-"],
+            capture_output=True, text=True, check=True).stdout
+            for folder in ("pdf", slides.INSTRUCTOR_PDFS)}
+        assert "Self-check" in text["pdf"], deck.name  # the questions are there
+        assert "Answer:" not in text["pdf"], deck.name
+        assert text[slides.INSTRUCTOR_PDFS].count("Answer:") >= 3, deck.name
 
 
 def test_each_track_is_a_deck_of_its_own_numbered_as_the_teaching_page_says(decks):

@@ -335,3 +335,27 @@ def test_printing_without_chromedriver_says_what_to_install(tmp_path, monkeypatc
     monkeypatch.setattr(slides.shutil, "which", lambda name: None)
     with pytest.raises(FileNotFoundError, match="chromedriver.*apt-get install chromium-driver"):
         slides.print_pdfs(tmp_path)
+
+
+def test_the_sites_copy_of_the_slides_leaves_the_instructors_pdfs_out(tmp_path, monkeypatch):
+    from nnbook.__main__ import slides as slides_command
+
+    site = tmp_path / "html"
+    site.mkdir()
+    (site / "index.html").write_text("<html></html>")
+
+    def printed(out, chromium):
+        for folder in ("pdf", slides.INSTRUCTOR_PDFS):
+            (out / folder).mkdir()
+            (out / folder / "d.pdf").write_bytes(b"%PDF")
+        return {out / folder / "d.pdf": 1 for folder in ("pdf", slides.INSTRUCTOR_PDFS)}
+
+    monkeypatch.setattr(slides, "build_decks", lambda site, out, root: (
+        out.mkdir(parents=True), (out / "d.html").write_text("deck"), {"d": 1})[-1])
+    monkeypatch.setattr(slides, "print_pdfs", printed)
+    monkeypatch.setenv("BROWSER_PATH", "chromium")
+    out = tmp_path / "slides"
+    assert slides_command(tmp_path, site, out, pdf=True) == 0
+    assert (out / slides.INSTRUCTOR_PDFS / "d.pdf").is_file()  # made for the instructor
+    assert (site / "slides" / "pdf" / "d.pdf").is_file()
+    assert not (site / "slides" / slides.INSTRUCTOR_PDFS).exists()  # and not published

@@ -573,19 +573,22 @@ function ready() {
 """
 
 
+INSTRUCTOR_PDFS = "pdf-instructor"  # beside the students' pdf/, and never copied into the site
+
+
 def print_pdfs(out: Path, chromium: str = "chromium", names: list[str] | None = None,
                chromedriver: str | None = None) -> dict[Path, int]:
-    """Each deck of ``out`` printed to ``out/pdf/<deck>.pdf`` through reveal.js's print view
-    (``?print-pdf``) by headless Chromium, once its figures are drawn and its math typeset: one
-    page per slide, with the answers to the questions shown. Returns each PDF's page count as
-    reveal.js laid it out."""
+    """Each deck of ``out`` printed through reveal.js's print view (``?print-pdf``) by headless
+    Chromium, once its figures are drawn and its math typeset, one page per slide, twice: for
+    students into ``out/pdf/<deck>.pdf``, the questions without their answers, and for the
+    instructor into ``out/pdf-instructor/<deck>.pdf``, with them. Returns each PDF's page count
+    as reveal.js laid it out."""
     import base64
 
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     out = Path(out)
-    (out / "pdf").mkdir(exist_ok=True)
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which(chromium) or chromium
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -601,17 +604,19 @@ def print_pdfs(out: Path, chromium: str = "chromium", names: list[str] | None = 
     driver.set_script_timeout(90)
     written = {}
     try:
-        for name in names or sorted(p.stem for p in out.glob("*.html") if p.stem != "index"):
-            driver.get((out / f"{name}.html").resolve().as_uri() + "?print-pdf")
-            pages = driver.execute_async_script(_PRINT_READY)
-            if pages == "timeout":
-                raise RuntimeError(f"{name}.html did not finish drawing for the PDF")
-            pdf = driver.execute_cdp_cmd("Page.printToPDF", {
-                "printBackground": True, "preferCSSPageSize": True,
-                "displayHeaderFooter": False})
-            path = out / "pdf" / f"{name}.pdf"
-            path.write_bytes(base64.b64decode(pdf["data"]))
-            written[path] = pages
+        for folder, query in (("pdf", "&answers=no"), (INSTRUCTOR_PDFS, "")):
+            (out / folder).mkdir(exist_ok=True)
+            for name in names or sorted(p.stem for p in out.glob("*.html") if p.stem != "index"):
+                driver.get((out / f"{name}.html").resolve().as_uri() + "?print-pdf" + query)
+                pages = driver.execute_async_script(_PRINT_READY)
+                if pages == "timeout":
+                    raise RuntimeError(f"{name}.html did not finish drawing for the PDF")
+                pdf = driver.execute_cdp_cmd("Page.printToPDF", {
+                    "printBackground": True, "preferCSSPageSize": True,
+                    "displayHeaderFooter": False})
+                path = out / folder / f"{name}.pdf"
+                path.write_bytes(base64.b64decode(pdf["data"]))
+                written[path] = pages
     finally:
         driver.quit()
     return written

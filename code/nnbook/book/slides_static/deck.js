@@ -14,8 +14,10 @@
   }
 
   var dark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
-  var asked = new URLSearchParams(window.location.search).get("theme");
-  setTheme(asked || (dark ? "dark" : "light"));
+  var query = new URLSearchParams(window.location.search);
+  setTheme(query.get("theme") || (dark ? "dark" : "light"));
+  // ?answers=no: the students' PDF, whose questions keep their answers to themselves
+  if (query.get("answers") === "no") root.classList.add("deck-no-answers");
 
   // Figures drawn while their slide was hidden have the wrong width: fit those on the slide.
   function fitFigures(slide) {
