@@ -163,6 +163,13 @@ def test_the_digit_pad_works_on_its_slide(decks, browser):
      .release().perform())
     browser.run(FRAME)
     assert output.text != before and output.text.startswith("MyNet reads "), output.text
+    # the arrows move the pad's cursor, and the deck stays on the pad's slide
+    from selenium.webdriver.common.keys import Keys
+
+    pad.send_keys(Keys.ARROW_RIGHT, Keys.ARROW_DOWN, Keys.ESCAPE)
+    browser.run(FRAME)
+    assert browser.run("return Reveal.getIndices().h") == index
+    assert not browser.run("return Reveal.isOverview()")
     assert not browser.console_errors()
 
 

@@ -37,6 +37,11 @@
     transition: "none",
     pdfSeparateFragments: false,  // the PDF: one page per slide, the answers shown
     plugins: [RevealNotes],
+    // Keys pressed in a live widget (the digit pad draws with the arrows, Escape clears the
+    // latent explorer) stay in the widget: reveal.js does not turn the slide for them.
+    keyboardCondition: function (event) {
+      return !(event.target && event.target.closest && event.target.closest(".nnbook-widget"));
+    },
     keyboard: {
       84: function () { setTheme(root.dataset.theme === "dark" ? "light" : "dark"); }  // T
     }
