@@ -34,9 +34,10 @@
 
   // The relative luminance of a CSS colour (WCAG), read through a canvas, which understands
   // every way of writing one; null for what is not a single colour.
-  var canvas = document.createElement("canvas").getContext("2d");
+  var canvas = null;  // made on first use
   function luminance(colour) {
     if (typeof colour !== "string") return null;
+    canvas = canvas || document.createElement("canvas").getContext("2d");
     canvas.fillStyle = "#010203";
     canvas.fillStyle = colour;
     var value = canvas.fillStyle;
@@ -240,16 +241,25 @@
   }
 
   function fitInlineMathWhenTypeset() {
-    var tries = 0;
-    (function wait() {
+    var waiting = true;
+    function typeset() {  // once MathJax has typeset the page, or at the page's load without it
+      if (!waiting) return;
       if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+        waiting = false;
         MathJax.startup.promise.then(fitInlineMath);
-      } else if (tries++ < 100) {
-        setTimeout(wait, 100);
-      } else {
+      }
+    }
+    typeset();
+    Array.prototype.forEach.call(document.querySelectorAll("script[src]"), function (script) {
+      if (/mathjax/i.test(script.getAttribute("src"))) script.addEventListener("load", typeset);
+    });
+    window.addEventListener("load", function () {
+      typeset();
+      if (waiting) {
+        waiting = false;
         document.documentElement.dataset.nnbookMath = "none";  // a page without math
       }
-    })();
+    });
     var pending;
     window.addEventListener("resize", function () {
       clearTimeout(pending);
