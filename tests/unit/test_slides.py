@@ -189,6 +189,20 @@ def test_a_title_the_site_curls_is_the_sections_title_in_a_track():
     assert _plain("Moving tensors to the book\u2019s device") == "Moving tensors to the book's device"
     assert _plain("The `C` of \u201cscikit-learn\u201d") == 'The C of "scikit-learn"'
 
+
+def test_speaker_notes_are_a_few_lines_of_what_to_say():
+    from nnbook.book.slides import speaker_notes
+
+    prose = ("Backpropagation computes every derivative in one sweep [ Rumelhart et al. , 1986 ]. "
+             "The figure below shows the sweep. The lecture's slide had a slip. "
+             + "Each layer passes its error back to the one before it. " * 10)
+    notes = speaker_notes(prose)
+    assert notes.startswith("Backpropagation computes every derivative in one sweep. Each layer")
+    assert "Rumelhart" not in notes and "below" not in notes and "lecture" not in notes
+    assert 20 <= len(notes.split()) <= 60 and notes.endswith(".")  # whole sentences
+    assert speaker_notes("As shown below, x.") == "As shown below, x."  # nothing else to say
+    assert speaker_notes("") == ""
+
 SITE_PAGE = """<html><head><script>window.MathJax = {"options": {"x": 1}}</script></head><body>
 <article class="bd-article"><section id="a-page">
 <h1>A page<a class="headerlink" href="#a-page">#</a></h1>

@@ -309,6 +309,26 @@ def _section_slides(section, page_title: str, top: str = "") -> list[Slide]:
     return slides
 
 
+NOTES_WORDS = 60  # what a speaker takes in at a glance: three to five lines of a presenter view
+_CITATION = re.compile(r"\s*\[[^\[\]]*?\d{4}[a-z]?\s*\]")  # "[ Rumelhart et al. , 1986 ]"
+_POINTING = re.compile(r"\b(below|above|the lectures?(?:'s?)?)\b", re.IGNORECASE)
+
+
+def speaker_notes(text: str, words: int = NOTES_WORDS) -> str:
+    """What to say on a slide, from the page's prose around it: without citations, without the
+    sentences that point at the page's layout ("below", "above") or at the lectures, which a
+    room does not see, and only the first whole sentences, up to about ``words`` words."""
+    text = " ".join(_CITATION.sub("", text).split())
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z(\"$`])", text) if s]
+    said = [s for s in sentences if not _POINTING.search(s)] or sentences[:1]
+    kept: list[str] = []
+    for sentence in said:
+        if kept and len(" ".join(kept + [sentence]).split()) > words:
+            break
+        kept.append(sentence)
+    return " ".join(kept)
+
+
 def page_slides(html_text: str) -> list[Slide]:
     """The slides of one built page: its title slide, then one slide per mark, in page order."""
     soup = _soup(html_text)
@@ -330,6 +350,8 @@ def page_slides(html_text: str) -> list[Slide]:
     notes = [_text(copy.copy(p)) for p in top.find_all("p", recursive=False)]
     first.notes = " ".join(notes) or (_text(copy.copy(learn)) if learn is not None else "")
     slides = _section_slides(top, title)
+    for slide in (first, *slides):
+        slide.notes = speaker_notes(slide.notes)
     for slide in slides:  # the speaker has the answer in the notes before the class does
         if slide.kind == "question":
             answer = _soup(_answer_fragment(slide.body)).get_text(" ")
