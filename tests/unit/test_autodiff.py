@@ -9,8 +9,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.testing import assert_close
 
-from nnbook import autodiff
-from nnbook.autodiff import (BuggyZ, HandZ, autograd_derivative, autograd_graph, backward_chain,
+from nnbook import autodiff, autodiff_figures
+from nnbook.autodiff_figures import autograd_graph
+from nnbook.autodiff import (BuggyZ, HandZ, autograd_derivative, backward_chain,
                              backward_graph_rows, central_difference, check_layer, compare_derivatives,
                              difference_errors, gradient_descent, microbatch_gradients, repeated_backward, reverse_sweep,
                              silu, silu_derivative, ulps_apart, xor_hidden_layer, z, z_derivative,
@@ -248,21 +249,21 @@ def test_ulps_apart_counts_steps_of_the_float64_grid():
 
 
 def test_figures_have_titles_and_the_expected_traces():
-    fig = autodiff.derivative_figure(torch.linspace(-4, 4, 161, dtype=torch.float64), title="z and its derivative")
+    fig = autodiff_figures.derivative_figure(torch.linspace(-4, 4, 161, dtype=torch.float64), title="z and its derivative")
     assert fig.layout.title.text == "z and its derivative"
     names = [trace.name for trace in fig.data]
     assert names == ["z(θ)", "dz/dθ, hand formula", "dz/dθ, autograd"]
     np.testing.assert_allclose(fig.data[2].y, fig.data[1].y[::4], rtol=1e-13)
     errors = difference_errors(z, z_derivative, 1.0, np.logspace(-12, -1, 12))
-    fig = autodiff.difference_error_figure(errors, title="Finite-difference error")
+    fig = autodiff_figures.difference_error_figure(errors, title="Finite-difference error")
     assert fig.layout.title.text == "Finite-difference error" and len(fig.data) == 2
 
     good = gradient_descent(1.0, lr=0.5, num_steps=5)
     bad = gradient_descent(1.0, lr=0.5, num_steps=5, zero_grad=False)
-    fig = autodiff.descent_figure({"zeroed": good, "never zeroed": bad}, title="descent")
+    fig = autodiff_figures.descent_figure({"zeroed": good, "never zeroed": bad}, title="descent")
     assert [t.name for t in fig.data] == ["zeroed", "never zeroed", "minimiser θ*"]
     assert list(fig.data[0].x) == list(range(6)) and list(fig.data[1].y) == list(bad)
     # log(e - 1), where log(1 + e^theta) = 1, worked out by hand
     np.testing.assert_allclose(fig.data[2].y, np.log(np.e - 1), rtol=1e-15)
     with pytest.raises(ValueError, match="same number of steps"):
-        autodiff.descent_figure({"a": good, "b": bad[:3]}, title="t")
+        autodiff_figures.descent_figure({"a": good, "b": bad[:3]}, title="t")

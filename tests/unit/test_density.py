@@ -3,7 +3,8 @@ import pytest
 from scipy.stats import multivariate_normal
 
 from nnbook.density import (ClassConditionalDensity, GaussianMixture2, fit_class_conditional,
-                            fit_gaussian, generative_vs_discriminative_figure)
+                            fit_gaussian)
+from nnbook.density_figures import generative_vs_discriminative_figure
 from nnbook.linear import accuracy, fit_logistic
 from nnbook.toy_data import blobs
 

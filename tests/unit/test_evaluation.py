@@ -5,9 +5,10 @@ import pytest
 import torch
 from sklearn.metrics import confusion_matrix as sk_confusion_matrix
 
-from nnbook.evaluation import (batch_loss_figure, class_probabilities, confusion_figure,
-                               confusion_matrix, history_figure, per_class_accuracy,
-                               per_class_figure, top_confusions)
+from nnbook.evaluation import (class_probabilities, confusion_matrix, per_class_accuracy,
+                               top_confusions)
+from nnbook.evaluation_figures import (batch_loss_figure, confusion_figure, history_figure,
+                                       per_class_figure)
 from nnbook.engine.fit import History
 
 

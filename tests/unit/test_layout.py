@@ -64,7 +64,9 @@ def test_concept_modules_import_without_the_sites_packages():
 
 # --- figures live apart from the code a stored run is keyed on ---------------------------------
 
-FIGURE_LIBRARIES = ("plotly", "matplotlib", "graphviz")
+FIGURE_LIBRARIES = ("plotly", "matplotlib", "graphviz", "torchviz")
+# The drawing toolkit every chapter's figures share; every other drawing module is a *_figures.
+DRAWING_TOOLKIT = {"plotting", "diagrams", "surfaces", "images"}
 # The engine's entry points that train or store: a module importing one of them runs training.
 TRAINING_NAMES = {"fit", "prepare", "train_step", "train_epoch", "train_cached", "RunStore",
                   "code_parts", "run_key"}
@@ -118,6 +120,21 @@ def test_the_figure_rule_sees_what_it_must():
     assert not is_figure_module("nnbook.networks") and not is_figure_module("nnbook.engine.fit")
     assert defines_model("gan") and defines_model("models") and defines_model("networks")
     assert trains("xor") and trains("models") and not trains("gan_figures")
+
+
+@pytest.mark.parametrize("name", CONCEPTS)
+def test_a_module_that_draws_is_named_for_its_figures(name):
+    # A concept's drawing sits in its own *_figures module, so its computations can be imported,
+    # tested and keyed without plotly; only the shared toolkit draws under another name.
+    draws = sorted(m for m in concept_imports(name) if m.split(".")[0] in FIGURE_LIBRARIES)
+    if name.endswith("_figures") or name in DRAWING_TOOLKIT:
+        return
+    assert not draws, f"{name} imports {draws}: move its figures into {name}_figures.py"
+
+
+def test_the_drawing_toolkit_is_what_it_says():
+    assert DRAWING_TOOLKIT <= set(CONCEPTS)
+    assert all(is_figure_module(f"nnbook.{name}") for name in DRAWING_TOOLKIT)
 
 
 @pytest.mark.parametrize("name", CONCEPTS)

@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from nnbook.evaluation import batch_loss_figure
+from nnbook.evaluation_figures import batch_loss_figure
 from nnbook.engine.fit import History
 from nnbook.plotting import line_figure, log_axis, snapshot_slider
 
@@ -78,8 +78,9 @@ def _figures_with_legends():
     import torch
 
     from nnbook.autoencoders_figures import latent_scatter
-    from nnbook.density import fit_class_conditional, generative_vs_discriminative_figure
-    from nnbook.evaluation import history_figure
+    from nnbook.density import fit_class_conditional
+    from nnbook.density_figures import generative_vs_discriminative_figure
+    from nnbook.evaluation_figures import history_figure
     from nnbook.plotting import scatter_figure
     from nnbook.surfaces import decision_surface, surface_panels
 
