@@ -10,6 +10,7 @@ from pathlib import Path
 def notebooks(check: bool, root: Path) -> int:
     from nnbook.book.handouts import write_handouts
     from nnbook.book.notebooks import NotebookError, stale_notebooks, write_notebooks
+    from nnbook.book.page_source import PageSourceError
 
     try:
         if check:
@@ -34,7 +35,7 @@ def notebooks(check: bool, root: Path) -> int:
         if handouts.dirty:
             print(f"note: they install the library at commit {handouts.commit[:12]}, which lacks "
                   "the uncommitted changes of this working tree")
-    except NotebookError as err:
+    except (NotebookError, PageSourceError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0
@@ -42,10 +43,11 @@ def notebooks(check: bool, root: Path) -> int:
 
 def format_cells(check: bool, root: Path) -> int:
     from nnbook.book.format import FormatError, format_pages
+    from nnbook.book.page_source import PageSourceError
 
     try:
         changed = format_pages(root, check)
-    except FormatError as err:
+    except (FormatError, PageSourceError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     for path in changed:
@@ -125,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     nb.add_argument("--check", action="store_true",
                     help="write nothing; list the notebooks that are out of date, exit 1 if any")
     nb.add_argument("--root", type=Path, default=Path("."), help="the book's folder (default: .)")
-    fmt = sub.add_parser("format", help="format the code cells of book/*.md with ruff format "
+    fmt = sub.add_parser("format", help="format the code cells of the pages of _toc.yml with ruff format "
                                          "to the text column (80 characters)")
     fmt.add_argument("--check", action="store_true",
                      help="write nothing; list the pages whose cells are not formatted, exit 1 if any")

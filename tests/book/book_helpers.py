@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nnbook.book.notebooks import toc_pages
+from nnbook.book.page_source import toc_pages
 
 REPO = Path(__file__).resolve().parents[2]
 

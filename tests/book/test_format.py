@@ -8,11 +8,11 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
 
 from book_helpers import REPO
 from nnbook.__main__ import main as cli
-from nnbook.book.format import LINE_LENGTH, code_cells, format_page, format_pages
+from nnbook.book.format import LINE_LENGTH, format_page, format_pages
+from nnbook.book.page_source import page_cells
 
 BADLY_FORMATTED = """---
 kernelspec:
@@ -44,6 +44,7 @@ x = {'a':1,
 
 
 def write_page(root: Path, text: str) -> Path:
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/page\n", encoding="utf-8")
     (root / "book").mkdir()
     page = root / "book" / "page.md"
     page.write_text(text, encoding="utf-8")
@@ -71,7 +72,7 @@ def test_a_badly_formatted_page_fails_the_check_and_is_then_formatted(tmp_path):
 
 def test_code_cells_are_found_after_their_options_and_before_their_fence():
     lines = BADLY_FORMATTED.split("\n")
-    bodies = [lines[c.start:c.end] for c in code_cells(lines)]
+    bodies = [lines[slice(*c.span)] for c in page_cells(BADLY_FORMATTED) if c.kind == "code"]
     assert bodies == [
         ["result = some_function(first_argument_is_long, second_argument_is_long, third=333)"],
         ["x = {'a':1,", "     'b':2}"],

@@ -8,7 +8,6 @@ a hidden cell's definitions). A solution that reads what no visible cell defines
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import nbformat
 import pytest

@@ -9,7 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.testing import assert_close
 
-from nnbook import autodiff, autodiff_figures
+from nnbook import autodiff_figures
 from nnbook.autodiff_figures import autograd_graph
 from nnbook.autodiff import (BuggyZ, HandZ, autograd_derivative, backward_chain,
                              backward_graph_rows, central_difference, check_layer, compare_derivatives,

@@ -2,6 +2,7 @@
 at a cell that raises unless it shows its error on purpose."""
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +25,7 @@ FRONT = textwrap.dedent("""\
     """)
 
 
-def page(tmp_path, *cells: str) -> "Path":
+def page(tmp_path, *cells: str) -> Path:
     book = tmp_path / "book"
     book.mkdir(exist_ok=True)
     path = book / "a_page.md"

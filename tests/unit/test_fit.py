@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import nnbook.engine.fit as training
-from nnbook.engine.fit import (Callback, History, TrainConfig, autocast_dtype, evaluate, fit,
+from nnbook.engine.fit import (Callback, TrainConfig, autocast_dtype, evaluate, fit,
                               model_accuracy, plan_space, wants_progress_bar)
 from nnbook.engine.plan import Plan
 

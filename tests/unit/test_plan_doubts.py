@@ -11,7 +11,7 @@ import pytest
 
 from nnbook.engine import plan as planning
 from nnbook.engine.plan import Plan, PlanStore, choose_plan, note_run_speed
-from test_plan import IMAGES, MACHINE, PROBLEM, FakeClock, Steps, refuse
+from test_plan import IMAGES, MACHINE, PROBLEM, FakeClock, Steps
 
 IDLE = lambda: (0.2, 2)  # noqa: E731  (load average, CPUs)
 BUSY = lambda: (3.1, 2)  # noqa: E731  two busy processes besides this one, on two cores

@@ -118,7 +118,7 @@ def test_minutes_grow_with_slides_questions_and_prose():
     base = Section("p", "s", slides=2, interactive=0, words=0)
     assert section_minutes(base) == 2 * slides.MINUTES_PER_SLIDE
     assert section_minutes(Section("p", "s", slides=2, interactive=1)) > section_minutes(base)
-    longer = Section("p", "s", slides=2, words=slides.WORDS_PER_MINUTE * 3)
+    longer = Section("p", "s", slides=2, words=slides.SPOKEN_WORDS_PER_MINUTE * 3)
     assert section_minutes(longer) == pytest.approx(section_minutes(base) + 3)
 
 

@@ -18,9 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import nbformat
-from myst_nb.core.read import read_myst_markdown_notebook
-
+from nnbook.book.page_source import read_notebook
 from nnbook.book.sphinxext.page_name import VARIABLE as PAGE_VARIABLE
 
 TIMEOUT_S = 1800  # as _config.yml's execute.timeout
@@ -37,11 +35,6 @@ class Executed:
     cells: int  # code cells run
 
 
-def page_notebook(path: Path) -> nbformat.NotebookNode:
-    """A page's cells as the notebook myst-nb executes (hidden cells included)."""
-    return read_myst_markdown_notebook(path.read_text(encoding="utf-8"), path=str(path))
-
-
 def execute_page(path: Path, root: Path = Path("."), *, timeout: int = TIMEOUT_S) -> Executed:
     """Execute the page at ``path`` in a fresh kernel in its folder; :class:`PageFailed` with the
     end of the traceback when a cell raises that may not."""
@@ -50,7 +43,7 @@ def execute_page(path: Path, root: Path = Path("."), *, timeout: int = TIMEOUT_S
 
     path = path.resolve()
     page = path.relative_to(root.resolve()).with_suffix("").as_posix()
-    notebook = page_notebook(path)
+    notebook = read_notebook(path)
     previous = os.environ.get(PAGE_VARIABLE)
     os.environ[PAGE_VARIABLE] = page  # the kernel inherits it
     start = time.perf_counter()

@@ -11,25 +11,16 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
+from nnbook.book.page_source import page_cells, toc_pages
+
 LINE_LENGTH = 80  # the text column holds about 80 characters of code at 1280 px
-OPENING = re.compile(r"^(?P<fence>`{3,}|~{3,})\{code-cell\}")
-OPTION = re.compile(r"^:[\w-]+:")
 IPYTHON = re.compile(r"^\s*[%!]|^\s*[\w.]*\?{1,2}\s*$")
 
 
 class FormatError(RuntimeError):
     """ruff could not format a cell: it is not valid Python, or ruff is missing."""
-
-
-@dataclass
-class Cell:
-    """One code cell of a page: where its Python starts and ends (line indices, end excluded)."""
-
-    start: int
-    end: int
 
 
 def ruff_command() -> list[str]:
@@ -40,37 +31,6 @@ def ruff_command() -> list[str]:
         raise FormatError("ruff is not installed: pip install -r requirements.txt")
     # --isolated: the cells follow this column width, whatever a pyproject.toml nearby says.
     return [found, "format", "--isolated", f"--line-length={LINE_LENGTH}", "-"]
-
-
-def code_cells(lines: list[str]) -> list[Cell]:
-    """The Python body of every ``{code-cell}`` in a page's lines, after its MyST options."""
-    cells, i = [], 0
-    while i < len(lines):
-        opening = OPENING.match(lines[i])
-        i += 1
-        if not opening:
-            continue
-        fence = opening["fence"]
-        if i < len(lines) and lines[i].rstrip() == "---":  # a YAML options block
-            i += 1
-            while i < len(lines) and lines[i].rstrip() != "---":
-                i += 1
-            i += 1
-        while i < len(lines) and OPTION.match(lines[i]):
-            i += 1
-        while i < len(lines) and not lines[i].strip():  # the blank line after the options
-            i += 1
-        start = i
-        while i < len(lines) and not is_closing(lines[i], fence):
-            i += 1
-        cells.append(Cell(start, i))
-        i += 1
-    return cells
-
-
-def is_closing(line: str, fence: str) -> bool:
-    stripped = line.rstrip()
-    return stripped.startswith(fence) and set(stripped) == {fence[0]}
 
 
 def format_source(source: str) -> str:
@@ -86,14 +46,16 @@ def format_source(source: str) -> str:
 def format_page(text: str) -> str:
     """A page's text with every code cell's Python formatted and everything else unchanged."""
     lines = text.split("\n")
-    for cell in reversed(code_cells(lines)):
-        source = "\n".join(lines[cell.start:cell.end])
-        lines[cell.start:cell.end] = format_source(source).split("\n") if source else []
+    spans = [cell.span for cell in page_cells(text) if cell.kind == "code"]
+    for start, end in reversed(spans):
+        source = "\n".join(lines[start:end])
+        lines[start:end] = format_source(source).split("\n") if source else []
     return "\n".join(lines)
 
 
 def book_pages(root: Path) -> list[Path]:
-    return sorted((root / "book").glob("*.md"))
+    """The pages of the table of contents that are MyST files."""
+    return [page for page in toc_pages(root) if page.suffix == ".md" and page.is_file()]
 
 
 def format_pages(root: Path, check: bool) -> list[Path]:

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import nbformat
 
-from nnbook.book.notebooks import (METADATA_KEY, NotebookError, Repository, _read_page,
-                                   render, repository, toc_pages)
+from nnbook.book.notebooks import METADATA_KEY, NotebookError, Repository, render, repository
+from nnbook.book.page_source import page_blocks, read_notebook, toc_pages
 from nnbook.book.plain_markdown import (BookLinks, MarkdownError, PageText, book_links,
                                         plain_markdown)
 
@@ -47,8 +47,6 @@ BOOKKEEPING_MODULES = ("nnbook.book.glue", "nnbook.book.claims", "nnbook.book.le
                        "myst_nb")
 QUESTION = re.compile(r"\bMultipleChoice\(")
 WIDGETS_MODULE = "nnbook.book.widgets"
-SOLUTION = re.compile(r"^(?P<fence>`{3,}|:{3,})\{solution\}.*?\n(?P<body>.*?)^(?P=fence)\s*$",
-                      re.M | re.S)
 GLUED = re.compile(r"\{glue(?::\w*)?\}`(?P<key>[^`:]+)")
 HIDDEN_SOURCE = ("remove-input", "hide-input")  # tags whose code Jupyter shows folded
 CONTROL_FLOW = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try)
@@ -326,8 +324,8 @@ def glued_keys(cell: nbformat.NotebookNode) -> set[str]:
 
 def solution_keys(page_text: str) -> set[str]:
     """The glued values the solutions of a page quote."""
-    return {m["key"] for block in SOLUTION.finditer(page_text)
-            for m in GLUED.finditer(block["body"])}
+    return {m["key"] for block in page_blocks(page_text, "solution")
+            for m in GLUED.finditer("\n".join(block.content))}
 
 
 def solution_code(page_text: str) -> list[tuple[str, str]]:
@@ -338,12 +336,9 @@ def solution_code(page_text: str) -> list[tuple[str, str]]:
 
     parser = MarkdownIt("commonmark")
     found = []
-    for block in SOLUTION.finditer(page_text):
-        header = page_text[block.start():page_text.index("\n", block.start())]
-        label = header.split("}", 1)[1].strip() or "(unlabelled)"
-        body = "\n".join(line for line in block["body"].splitlines()
-                         if not line.startswith(":"))  # the directive's options
-        for token in parser.parse(body):
+    for block in page_blocks(page_text, "solution"):
+        label = block.argument or "(unlabelled)"
+        for token in parser.parse("\n".join(block.content)):
             language = token.info.strip().split(" ")[0] if token.type == "fence" else "python"
             if token.type in ("code_block", "fence") and language in ("python", "ipython3", ""):
                 found.append((label, token.content))
@@ -429,7 +424,7 @@ def handout_notebook(page: Path, root: Path, repo: Repository, links: BookLinks,
 
     if audience not in AUDIENCES:
         raise ValueError(f"audience must be one of {AUDIENCES}, not {audience!r}")
-    source = _read_page(page)
+    source = read_notebook(page)
     if not any(c.cell_type == "code" and "remove-cell" not in c.metadata.get("tags", [])
                for c in source.cells):
         return None  # no code, or only what the page's text quotes: nothing to run

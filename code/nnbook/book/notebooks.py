@@ -26,6 +26,7 @@ from pathlib import Path
 
 import nbformat
 
+from nnbook.book.page_source import read_notebook, toc_pages
 from nnbook.engine import storage
 
 ROOT_FILES = ("_config.yml", "_toc.yml")
@@ -99,34 +100,6 @@ def repository(root: Path) -> Repository:
     return Repository(url=url, branch=branch, site=site_url(config, match["owner"], match["name"]))
 
 
-def toc_pages(root: Path, toc: Path | None = None) -> list[Path]:
-    """The files a Jupyter Book table of contents lists (``root / "_toc.yml"`` unless ``toc`` is
-    given), root first, in reading order; a name without a suffix is a ``.md`` file."""
-    data = _load_yaml(toc or root / "_toc.yml")
-    names: list[str] = [data["root"]] if "root" in data else []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            if "file" in node:
-                names.append(node["file"])
-            for key, value in node.items():
-                if key != "root":
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(data)
-    return [(root / name) if Path(name).suffix else (root / name).with_suffix(".md")
-            for name in names]
-
-
-def _read_page(page: Path) -> nbformat.NotebookNode:
-    from myst_nb.core.read import read_myst_markdown_notebook
-
-    return read_myst_markdown_notebook(page.read_text(encoding="utf-8"), path=str(page))
-
-
 
 
 def setup_cell_source(repo: Repository) -> str:
@@ -157,7 +130,7 @@ def _cells_digest(cells: list) -> str:
 def page_notebook(page: Path, repo: Repository, root: Path) -> nbformat.NotebookNode | None:
     """The launchable notebook of one page: a title note, the setup cell, then the page's cells;
     None for a page that the build does not execute (it has nothing to run)."""
-    source = _read_page(page)
+    source = read_notebook(page)
     if "kernelspec" not in source.metadata:  # no code cells: nothing to execute or launch
         return None
     rel = page.relative_to(root).as_posix()

@@ -24,21 +24,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from nnbook.book.page_source import HEADING, OPTION, TARGET, markdown_events, page_blocks
+
 
 class MarkdownError(RuntimeError):
     """A page's text holds something that cannot be written as plain Markdown."""
 
 
-FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,}|:{3,})\s*(?P<info>.*)$")
-DIRECTIVE = re.compile(r"^\{(?P<name>[\w:.-]+)\}\s*(?P<argument>.*)$")
-OPTION = re.compile(r"^\s*:(?P<key>[\w-]+):\s*(?P<value>.*)$")
-TARGET = re.compile(r"^\s*\((?P<label>[^()\s]+)\)=\s*$")
-HEADING = re.compile(r"^(?P<level>#{1,6})\s+(?P<title>.*?)\s*#*\s*$")
 # A role, or a code span: the code span is matched so that a role written inside one (as a page
 # about the book shows its syntax) stays as it is.
 INLINE = re.compile(r"\{(?P<role>[\w:.-]+)\}(?P<ticks>`+)(?P<content>.+?)(?P=ticks)"
                     r"|(?P<code>(?P<code_ticks>`+).+?(?P=code_ticks))", re.S)
-MATH_END = re.compile(r"\$\$\s*(\([^()]*\))?\s*$")  # a displayed equation's end, and label
 EXPLICIT = re.compile(r"^(?P<text>.+?)\s*<(?P<target>[^<>]+)>$", re.S)  # {ref}`text <label>`
 
 ADMONITIONS = {"admonition", "note", "tip", "hint", "important", "warning", "caution",
@@ -98,11 +94,11 @@ def _page_labels(text: str, doc: str) -> dict[str, tuple[str, str]]:
 def _glossary_terms(text: str) -> dict[str, str]:
     """A page's ``{glossary}`` terms (lines at the start of its body), lower case, with the
     anchor Sphinx gives each."""
-    match = re.search(r"^(`{3,}|:{3,})\{glossary\}.*?\n(.*?)^\1\s*$", text, re.M | re.S)
-    if not match:
+    glossaries = page_blocks(text, "glossary")
+    if not glossaries:
         return {}
     terms = {}
-    for line in match[2].split("\n"):
+    for line in glossaries[0].content:
         if line.strip() and not line[0].isspace() and not OPTION.match(line):
             terms[line.strip().lower()] = _make_id(f"term-{line.strip()}")
     return terms
@@ -136,9 +132,9 @@ def book_links(root: Path, pages: list[Path], site: str, bibfiles: list[Path]) -
         text = page.read_text(encoding="utf-8")
         doc = page.relative_to(root).with_suffix("").as_posix()
         labels.update(_page_labels(text, doc))
-        if re.search(r"^(`{3,}|:{3,})\{glossary\}", text, re.M):
+        if page_blocks(text, "glossary"):
             glossary, terms = doc, _glossary_terms(text)
-        if re.search(r"^(`{3,}|:{3,})\{bibliography\}", text, re.M):
+        if page_blocks(text, "bibliography"):
             references = doc
     citations = {}
     if bibfiles:
@@ -328,8 +324,9 @@ def _repository_path(path: Path, page: PageText) -> str:
 
 
 def plain_markdown(text: str, page: PageText) -> str:
-    """The MyST Markdown ``text`` of a page as plain Markdown: see the module's docstring."""
-    lines = text.split("\n")
+    """The MyST Markdown ``text`` of a page as plain Markdown: see the module's docstring. The
+    text is read by :func:`nnbook.book.page_source.markdown_events`; a block is written whole
+    when it closes, its content through this function again."""
     out: list[str] = []
     prose: list[str] = []
 
@@ -338,46 +335,30 @@ def plain_markdown(text: str, page: PageText) -> str:
             out.extend(plain_inline("\n".join(prose), page).split("\n"))
             prose.clear()
 
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        fence = FENCE.match(line)
-        if fence:
-            flush()
-            opening, char = fence["fence"], fence["fence"][0]
-            body: list[str] = []
-            i += 1
-            while i < len(lines):
-                stripped = lines[i].strip()
-                if stripped and set(stripped) == {char} and len(stripped) >= len(opening):
-                    break
-                body.append(lines[i])
-                i += 1
-            i += 1  # the closing fence
-            directive = DIRECTIVE.match(fence["info"].strip())
-            if directive:  # a block of its own, apart from what comes before and after
-                out += ["", *_directive(directive["name"], directive["argument"], body, page), ""]
-            elif char == ":":
-                out += ["", plain_markdown("\n".join(body), page), ""]  # a colon fence, unnamed
-            else:
-                out += [line, *body, opening]  # code: as it is
+    for event in markdown_events(text):
+        if event.blocks:
+            continue  # inside a block: written with the block
+        if event.kind in ("prose", "indented"):
+            prose.append(event.text if event.kind == "prose" else "    " + event.text)
             continue
-        if line.strip().startswith("$$"):  # displayed maths: as it is, without its label
-            flush()
-            block = [line]
-            closed = MATH_END.search(line.strip()[2:])
-            while not closed and i + 1 < len(lines):
-                i += 1
-                block.append(lines[i])
-                closed = MATH_END.search(lines[i])
-            i += 1
-            block[-1] = MATH_END.sub("$$", block[-1])
-            out += block
+        if event.kind == "heading":
+            prose.append(f"{'#' * event.level} {event.text}")
             continue
-        if TARGET.match(line) or re.match(r"^\s*%", line):
-            i += 1
-            continue  # a target, a MyST comment: nothing a reader sees
-        prose.append(line)
-        i += 1
+        if event.kind == "open":
+            continue
+        flush()
+        if event.kind == "math":  # displayed maths: as it is
+            out.append(event.raw)
+            continue
+        block = event.block
+        if not block.name and block.literal:  # code: as it is
+            out += [f"{block.fence}{block.language}", *block.content, block.fence]
+            continue
+        if not block.name:  # a colon fence without a directive: its content
+            out += ["", plain_markdown("\n".join(block.content), page), ""]
+            continue
+        body = [f":{key}: {value}" for key, value in block.options.items()] + block.content
+        # a block of its own, apart from what comes before and after
+        out += ["", *_directive(block.name, block.argument, body, page), ""]
     flush()
     return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", "\n".join(out)).strip("\n")

@@ -33,7 +33,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnbook.book.page_source import chapter_needs
+from nnbook.book.page_source import (HEADING, Block, Cell, chapter_needs, count_words,
+                                     markdown_events, page_cells)
 
 # Reading speeds of the map. Technical prose is read at about 200 words a minute (textbook
 # readers' usual rate, well below the 250 of light prose); code is read line by line.
@@ -50,14 +51,9 @@ HIDDEN_TAGS = {"remove-cell", "remove-input"}
 COLLAPSED_TAGS = {"hide-input", "hide-cell"}
 COLLAPSED_DIRECTIVES = {"solution", "dropdown", "toggle"}
 DEEPER = re.compile(r"^\s*going deeper", re.IGNORECASE)
-FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,}|:{3,})\s*(?P<info>.*)$")
-DIRECTIVE = re.compile(r"^\{(?P<name>[\w:-]+)\}\s*(?P<argument>.*)$")
-HEADING = re.compile(r"^(?P<level>#{1,6})\s+(?P<title>.*)$")
-OPTION = re.compile(r"^\s*:[\w-]+:")
 ROLE = re.compile(r"\{(?P<role>[\w:-]+)\}`(?P<content>[^`]*)`")
 SHOWN_ROLES = {"term", "math", "abbr", "sub", "sup", "kbd"}  # roles that show their content
 QUESTION = re.compile(r"\bMultipleChoice\(")
-WORD = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?|\d[\d,.]*")
 
 
 @dataclass(frozen=True)
@@ -157,166 +153,92 @@ def prose_text(markdown: str) -> str:
     return re.sub(r"`([^`]*)`", r"\1", text)
 
 
-@dataclass
-class _Block:
-    """A fenced block being read: its fence, what it is, and whether it is on the core path."""
-
-    fence: str
-    name: str  # the directive's name; "" for a plain code block
-    argument: str
-    options: dict[str, str]
-    core: bool
-    line: int
-    content: list[str]
-
-
-LITERAL = {"", "math", "literalinclude", "code-block", "code", "sourcecode"}  # not markdown
-
-
-def _options(lines: list[str], i: int) -> tuple[dict[str, str], int]:
-    """The ``:key: value`` lines of a directive from ``lines[i]`` on, and the line after them."""
-    options = {}
-    while i < len(lines) and OPTION.match(lines[i]):
-        key, _, value = lines[i].strip()[1:].partition(":")
-        options[key] = value.strip()
-        i += 1
-    return options, i
-
-
-def _is_closing(stripped: str, fence: str) -> bool:
-    return stripped.startswith(fence) and set(stripped) == {fence[0]}
-
-
-def _markdown_pieces(markdown: str, first_line: int, deeper_level: int | None,
+def _markdown_pieces(cell: Cell, deeper_level: int | None,
                      page_dir: Path | None) -> tuple[list[Piece], int | None]:
     """The pieces of one markdown cell; ``deeper_level`` is the level of the "Going deeper"
     heading in force (None: none), returned as it stands at the end of the cell."""
     pieces: list[Piece] = []
-    stack: list[_Block] = []
     prose: list[str] = []
-    prose_line = first_line
+    prose_line = cell.line
+    prose_core = True
 
-    def core_here() -> bool:
-        return deeper_level is None and all(block.core for block in stack)
+    def core_in(blocks) -> bool:
+        return deeper_level is None and not any(_collapsed(block) for block in blocks)
 
     def flush_prose() -> None:
         text = prose_text("\n".join(prose)).strip()
         if text:
-            pieces.append(Piece("prose", text, core_here(), prose_line))
+            pieces.append(Piece("prose", text, prose_core, prose_line))
         prose.clear()
 
-    def add_prose(text: str, number: int) -> None:
-        nonlocal prose_line
+    def add_prose(text: str, number: int, core: bool) -> None:
+        nonlocal prose_line, prose_core
         if not prose:
-            prose_line = number
+            prose_line, prose_core = number, core
         prose.append(text)
 
-    lines = markdown.split("\n")
-    i = 0
-    while i < len(lines):
-        line, number = lines[i], first_line + i
-        stripped = line.strip()
-        i += 1
-        if stack and stack[-1].name in LITERAL:  # inside code or maths: collect it
-            block = stack[-1]
-            if not _is_closing(stripped, block.fence):
-                block.content.append(line)
-                continue
-            stack.pop()
-            core = block.core and core_here()
+    for event in markdown_events(cell.source, cell.line):
+        if event.kind == "prose":
+            add_prose(event.text, event.line, core_in(event.blocks))
+            continue
+        flush_prose()
+        if event.kind == "literal":
+            block = event.block
+            core = core_in((*event.blocks, block))
             if block.name == "literalinclude":
                 text = _included(block.argument, block.options, page_dir)
                 if text:
                     pieces.append(Piece("code", text, core, block.line))
             else:
-                kind = "math" if block.name == "math" else "code"
-                pieces.append(Piece(kind, "\n".join(block.content), core, block.line))
-            continue
-        if stripped.startswith("$$"):  # a displayed equation
-            flush_prose()
-            body = [stripped[2:]]
-            while not body[-1].rstrip().endswith("$$") and i < len(lines):
-                body.append(lines[i])
-                i += 1
-            pieces.append(Piece("math", "\n".join(body).rstrip().removesuffix("$$"),
-                                core_here(), number))
-            continue
-        fence = FENCE.match(line)
-        if fence and stack and _is_closing(stripped, stack[-1].fence):
-            flush_prose()
-            stack.pop()
-            continue
-        if fence:
-            flush_prose()
-            directive = DIRECTIVE.match(fence["info"].strip())
-            name = directive["name"] if directive else ""
-            argument = directive["argument"].strip() if directive else ""
-            options, i = _options(lines, i) if directive else ({}, i)
-            collapsed = (name in COLLAPSED_DIRECTIVES or "dropdown" in options.get("class", "")
-                         or bool(DEEPER.match(argument)))
-            stack.append(_Block(fence["fence"], name, argument, options, not collapsed, number,
-                                []))
-            if name not in LITERAL and argument:
-                add_prose(argument, number)  # a directive's title is read
-            continue
-        heading = HEADING.match(line)
-        if heading and not stack:
-            flush_prose()
-            level = len(heading["level"])
-            if deeper_level is not None and level <= deeper_level:
+                pieces.append(Piece("math" if block.name == "math" else "code",
+                                    "\n".join(block.content), core, block.line))
+        elif event.kind == "math":
+            pieces.append(Piece("math", event.text, core_in(event.blocks), event.line))
+        elif event.kind == "indented":
+            pieces.append(Piece("code", event.text, core_in(event.blocks), event.line))
+        elif event.kind == "open" and event.block.argument:
+            # a directive's title is read, as part of what the directive holds
+            add_prose(event.block.argument, event.line, core_in((*event.blocks, event.block)))
+        elif event.kind == "heading":
+            if deeper_level is not None and event.level <= deeper_level:
                 deeper_level = None
-            if DEEPER.match(heading["title"]):
-                deeper_level = level
-            add_prose(heading["title"], number)
+            if DEEPER.match(event.text):
+                deeper_level = event.level
+            add_prose(event.text, event.line, core_in(()))
             flush_prose()
-            continue
-        if stripped.startswith("%") or re.match(r"^\(.+\)=$", stripped):
-            continue  # a MyST comment, a target
-        if line.startswith("    ") and stack and stack[-1].name == "solution":
-            flush_prose()  # an indented code block
-            pieces.append(Piece("code", line[4:], core_here(), number))
-            continue
-        add_prose(line, number)
     flush_prose()
     return pieces, deeper_level
+
+
+def _collapsed(block: Block) -> bool:
+    """Whether a block is off the core path: collapsed, or titled "Going deeper"."""
+    return (block.name in COLLAPSED_DIRECTIVES or "dropdown" in block.options.get("class", "")
+            or bool(DEEPER.match(block.argument)))
 
 
 def visible_pieces(text: str, path: str | Path | None = None) -> list[Piece]:
     """Everything a reader sees of the page ``text`` (read from ``path``, whose folder resolves
     ``{literalinclude}``), in order. The module docstring says what counts."""
-    from myst_nb.core.read import read_myst_markdown_notebook
-
     page_dir = Path(path).parent if path is not None else None
-    notebook = read_myst_markdown_notebook(text, path=str(path) if path else None,
-                                           add_source_map=True)
-    page_lines = text.split("\n")
     pieces: list[Piece] = []
     deeper_level: int | None = None
-    for cell, line in zip(notebook.cells, notebook.metadata["source_map"]):
-        if cell.cell_type == "markdown":
-            first = cell.source.split("\n", 1)[0]
-            start = next((n for n in range(line, len(page_lines)) if page_lines[n] == first),
-                         line)  # the cell's first line, 0-based: 1-based, the line after
-            found, deeper_level = _markdown_pieces(cell.source, start + 1, deeper_level,
-                                                   page_dir)
+    for cell in page_cells(text, path):
+        if cell.kind == "markdown":
+            found, deeper_level = _markdown_pieces(cell, deeper_level, page_dir)
             pieces += found
-        elif cell.cell_type == "code":
-            tags = set(cell.metadata.get("tags", ()))
-            core = deeper_level is None
-            if "remove-cell" not in tags:
-                questions = len(QUESTION.findall(cell.source))
-                pieces += [Piece("question", "", core, line)] * questions
-            if not tags & HIDDEN_TAGS:
-                pieces.append(Piece("code", cell.source, core and not tags & COLLAPSED_TAGS,
-                                    line))
+            continue
+        tags = set(cell.tags)
+        core = deeper_level is None
+        if "remove-cell" not in tags:
+            questions = len(QUESTION.findall(cell.source))
+            pieces += [Piece("question", "", core, cell.line)] * questions
+        if not tags & HIDDEN_TAGS:
+            pieces.append(Piece("code", cell.source, core and not tags & COLLAPSED_TAGS,
+                                cell.line))
     return pieces
 
 
 # --- reading time ---------------------------------------------------------------------------------
-
-
-def count_words(text: str) -> int:
-    return len(WORD.findall(text))
 
 
 def code_lines(text: str) -> int:

@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnbook.book import reading
-from nnbook.book.page_source import lectures, page_facts
+from nnbook.book.page_source import (Block, Cell, count_words, lectures, page_events,
+                                     page_facts, toc_pages)
 
 SLIDE_TAGS = ("slide", "slide-code")
 DECK_WIDTH, DECK_HEIGHT = 1280, 800
@@ -62,8 +63,6 @@ def lecture_decks(root: Path) -> list[Deck]:
 
 def chapter_decks(root: Path) -> list[Deck]:
     """A deck for every page of the table of contents that marks at least one slide."""
-    from nnbook.book.notebooks import toc_pages
-
     decks = []
     for page in toc_pages(root):
         if page.suffix != ".md" or not page.is_file():
@@ -75,13 +74,6 @@ def chapter_decks(root: Path) -> list[Deck]:
 
 
 # --- the marks, read from a page's source ---------------------------------------------------------
-
-# an opening or closing fence: a directive's (```{name} argument), or a code block's (~~~python)
-_FENCE = re.compile(r"^(`{3,}|~{3,}|:{3,})\s*(\{([\w:-]+)\}\s*(.*)|[\w+-]+)?$")
-_SLIDE_DIV = re.compile(r"^:{3,}\s*\{div\}\s*(.*)$")
-_TAGS = re.compile(r"^:?tags:\s*\[(.*)\]\s*$")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-
 
 @dataclass
 class Section:
@@ -122,89 +114,38 @@ def page_title(page: Path) -> str:
 
 def source_sections(page: Path) -> list[Section]:
     """The ``##`` sections of a MyST page with their slide marks (``:::{div} slide`` blocks and
-    code cells tagged ``slide`` or ``slide-code``), word counts and exercises. Text before the
-    first ``##`` heading belongs to a section named after the page's title."""
-    lines = page.read_text(encoding="utf-8").splitlines()
-    if lines and lines[0].strip() == "---":  # front matter
-        end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), 0)
-        lines = lines[end + 1:]
+    code cells tagged ``slide`` or ``slide-code``), the words of their prose and their
+    exercises, read by :mod:`nnbook.book.page_source`. Text before the first ``##`` heading
+    belongs to a section named after the page's title."""
     sections = [Section(page.stem, page_title(page))]
-    fences: list[tuple[str, str]] = []  # open fences: (marker, directive name)
-    in_options = untitled = False
-    cell_tags: list[str] = []
-    cell_body: list[str] = []
-    for line in lines:
-        stripped = line.strip()
-        match = _FENCE.match(stripped)
-        if fences:
-            marker, name = fences[-1]
-            if stripped and set(stripped) == {marker[0]} and len(stripped) >= len(marker):
-                fences.pop()
-                if name == "code-cell":
-                    _count_cell(sections[-1], cell_tags, cell_body)
-                continue
-            if name == "code-cell":
-                # options: ":key: value" lines, or a YAML block between "---" lines
-                if in_options == "start" and stripped == "---":
-                    in_options = "yaml"
-                    continue
-                if in_options == "yaml" and stripped == "---":
-                    in_options = False
-                    continue
-                if in_options == "start" and not stripped.startswith(":"):
-                    in_options = False
-                if in_options:
-                    tags = _TAGS.match(stripped)
-                    if tags:
-                        cell_tags += [t.strip().strip("'\"") for t in tags.group(1).split(",")]
-                    continue
-                cell_body.append(line)
-                continue
-            if match and match.group(3):  # a directive nested in a directive
-                fences.append((match.group(1), match.group(3)))
-                if match.group(3) == "div" and "slide" in (match.group(4) or "").split():
-                    sections[-1].slides += 1  # a slide inside a tab, say
-                continue
-            if match and not match.group(3) and marker[0] != match.group(1)[0]:
-                fences.append((match.group(1), ""))  # a plain code block inside a directive
-                continue
-            if name not in ("", "literalinclude") and not stripped.startswith(":"):
-                sections[-1].words += len(_WORD.findall(line))
-                if name == "exercise" and untitled and stripped:
-                    # an exercise without a title is named by its first words
-                    words = _plain(stripped).split()
-                    sections[-1].exercises[-1] = " ".join(words[:8]) + (
-                        "..." if len(words) > 8 else "")
-                    untitled = False
-            continue
-        if match and match.group(1):
-            name = match.group(3) or ""
-            fences.append((match.group(1), name))
-            if name == "code-cell":
-                in_options, cell_tags, cell_body = "start", [], []
-            elif name == "div" and "slide" in (match.group(4) or "").split():
-                sections[-1].slides += 1
-            elif name == "exercise":
-                untitled = not (match.group(4) or "").strip()
-                sections[-1].exercises.append(_plain(match.group(4) or ""))
-            continue
-        if line.startswith("## "):
-            sections.append(Section(page.stem, _plain(line[3:])))
-            continue
-        if line.startswith("#"):
-            continue
-        sections[-1].words += len(_WORD.findall(line))
+    untitled: Block | None = None  # an exercise without a title, named by its first words
+    for cell, event in page_events(page.read_text(encoding="utf-8"), page):
+        section = sections[-1]
+        if event is None:
+            _count_cell(section, cell)
+        elif event.kind == "heading" and event.level == 2:
+            sections.append(Section(page.stem, _plain(event.text)))
+        elif event.kind == "open" and event.block.name == "div":
+            section.slides += "slide" in event.block.argument.split()
+        elif event.kind == "open" and event.block.name == "exercise":
+            section.exercises.append(_plain(event.block.argument))
+            untitled = None if event.block.argument else event.block
+        elif event.kind == "prose":
+            section.words += count_words(reading.prose_text(event.text))
+            if untitled is not None and untitled in event.blocks and event.text.strip():
+                words = _plain(event.text).split()
+                section.exercises[-1] = " ".join(words[:8]) + ("..." if len(words) > 8 else "")
+                untitled = None
     if not sections[0].slides and not sections[0].words:
         sections.pop(0)
     return sections
 
 
-def _count_cell(section: Section, tags: list[str], body: list[str]) -> None:
-    if not set(tags) & set(SLIDE_TAGS):
+def _count_cell(section: Section, cell: Cell) -> None:
+    if not set(cell.tags) & set(SLIDE_TAGS):
         return
     section.slides += 1
-    source = "\n".join(body)
-    if "MultipleChoice(" in source or "show_widget" in source or re.search(r"\bshow_\w+\(", source):
+    if "MultipleChoice(" in cell.source or re.search(r"\bshow_\w+\(", cell.source):
         section.interactive += 1
 
 
@@ -650,7 +591,7 @@ def print_pdfs(out: Path, chromium: str = "chromium", names: list[str] | None = 
 # longer (the class answers, or plays), and the section's prose, told around its slides.
 MINUTES_PER_SLIDE = 1.5
 MINUTES_PER_INTERACTIVE = 3.0
-WORDS_PER_MINUTE = 300  # of prose, beyond what the slides show
+SPOKEN_WORDS_PER_MINUTE = 300  # of prose told around the slides, faster than it is read
 MINUTES_PER_PAGE = 1.0  # the page's title slide and what it will teach
 TRACK_LENGTHS = (50, 75)
 
@@ -659,7 +600,7 @@ def section_minutes(section: Section) -> float:
     """The estimated time to teach ``section`` from its slides (see the constants above)."""
     plain = section.slides - section.interactive
     return (plain * MINUTES_PER_SLIDE + section.interactive * MINUTES_PER_INTERACTIVE
-            + section.words / WORDS_PER_MINUTE)
+            + section.words / SPOKEN_WORDS_PER_MINUTE)
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
 from docutils import nodes
 from docutils.parsers.rst import directives
 from sphinx.application import Sphinx
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
 
+from nnbook.book.page_source import toc
 from nnbook.book.reading import (CODE_LINES_PER_MINUTE, FIRST_NEEDS, WORDS_PER_MINUTE, Part,
                                  book_map)
 from nnbook.book.sphinxext.whole_book import note_page, page_link, table
@@ -78,8 +78,7 @@ class BookMapTransform(SphinxPostTransform):
     def run(self, **kwargs) -> None:
         for node in list(self.document.findall(BookMapNode)):
             root = Path(self.env.srcdir)
-            toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
-            parts = book_map(root, toc, skip_parts=node["skip_parts"])
+            parts = book_map(root, toc(root), skip_parts=node["skip_parts"])
             docname = self.env.docname
             node.replace_self(map_nodes(parts, lambda d: page_link(self.env, docname, d)))
 

@@ -34,11 +34,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from myst_nb.core.read import (MystMetadataParsingError, is_myst_markdown_notebook,
-                               read_myst_markdown_notebook)
+from myst_nb.core.read import is_myst_markdown_notebook
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
+from nnbook.book.page_source import PageSourceError, page_cells
 from nnbook.engine.definitions import reached_digests
 from nnbook.book.sphinxext import provenance
 from nnbook.engine.sources import closure, imports_in_source
@@ -59,19 +59,16 @@ class CodeCell:
 
 
 def code_cells(text: str, path: str | None = None, md_config=None) -> list[CodeCell]:
-    """The code cells of a MyST Markdown notebook, read by myst-nb's own reader (so that option
-    lines and YAML option blocks are never taken for code); none for other pages."""
+    """The code cells of a MyST Markdown notebook, as myst-nb reads them
+    (:func:`nnbook.book.page_source.page_cells`); none for other pages."""
     if not is_myst_markdown_notebook(text):
         return []
     try:
-        notebook = read_myst_markdown_notebook(text, config=md_config, add_source_map=True,
-                                               path=path)
-    except MystMetadataParsingError as err:
-        raise ExtensionError(f"{path or 'a page'}: {err}", modname=__name__) from err
-    lines = notebook.metadata["source_map"]
-    code = [(cell, line) for cell, line in zip(notebook.cells, lines) if cell.cell_type == "code"]
-    return [CodeCell(i, line, cell.source, tuple(cell.metadata.get("tags", ())))
-            for i, (cell, line) in enumerate(code, start=1)]
+        cells = page_cells(text, path, md_config)
+    except PageSourceError as err:
+        raise ExtensionError(str(err), modname=__name__) from err
+    code = [cell for cell in cells if cell.kind == "code"]
+    return [CodeCell(i, cell.line, cell.source, cell.tags) for i, cell in enumerate(code, start=1)]
 
 
 def python_source(cell_source: str) -> str:

@@ -177,7 +177,7 @@ class TrackEstimates(SphinxDirective):
             f"section marks and the length of its prose: {slides.MINUTES_PER_SLIDE:g} minutes "
             f"a slide, {slides.MINUTES_PER_INTERACTIVE:g} for a self-check question or a live "
             f"widget (the class answers, or plays with it), a minute for every "
-            f"{slides.WORDS_PER_MINUTE} words of the section's text told around its slides, and "
+            f"{slides.SPOKEN_WORDS_PER_MINUTE} words of the section's text told around its slides, and "
             f"{slides.MINUTES_PER_PAGE:g} for each page's title slide. A shorter lecture never "
             "drops a section its page marks to keep; of the others it drops the \"Going "
             "deeper\" sections first, then those that show least per minute, keeping the "
