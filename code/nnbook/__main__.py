@@ -8,8 +8,8 @@ from pathlib import Path
 
 
 def notebooks(check: bool, root: Path) -> int:
-    from nnbook.book.handouts import write_handouts
-    from nnbook.book.notebooks import NotebookError, stale_notebooks, write_notebooks
+    from nnbook.book.tools.handouts import write_handouts
+    from nnbook.book.tools.notebooks import NotebookError, stale_notebooks, write_notebooks
     from nnbook.book.page_source import PageSourceError
 
     try:
@@ -42,7 +42,7 @@ def notebooks(check: bool, root: Path) -> int:
 
 
 def format_cells(check: bool, root: Path) -> int:
-    from nnbook.book.format import FormatError, format_pages
+    from nnbook.book.tools.format import FormatError, format_pages
     from nnbook.book.page_source import PageSourceError
 
     try:
@@ -59,14 +59,19 @@ def slides(root: Path, site: Path, out: Path, pdf: bool) -> int:
     import os
     import shutil
 
-    from nnbook.book.slides import INSTRUCTOR_PDFS, build_decks, print_pdfs
+    from nnbook.book.tools.slides import (INSTRUCTOR_PDFS, SlideNotesError, build_decks,
+                                          print_pdfs)
 
     if not (site / "index.html").is_file():
         print(f"error: no built site in {site}: run `make book` first", file=sys.stderr)
         return 1
     if out.exists():
         shutil.rmtree(out)
-    counts = build_decks(site, out, root)
+    try:
+        counts = build_decks(site, out, root)
+    except SlideNotesError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     for name, count in counts.items():
         print(f"{out / name}.html: {count} slides")
     if pdf:
@@ -86,7 +91,7 @@ def slides(root: Path, site: Path, out: Path, pdf: bool) -> int:
 
 
 def cache(action: str | None, root: Path, dry_run: bool) -> int:
-    from nnbook.book.cache import NoBuildError, prune, report
+    from nnbook.book.tools.cache import NoBuildError, prune, report
 
     if action == "prune":
         try:
@@ -103,7 +108,7 @@ def cache(action: str | None, root: Path, dry_run: bool) -> int:
 
 
 def execute(pages: list[Path], root: Path) -> int:
-    from nnbook.book.execute import PageFailed, execute_page
+    from nnbook.book.tools.execute import PageFailed, execute_page
 
     for page in pages:
         if not page.is_file():
@@ -149,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     ex.add_argument("--root", type=Path, default=Path("."), help="the book's folder (default: .)")
     args = parser.parse_args(argv)
     if args.command == "doctor":
-        from nnbook.book.doctor import main as doctor
+        from nnbook.book.tools.doctor import main as doctor
 
         return doctor()
     if args.command == "notebooks":

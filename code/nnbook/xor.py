@@ -7,7 +7,7 @@ member's decision surface is kept after every epoch, so that the replay is that 
 
 The network itself is :mod:`nnbook.networks`; the figures are :mod:`nnbook.xor_figures`; the
 page's playground, which retraces these runs in the browser, gets its data from
-:func:`nnbook.book.widgets.xor_playground_payload`. This module trains through the engine, so it
+:func:`nnbook.book.kernel.widgets.xor_playground_payload`. This module trains through the engine, so it
 imports no figure module.
 """
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from book_helpers import REPO
 from nnbook.__main__ import main as cli
-from nnbook.book.format import LINE_LENGTH, format_page, format_pages
+from nnbook.book.tools.format import LINE_LENGTH, format_page, format_pages
 from nnbook.book.page_source import page_cells
 
 BADLY_FORMATTED = """---

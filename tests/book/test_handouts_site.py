@@ -17,12 +17,12 @@ from IPython.core.inputtransformer2 import TransformerManager
 from myst_nb.core.read import read_myst_markdown_notebook
 
 from book_helpers import REPO, is_executed
-from nnbook.book.handouts import solution_keys
-from nnbook.book.notebooks import repository
+from nnbook.book.tools.handouts import solution_keys
+from nnbook.book.tools.notebooks import repository
 
 BOOKKEEPING = {"glue", "claim", "show_lesson_errors", "MultipleChoice"}
-SITE_MACHINERY = ("nnbook.book.glue", "nnbook.book.claims", "nnbook.book.lesson_errors",
-                  "nnbook.book.quiz", "nnbook.book.widgets", "myst_nb")
+SITE_MACHINERY = ("nnbook.book.kernel.glue", "nnbook.book.kernel.claims", "nnbook.book.kernel.lesson_errors",
+                  "nnbook.book.kernel.quiz", "nnbook.book.kernel.widgets", "myst_nb")
 # What Jupyter would show as MyST's own text: roles, directive fences, targets, option lines.
 MYST = re.compile(r"\{(glue|ref|term|cite|numref|doc|eq)[:\w]*\}`|^\s*(`{3,}|~{3,}|:{3,})\s*\{"
                   r"|:::|literalinclude|^\(\S+\)=\s*$|^:(label|class|pyobject):", re.M)

@@ -11,7 +11,7 @@ import pytest
 import torch
 from bs4 import BeautifulSoup
 from nnbook.autoencoders import ConvAutoencoder
-from nnbook.book import widgets
+from nnbook.book.kernel import widgets
 from nnbook.engine.data import load_mnist
 from nnbook.models import MyNet
 from node_js import node_eval
@@ -234,7 +234,7 @@ TINY_CELL = """:tags: [remove-input]
 
 import numpy as np
 from matplotlib.figure import Figure
-from nnbook.book.widgets import show_widget, widget_array
+from nnbook.book.kernel.widgets import show_widget, widget_array
 
 show_widget("demo", {"w": widget_array(np.arange(3.0), "float32")}, Figure((2, 1)),
             "On the site, a demo widget stands here.", label="A demo widget")"""

@@ -16,7 +16,7 @@ import pytest
 
 from book_helpers import REPO, is_executed
 from nnbook.__main__ import main as cli
-from nnbook.book.notebooks import (NotebookError, page_notebook, repository, setup_cell_source,
+from nnbook.book.tools.notebooks import (NotebookError, page_notebook, repository, setup_cell_source,
                                    stale_notebooks, write_notebooks)
 from nnbook.book.page_source import toc_pages
 

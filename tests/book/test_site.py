@@ -182,7 +182,7 @@ def test_headings_are_in_order(built_book):
 
 # --- numbers as a person writes them --------------------------------------------------------------
 #
-# A page shows 0.001 or 10⁻³, never 1e-03 (nnbook.book.glue.readable writes them). The rule is about
+# A page shows 0.001 or 10⁻³, never 1e-03 (nnbook.book.kernel.glue.readable writes them). The rule is about
 # what the book prints and says, not about code: a reader types `lr=1e-3` in Python, so source code
 # is left out (code cells' inputs, listings outside a cell's output, inline code), and so are
 # tracebacks shown on purpose, whose text PyTorch writes. Everything else counts: prose, solutions,

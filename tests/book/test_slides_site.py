@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from book_helpers import REPO
-from nnbook.book import slides
+from nnbook.book.tools import slides
 from nnbook.plotting import FIGURE_FONT
 from test_reader_view import figure_fonts
 

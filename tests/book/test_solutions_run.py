@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from book_helpers import REPO
-from nnbook.book.handouts import CodeCell, _unconditional_bindings, solution_code
+from nnbook.book.tools.handouts import CodeCell, _unconditional_bindings, solution_code
 
 pytestmark = pytest.mark.book
 

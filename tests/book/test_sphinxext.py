@@ -89,7 +89,7 @@ def test_a_cell_that_raises_fails_the_build_with_its_traceback(tinylib, tmp_path
 CLAIM = """\
 :tags: [remove-cell]
 
-from nnbook.book.claims import claim
+from nnbook.book.kernel.claims import claim
 
 modes_covered = 2
 claim(modes_covered <= {bound}, "other says the collapsed GAN covers at most {bound} modes",

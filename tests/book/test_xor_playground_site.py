@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from bs4 import BeautifulSoup
 
-from nnbook.book.widgets import decode_payload, xor_playground_payload
+from nnbook.book.kernel.widgets import decode_payload, xor_playground_payload
 from nnbook.xor import XOR_BOOK_LR, xor_config
 
 PAGE = "book/learning_features"

@@ -14,8 +14,8 @@ from types import SimpleNamespace
 import pytest
 
 import nnbook.book.sphinxext as extension
-from nnbook.book import cache
-from nnbook.book.doctor import check_store
+from nnbook.book.tools import cache
+from nnbook.book.tools.doctor import check_store
 from nnbook.engine import settings
 from page_text import book_config
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from nnbook.__main__ import main
-from nnbook.book.cache import NoBuildError, build_records, prune
+from nnbook.book.tools.cache import NoBuildError, build_records, prune
 from nnbook.book.sphinxext import completed_build
 
 

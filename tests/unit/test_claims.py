@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnbook.book.claims import ClaimError, claim
+from nnbook.book.kernel.claims import ClaimError, claim
 
 
 def test_a_claim_that_holds_is_silent():

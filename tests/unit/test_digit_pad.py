@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from nnbook.book import widgets
+from nnbook.book.kernel import widgets
 from nnbook.images import area_weights, mnist_like
 from nnbook.models import MyNet
 from node_js import node_eval

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from nnbook.book import doctor
+from nnbook.book.tools import doctor
 from nnbook.engine import data as datasets
 
 

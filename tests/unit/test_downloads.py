@@ -14,6 +14,6 @@ from nnbook.book.sphinxext.provenance import RECORD_SOURCE, START_SOURCE
     (RECORD_SOURCE, True), (START_SOURCE, True),
     (f"{FINGERPRINT_MARK}: x\n# nnbook.a 1", True),
     ("import numpy as np", False), ("# nnbook is the library", False),
-    ("import nnbook.book.provenance_record as p\np.start()", False)])
+    ("import nnbook.book.kernel.provenance_record as p\np.start()", False)])
 def test_bookkeeping_cells_are_recognised(source, hidden):
     assert is_hidden_cell(source) is hidden

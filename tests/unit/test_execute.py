@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from nnbook.__main__ import main
-from nnbook.book.execute import PageFailed, execute_page
+from nnbook.book.tools.execute import PageFailed, execute_page
 
 FRONT = textwrap.dedent("""\
     ---
@@ -35,7 +35,7 @@ def page(tmp_path, *cells: str) -> Path:
 
 def test_a_failing_claim_stops_the_page_and_names_it(tmp_path):
     path = page(tmp_path, "import os\nfrom pathlib import Path\nPath('cwd').write_text(os.getcwd())",
-                "from nnbook.book.claims import claim\nclaim(1 > 2, 'one is more than two', 1)")
+                "from nnbook.book.kernel.claims import claim\nclaim(1 > 2, 'one is more than two', 1)")
     with pytest.raises(PageFailed) as err:
         execute_page(path, tmp_path)
     message = str(err.value)

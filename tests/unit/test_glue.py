@@ -10,7 +10,7 @@ from IPython.utils.capture import capture_output
 from myst_nb.core.variables import format_plain_text
 from myst_nb.ext.glue import GLUE_PREFIX
 
-from nnbook.book.glue import glue
+from nnbook.book.kernel.glue import glue
 
 
 @dataclass

@@ -15,8 +15,8 @@ import nbformat
 import pytest
 
 from nnbook.__main__ import main as cli
-from nnbook.book.handouts import CodeCell, ExecutedBook, handout_notebook, write_handouts
-from nnbook.book.notebooks import Repository, repository, toc_pages, write_notebooks
+from nnbook.book.tools.handouts import CodeCell, ExecutedBook, handout_notebook, write_handouts
+from nnbook.book.tools.notebooks import Repository, repository, toc_pages, write_notebooks
 from nnbook.book.plain_markdown import BookLinks, MarkdownError, PageText, plain_markdown
 from page_text import FRONT_MATTER
 
@@ -41,9 +41,9 @@ import math
 import json  # a visible cell uses it
 
 x = 0  # a visible cell defines it again before any cell reads it
-from nnbook.book.claims import claim
-from nnbook.book.glue import glue
-from nnbook.book.lesson_errors import show_lesson_errors
+from nnbook.book.kernel.claims import claim
+from nnbook.book.kernel.glue import glue
+from nnbook.book.kernel.lesson_errors import show_lesson_errors
 
 show_lesson_errors()
 ```
@@ -124,7 +124,7 @@ print(6 * 7)
 ```{code-cell} ipython3
 :tags: [remove-input]
 
-from nnbook.book.quiz import MultipleChoice
+from nnbook.book.kernel.quiz import MultipleChoice
 
 MultipleChoice("How much is x?", [str(x), str(x + 1)], answer=str(x),
                explanation="The cell computed it.")
@@ -358,11 +358,11 @@ def kept(source: str, needed: set[str] | None = None) -> str:
 
 
 def test_bookkeeping_goes_at_any_depth_and_what_only_did_bookkeeping_with_it():
-    source = ("from nnbook.book.glue import glue, readable\n"
+    source = ("from nnbook.book.kernel.glue import glue, readable\n"
               "for k in (1, 2):\n    glue(f'k{k}', k)\n"
               "if x:\n    # why it is glued\n    glue('x', x)\nelse:\n    y = 1\n"
               "claim(True, 'true')\nprint(readable(0.5))")
-    assert kept(source) == ("from nnbook.book.glue import readable\n"
+    assert kept(source) == ("from nnbook.book.kernel.glue import readable\n"
                             "if x:\n    pass\nelse:\n    y = 1\nprint(readable(0.5))")
 
 
@@ -378,7 +378,7 @@ def test_a_hidden_cell_keeps_what_a_later_cell_reads_and_what_that_needs():
 
 
 def test_later_definitions_make_earlier_ones_unneeded():
-    from nnbook.book.handouts import _unconditional_bindings
+    from nnbook.book.tools.handouts import _unconditional_bindings
 
     assert _unconditional_bindings(ast.parse("a, b = 1, 2").body[0]) == {"a", "b"}
     assert _unconditional_bindings(ast.parse("a = b = f(c)").body[0]) == {"a", "b"}

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 from nnbook.autoencoders import ConvAutoencoder
-from nnbook.book import widgets
+from nnbook.book.kernel import widgets
 from node_js import node_eval
 
 

@@ -62,6 +62,18 @@ def test_concept_modules_import_without_the_sites_packages():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+def test_what_the_pages_kernels_import_needs_no_sphinx():
+    # nnbook.book.kernel runs in every page's kernel and in a reader's notebook: the site
+    # build's packages are not needed there.
+    kernel = sorted(p.stem for p in (ROOT / "book" / "kernel").glob("*.py") if p.stem != "__init__")
+    assert {"glue", "claims", "quiz", "widgets"} <= set(kernel)
+    blocked = ["sphinx", "docutils", "nbformat", "myst_parser", "jupyter_book"]
+    script = (f"import sys\nfor name in {blocked!r}:\n    sys.modules[name] = None\n"
+              + "".join(f"import nnbook.book.kernel.{name}\n" for name in kernel) + "print('ok')")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
 # --- figures live apart from the code a stored run is keyed on ---------------------------------
 
 FIGURE_LIBRARIES = ("plotly", "matplotlib", "graphviz", "torchviz")

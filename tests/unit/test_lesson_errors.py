@@ -14,7 +14,7 @@ from IPython.utils.capture import capture_output
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from nnbook.book.lesson_errors import show_lesson_errors
+from nnbook.book.kernel.lesson_errors import show_lesson_errors
 
 READER_CELL = """\
 import torch
@@ -60,7 +60,7 @@ def test_any_other_error_keeps_ipythons_whole_traceback(shell):
 
 
 def test_through_a_kernel_only_a_tagged_cell_is_trimmed():
-    setup = "from nnbook.book.lesson_errors import show_lesson_errors\nshow_lesson_errors()"
+    setup = "from nnbook.book.kernel.lesson_errors import show_lesson_errors\nshow_lesson_errors()"
     on_purpose = 'import json\njson.loads("{")'
     notebook = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell(setup),

@@ -1,10 +1,10 @@
 """The tables "How this book is built" shows: a run's key in parts, and the candidates of its
-plan (nnbook.book.machinery), on a real stored run of a small model."""
+plan (nnbook.book.kernel.machinery), on a real stored run of a small model."""
 
 import torch.nn.functional as F
 from torch import nn
 
-from nnbook.book.machinery import KEY_PARTS, key_table, plan_table, shown
+from nnbook.book.kernel.machinery import KEY_PARTS, key_table, plan_table, shown
 from nnbook.engine.fit import TrainConfig
 from nnbook.engine.tensor_data import TensorData
 from nnbook.engine.plan import Plan
@@ -52,7 +52,7 @@ def test_the_plan_table_lists_the_candidates_fastest_first_and_marks_the_choice(
 
 
 def test_the_key_table_shows_each_sentence_whole():
-    from nnbook.book.machinery import KEY_PARTS, key_table
+    from nnbook.book.kernel.machinery import KEY_PARTS, key_table
 
     table = key_table({"definitions": "nnbook.models.FashionCNN", "config": {"lr": 0.001}})
     html = table._repr_html_()

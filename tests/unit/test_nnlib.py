@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from nnbook.book import widgets
+from nnbook.book.kernel import widgets
 from node_js import node_eval
 
 

@@ -22,7 +22,7 @@ def test_a_process_started_after_the_page_is_read_sees_its_name(monkeypatch):
     monkeypatch.delenv(VARIABLE, raising=False)
     name_the_page(None, "book/gans", [])
     code = textwrap.dedent("""
-        from nnbook.book.claims import claim
+        from nnbook.book.kernel.claims import claim
         claim(False, "the run collapsed", 0)
     """)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

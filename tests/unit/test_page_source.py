@@ -91,7 +91,7 @@ def test_the_markdowns_structure_nesting_options_and_literal_blocks():
     kinds = [(e.kind, e.block.name if e.block else None, len(e.blocks)) for e in events
              if e.kind != "prose" or e.text.strip()]
     assert kinds == [
-        ("heading", None, 0), ("prose", None, 0),
+        ("heading", None, 0), ("comment", None, 0), ("prose", None, 0),
         ("open", "exercise", 0), ("prose", None, 1), ("math", None, 1), ("literal", "", 1),
         ("close", "exercise", 0),
         ("open", "solution", 0), ("indented", None, 1), ("prose", None, 1),

@@ -1,4 +1,4 @@
-"""The provenance record a page's kernel glues (nnbook.book.provenance_record), run in a separate
+"""The provenance record a page's kernel glues (nnbook.book.kernel.provenance_record), run in a separate
 process as the kernel runs it: the build's hidden cells, a page that trains through the run store
 in between."""
 
@@ -10,7 +10,7 @@ import subprocess
 import sys
 from types import SimpleNamespace
 
-from nnbook.book.provenance_record import GLUE_KEY, read_record, runs_used
+from nnbook.book.kernel.provenance_record import GLUE_KEY, read_record, runs_used
 from nnbook.book.sphinxext.fingerprints import TRAINING_MODULES
 from nnbook.book.sphinxext.provenance import RECORD_SOURCE, START_SOURCE
 from nnbook.engine.sources import closure, imports_in_source
@@ -107,5 +107,5 @@ def test_the_hidden_cells_are_one_import_and_one_call_that_train_nothing():
         code = [line for line in source.splitlines() if not line.startswith("#")]
         assert len(code) == 2, source
         names = imports_in_source(source)
-        assert names == {"nnbook.book.provenance_record"}
+        assert names == {"nnbook.book.kernel.provenance_record"}
         assert not TRAINING_MODULES & set(closure(names))

@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from nnbook.book.quiz import MultipleChoice, without_answer
+from nnbook.book.kernel.quiz import MultipleChoice, without_answer
 
 
 def make(**kw):

@@ -9,7 +9,7 @@ from unittest.mock import MagicMock
 
 import pytest
 from nnbook.book import sphinxext
-from nnbook.book.slides import DECK_STATIC
+from nnbook.book.tools.slides import DECK_STATIC
 from node_js import WIDGETS, node_eval
 from pygments.lexers import JavascriptLexer
 from pygments.token import Keyword, Name, Punctuation, String, Text

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from nnbook.book import slides
-from nnbook.book.slides import (Deck, Section, build_decks, lecture_track, page_slides,
+from nnbook.book.tools import slides
+from nnbook.book.tools.slides import (Deck, Section, build_decks, lecture_track, page_slides,
                                 section_minutes, slide_numbers, source_sections)
 
 PAGE = """---
@@ -184,14 +184,14 @@ def test_slide_numbers_follow_the_deck(tmp_path):
 
 def test_a_title_the_site_curls_is_the_sections_title_in_a_track():
     """Sphinx prints the source's "book's" as "book\u2019s"; a track keeps the slide either way."""
-    from nnbook.book.slides import _plain
+    from nnbook.book.tools.slides import _plain
 
     assert _plain("Moving tensors to the book\u2019s device") == "Moving tensors to the book's device"
     assert _plain("The `C` of \u201cscikit-learn\u201d") == 'The C of "scikit-learn"'
 
 
 def test_speaker_notes_are_a_few_lines_of_what_to_say():
-    from nnbook.book.slides import speaker_notes
+    from nnbook.book.tools.slides import speaker_notes
 
     prose = ("Backpropagation computes every derivative in one sweep [ Rumelhart et al. , 1986 ]. "
              "The figure below shows the sweep. The lecture's slide had a slip. "
@@ -257,6 +257,31 @@ def test_page_slides_take_the_marks_in_order_with_the_prose_around_them_as_notes
     # the speaker's notes hold the computed answer
     assert question.title == "Second" and question.notes == "Try it. Answer: a. Because."
     assert "print(1)" in code.body and "nnbook-plotly" in code.body  # slide-code: code too
+
+
+def test_notes_a_page_writes_for_a_slide_take_the_place_of_its_prose(tmp_path):
+    # "% notes:" after a mark: that slide's notes (a comment: on no page, in no notebook)
+    page = write(tmp_path, PAGE.replace(
+        "A marked sentence, with $x$ math.\n:::",
+        "A marked sentence, with $x$ math.\n% notes: Ask the class first.\n"
+        "% notes: Two minutes.\n:::").replace(
+        'MultipleChoice("q", ["a", "b"], "a", "because")\n```',
+        'MultipleChoice("q", ["a", "b"], "a", "because")\n```\n\n% notes: Wait for hands.'))
+    written = slides.written_notes(page)
+    assert written == ["Ask the class first. Two minutes.", None, None, "Wait for hands."]
+    deck = page_slides(SITE_PAGE, [written[0], None, written[3], None])
+    assert deck[1].notes == "Ask the class first. Two minutes."
+    assert deck[2].notes == "Between the slides. After the last slide."  # the prose still
+    assert deck[3].notes == "Wait for hands. Answer: a. Because."  # and the computed answer
+    with pytest.raises(slides.SlideNotesError, match="marks 3 slides and its built page 4"):
+        page_slides(SITE_PAGE, written[:3])
+
+
+def test_notes_before_any_slide_are_refused_with_their_line(tmp_path):
+    page = write(tmp_path, PAGE.replace("Some words here.", "% notes: for nothing\nSome words."))
+    with pytest.raises(slides.SlideNotesError, match=r"page\.md, line \d+: '% notes:' comes "
+                                                     "before any slide mark"):
+        slides.written_notes(page)
 
 
 def test_a_question_reveals_its_computed_answer_on_the_next_key_press():
@@ -344,7 +369,7 @@ def test_the_book_marks_a_reasonable_number_of_slides_for_each_lecture():
 
 def test_printing_without_chromedriver_says_what_to_install(tmp_path, monkeypatch):
     pytest.importorskip("selenium")
-    from nnbook.book import slides
+    from nnbook.book.tools import slides
 
     monkeypatch.setattr(slides.shutil, "which", lambda name: None)
     with pytest.raises(FileNotFoundError, match="chromedriver.*apt-get install chromium-driver"):

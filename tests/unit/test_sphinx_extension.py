@@ -32,3 +32,24 @@ def test_setup_registers_every_feature_module():
             "nnbook.book.sphinxext.book_map"} <= features
     # Every feature but plotly's (an environment variable for the kernels) registers something.
     assert features - {"nnbook.book.sphinxext.plotly_render"} <= registered
+
+
+def test_every_module_of_the_extension_with_a_setup_is_registered_by_it():
+    # One extension: a feature module is set up by the entry point, none is listed on its own in
+    # _config.yml, and every myst-nb renderer is an entry point of pyproject.toml.
+    import tomllib
+    from pathlib import Path
+
+    import yaml
+
+    folder = Path(extension.__file__).parent
+    with_setup = {f"nnbook.book.sphinxext.{path.stem}" for path in folder.glob("*.py")
+                  if path.stem != "__init__" and "\ndef setup(" in path.read_text()}
+    assert with_setup == {feature.__name__ for feature in extension.FEATURES}
+    root = folder.parents[3]
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    listed = config["sphinx"]["extra_extensions"]
+    assert [e for e in listed if e.startswith("nnbook")] == ["nnbook.book.sphinxext"]
+    renderers = tomllib.loads((root / "pyproject.toml").read_text())["project"]["entry-points"][
+        "myst_nb.mime_renderers"]
+    assert all(target.startswith("nnbook.book.sphinxext.") for target in renderers.values())

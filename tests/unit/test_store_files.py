@@ -102,7 +102,7 @@ def test_any_write_error_is_a_store_not_writable_naming_the_setting(tmp_path, mo
 
 
 def test_the_doctor_names_an_unwritable_store(mounted, monkeypatch):
-    from nnbook.book.doctor import check_store
+    from nnbook.book.tools.doctor import check_store
 
     folder = mounted("ro,size=64k")
     monkeypatch.setenv("NNBOOK_CACHE", str(folder / "runs"))
@@ -111,7 +111,7 @@ def test_the_doctor_names_an_unwritable_store(mounted, monkeypatch):
 
 
 def test_the_doctor_reports_the_size_of_the_store(tmp_path, monkeypatch):
-    from nnbook.book.doctor import check_store
+    from nnbook.book.tools.doctor import check_store
 
     monkeypatch.setenv("NNBOOK_CACHE", str(tmp_path / "runs"))
     train(RunStore(tmp_path / "runs"))

@@ -1,4 +1,4 @@
-"""The live widgets' export (nnbook.book.widgets) and the JS that reads it (nnlib.js)."""
+"""The live widgets' export (nnbook.book.kernel.widgets) and the JS that reads it (nnlib.js)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from nnbook.book import widgets
+from nnbook.book.kernel import widgets
+from nnbook.book.sphinxext.widget_render import widget_html
 from node_js import node_eval
 
 
@@ -73,7 +74,7 @@ def test_the_same_payload_is_always_the_same_bytes():
 def test_the_site_html_holds_the_data_but_not_the_fallback_png():
     bundle = widgets.widget_bundle("digit-pad", {"x": np.zeros(2, np.float32)}, b"PNGBYTES",
                                    "On the site, draw </script> a digit.", label='A "pad"')
-    page = widgets.widget_html(bundle[widgets.MIME], "widget-1")
+    page = widget_html(bundle[widgets.MIME], "widget-1")
     assert 'data-widget="digit-pad"' in page and 'aria-label="A &quot;pad&quot;"' in page
     assert bundle["image/png"] not in page
     script = page.split('class="nnbook-widget-data">')[1].split("</script>")[0]

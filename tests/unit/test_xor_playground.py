@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from nnbook.book.widgets import decode_payload, encode_payload, xor_playground_payload
+from nnbook.book.kernel.widgets import decode_payload, encode_payload, xor_playground_payload
 from nnbook.engine.fit import Callback, fit
 from nnbook.networks import mlp
 from nnbook.xor import xor_config, xor_data

@@ -1,7 +1,13 @@
-"""What builds the site and is not taught: the Sphinx extension, notebook generation, the doctor
-and the quiz widget.
+"""What builds the site and is not taught, by where its code runs:
 
-Only the site build (and a page's self-check, through :mod:`nnbook.book.quiz`) imports this room.
-Its heavy imports (Sphinx, docutils, nbformat) stay in its submodules, so importing a concept
-module never needs them.
+* :mod:`~nnbook.book.kernel`: what the pages import, run in their kernels;
+* :mod:`~nnbook.book.sphinxext`: the Sphinx extension and myst-nb renderers, run by the build;
+* :mod:`~nnbook.book.tools`: the command-line tools (slides, notebooks, hand-outs, format, cache,
+  doctor, execute);
+* beside them, what reads a page's source for the extension and the tools alike:
+  :mod:`~nnbook.book.page_source`, :mod:`~nnbook.book.reading` and
+  :mod:`~nnbook.book.plain_markdown`.
+
+No concept or engine module imports this room. Its heavy imports (Sphinx, docutils, nbformat)
+stay in the extension and the tools, so a page's kernel never needs them.
 """

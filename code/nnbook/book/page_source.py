@@ -255,7 +255,8 @@ class Event:
     ``kind`` is ``"heading"`` (``level``, ``text`` the title), ``"open"`` and ``"close"`` (a
     block that holds markdown: ``block``), ``"literal"`` (a code, maths or include block, met
     whole at its closing fence: ``block``), ``"math"`` (a ``$$`` equation), ``"indented"`` (a
-    line of an indented code block in a directive) or ``"prose"`` (a line of text). ``blocks`` are
+    line of an indented code block in a directive), ``"comment"`` (a MyST comment, ``%``, which
+    no reader sees: ``text`` after the ``%``) or ``"prose"`` (a line of text). ``blocks`` are
     the blocks it is in, outermost first (for "open" and "close", not the block itself)."""
 
     kind: str
@@ -284,8 +285,8 @@ def is_closing(line: str, fence: str) -> bool:
 
 def markdown_events(markdown: str, first_line: int = 1) -> Iterator[Event]:
     """The structure of one markdown cell (``first_line``: its first line in the page), in order.
-    MyST comments (``%``) and targets (``(label)=``) are skipped; a directive's options are read
-    into its block; a heading inside a block is prose."""
+    Targets (``(label)=``) are skipped; a directive's options are read into its block; a heading
+    inside a block is prose."""
     stack: list[Block] = []
     lines = markdown.split("\n")
     i = 0
@@ -338,7 +339,10 @@ def markdown_events(markdown: str, first_line: int = 1) -> Iterator[Event]:
         if heading and not stack:
             yield Event("heading", number, heading["title"], level=len(heading["level"]))
             continue
-        if stripped.startswith("%") or TARGET.match(stripped):
+        if stripped.startswith("%"):  # a MyST comment: on no page, in no notebook
+            yield Event("comment", number, stripped[1:].strip(), tuple(stack))
+            continue
+        if TARGET.match(stripped):
             continue
         if line.startswith("    ") and stack and stack[-1].name == "solution":
             yield Event("indented", number, line[4:], tuple(stack))

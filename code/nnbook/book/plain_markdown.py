@@ -336,8 +336,8 @@ def plain_markdown(text: str, page: PageText) -> str:
             prose.clear()
 
     for event in markdown_events(text):
-        if event.blocks:
-            continue  # inside a block: written with the block
+        if event.blocks or event.kind == "comment":
+            continue  # inside a block: written with the block; a comment: never
         if event.kind in ("prose", "indented"):
             prose.append(event.text if event.kind == "prose" else "    " + event.text)
             continue

@@ -178,6 +178,8 @@ def _markdown_pieces(cell: Cell, deeper_level: int | None,
         prose.append(text)
 
     for event in markdown_events(cell.source, cell.line):
+        if event.kind == "comment":
+            continue  # on no page
         if event.kind == "prose":
             add_prose(event.text, event.line, core_in(event.blocks))
             continue

@@ -30,7 +30,7 @@ and renamed into place, so a reader (or a second build running at the same time)
 or the new one, never half of one.
 
 The store also keeps a log of the runs this process used (:func:`events`): each entry it loaded,
-each run it trained. A page's provenance names them (:mod:`nnbook.book.provenance_record`).
+each run it trained. A page's provenance names them (:mod:`nnbook.book.kernel.provenance_record`).
 """
 
 from __future__ import annotations

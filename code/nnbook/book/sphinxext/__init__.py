@@ -11,11 +11,14 @@
 * :mod:`~nnbook.book.sphinxext.plotly_render`: kernels emit plotly figures as JSON, drawn
   interactive on the site and as PNG in the PDF;
 * :mod:`~nnbook.book.sphinxext.provenance`: what computed each executed page, recorded in its
-  kernel (:mod:`nnbook.book.provenance_record`) and shown under it;
+  kernel (:mod:`nnbook.book.kernel.provenance_record`) and shown under it;
 * :mod:`~nnbook.book.sphinxext.execution_report`: ``{nnbook-execution-report}``, what each page
   and each training run cost;
+* :mod:`~nnbook.book.sphinxext.whole_book`: what every page's build knows of the whole book;
 * :mod:`~nnbook.book.sphinxext.book_map`: ``{nnbook-book-map}``, the introduction's map of the
-  chapters (both views of the whole book: :mod:`~nnbook.book.sphinxext.whole_book`);
+  chapters;
+* :mod:`~nnbook.book.sphinxext.teaching`: ``{lecture-track}`` and ``{track-estimates}``, the
+  teaching page's lecture tracks, and the hand-out notebooks written when the build ends;
 * :mod:`~nnbook.book.sphinxext.downloads`: a page's notebook downloads with its outputs and
   without the build's cells;
 * :mod:`~nnbook.book.sphinxext.page_fixes`: the theme follows the reader's light or dark mode,
@@ -28,8 +31,9 @@
 * :mod:`~nnbook.book.sphinxext.completed_build`: a build that raised and warned nothing is marked
   complete, naming its pages: only then does ``cache prune`` trust the pages' records.
 
-(The teaching page's lecture tracks, :mod:`~nnbook.book.sphinxext.teaching`, are an extension of
-their own.)
+The myst-nb renderers are registered as entry points (pyproject.toml):
+:mod:`~nnbook.book.sphinxext.plotly_render`, :mod:`~nnbook.book.sphinxext.widget_render` and
+:mod:`~nnbook.book.sphinxext.image_alt`.
 """
 
 from __future__ import annotations
@@ -38,10 +42,12 @@ from sphinx.application import Sphinx
 
 from nnbook.book.sphinxext import (assets, book_map, build_settings, completed_build, downloads,
                                    execution_cache, execution_report, fingerprints, latex,
-                                   page_fixes, page_name, plotly_render, provenance)
+                                   page_fixes, page_name, plotly_render, provenance, teaching,
+                                   whole_book)
 
 FEATURES = (build_settings, fingerprints, execution_cache, assets, plotly_render, provenance,
-            execution_report, book_map, downloads, page_fixes, latex, page_name, completed_build)
+            execution_report, whole_book, book_map, teaching, downloads, page_fixes, latex,
+            page_name, completed_build)
 
 
 def setup(app: Sphinx) -> dict:

@@ -4,7 +4,7 @@ site's own script and style sheet, and the live widgets' files, each once.
 plotly.js is copied once into ``_static/`` from the installed plotly package, MathJax from
 ``nnbook_mathjax_dir`` and the figures' font (its style sheet and the files it names) from
 ``nnbook_figure_font``; no page loads anything from another host. Every script and style sheet
-in ``static/widgets/`` is added to each page (:mod:`nnbook.book.widgets` renders the widgets'
+in ``static/widgets/`` is added to each page (:mod:`nnbook.book.kernel.widgets` renders the widgets'
 outputs). Repeated script and style entries are dropped.
 """
 
@@ -125,7 +125,7 @@ def on_builder_inited(app: Sphinx) -> None:
 
 
 def add_widget_assets(app: Sphinx) -> None:
-    """Every file of ``static/widgets/`` on every page (:mod:`nnbook.book.widgets`): nnlib.js
+    """Every file of ``static/widgets/`` on every page (:mod:`nnbook.book.kernel.widgets`): nnlib.js
     first, since the widgets' files register with it as they load; all deferred."""
     folder = STATIC / "widgets"
     scripts = sorted(folder.glob("*.js"), key=lambda path: (path.name != "nnlib.js", path.name))

@@ -84,7 +84,6 @@ class BookMapTransform(SphinxPostTransform):
 
 
 def setup(app: Sphinx) -> None:
-    app.setup_extension("nnbook.book.sphinxext.whole_book")  # rewrites the map's page each build
     app.add_node(BookMapNode)
     app.add_directive("nnbook-book-map", BookMap)
     app.add_post_transform(BookMapTransform)

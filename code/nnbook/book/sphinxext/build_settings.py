@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 def problems() -> list[str]:
     """What is wrong with the settings the build would run under, each with its fix: the
     doctor's checks of the device and of the settings, in the doctor's words."""
-    from nnbook.book.doctor import check_device, check_settings
+    from nnbook.book.tools.doctor import check_device, check_settings
 
     return [check.detail + (f"\nFix: {check.fix}." if check.fix else "")
             for check in (check_device(), check_settings()) if not check.ok]

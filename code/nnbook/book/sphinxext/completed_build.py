@@ -2,13 +2,13 @@
 provenance records.
 
 ``cache prune`` removes the run store entries that no page's record names
-(:mod:`nnbook.book.cache`). The records are files that each page's execution writes, so a build
+(:mod:`nnbook.book.tools.cache`). The records are files that each page's execution writes, so a build
 that was killed, or that failed on a page, leaves some records of its own beside the last good
 build's: entries the site still uses would look unused, and a page that had loaded its runs just
 before it failed would look like the whole book. So a build first removes the mark
 (``builder-inited``), and writes it again only at its end (``build-finished``) when it raised
 nothing and warned nothing (a strict build fails on a warning, a failing cell included), naming
-the pages it holds a record of and when it started (:func:`nnbook.book.cache.mark_completed`).
+the pages it holds a record of and when it started (:func:`nnbook.book.tools.cache.mark_completed`).
 Without the mark, or with a record newer than it, ``prune`` refuses and says why.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
-from nnbook.book import cache
+from nnbook.book.tools import cache
 from nnbook.book.sphinxext import provenance
 
 logger = logging.getLogger(__name__)

@@ -183,7 +183,7 @@ def build_data_identities() -> dict[str, str]:
 def build_device_type() -> str:
     """The type of the device the pages will compute on. A device that was asked for and is not
     there stops the build with the doctor's message, before a page comes from the cache."""
-    from nnbook.book.doctor import check_device
+    from nnbook.book.tools.doctor import check_device
     from nnbook.engine.device import get_device
 
     check = check_device()

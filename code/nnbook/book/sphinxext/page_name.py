@@ -3,7 +3,7 @@
 myst-nb starts a fresh kernel for each page it executes, while Sphinx reads that page; the kernel
 inherits the build's environment. Naming the page there (``NNBOOK_PAGE``) lets code that runs in
 the page say which page it is in without the page saying so: a failing claim names its page
-(:mod:`nnbook.book.claims`).
+(:mod:`nnbook.book.kernel.claims`).
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from docutils import nodes
 
-from nnbook.book.mime import json_output, priority_overrides
+from nnbook.book.sphinxext.mime import json_output, priority_overrides
 from nnbook.book.sphinxext.assets import figure_font, inline_font
 
 MIME = "application/vnd.plotly.v1+json"

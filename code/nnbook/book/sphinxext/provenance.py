@@ -3,7 +3,7 @@
 Hidden cells travel with each page that has code (added with the fingerprint in
 ``source-read``, :mod:`nnbook.book.sphinxext.fingerprints`; tagged ``remove-cell``; stripped from
 the notebooks readers download, :mod:`nnbook.book.sphinxext.downloads`). Each is one import and
-one call of :mod:`nnbook.book.provenance_record` in the page's kernel: ``start()`` before the
+one call of :mod:`nnbook.book.kernel.provenance_record` in the page's kernel: ``start()`` before the
 first code cell of a page that trains, and ``glue_record()`` after the last, which glues the
 record.
 
@@ -32,16 +32,16 @@ from sphinx.application import Sphinx
 from sphinx.environment.collectors import EnvironmentCollector
 from sphinx.util import logging
 
-from nnbook.book.provenance_record import read_record
+from nnbook.book.kernel.provenance_record import read_record
 
 logger = logging.getLogger(__name__)
 
 PROVENANCE_MARK = "# nnbook provenance"
 START_SOURCE = f"""{PROVENANCE_MARK}: the engine's problems go to the build log, not the page.
-import nnbook.book.provenance_record as _nnbook_provenance
+import nnbook.book.kernel.provenance_record as _nnbook_provenance
 _nnbook_provenance.start()"""
 RECORD_SOURCE = f"""{PROVENANCE_MARK}: what computed this page, read back by the build.
-import nnbook.book.provenance_record as _nnbook_provenance
+import nnbook.book.kernel.provenance_record as _nnbook_provenance
 _nnbook_provenance.glue_record()"""
 
 

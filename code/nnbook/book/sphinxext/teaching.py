@@ -1,15 +1,15 @@
 """The teaching page's lecture tracks, and the notebooks it hands out.
 
 ``{lecture-track} lecture-1`` in a page writes, for one of the lectures the teaching page declares
-in its front matter (:func:`nnbook.book.slides.lecture_decks`), the links to its deck and the deck's PDF (``make slides`` puts them in the site's ``slides/``), a
+in its front matter (:func:`nnbook.book.tools.slides.lecture_decks`), the links to its deck and the deck's PDF (``make slides`` puts them in the site's ``slides/``), a
 table of the lecture's sections with their slides and estimated minutes and which of them make a
-lecture of each length in :data:`~nnbook.book.slides.TRACK_LENGTHS`, the exercises that fit as
+lecture of each length in :data:`~nnbook.book.tools.slides.TRACK_LENGTHS`, the exercises that fit as
 homework, and the student notebooks of its pages. Everything is computed when the
-page is read, from the pages' sources (:func:`nnbook.book.slides.lecture_track`); the pages are
+page is read, from the pages' sources (:func:`nnbook.book.tools.slides.lecture_track`); the pages are
 declared as the teaching page's dependencies, so a new slide mark updates the times.
 
 At the end of an HTML build, the student and instructor notebooks of every executed page
-(:func:`nnbook.book.handouts.write_handouts`) are written into ``_build/handouts/``, and the
+(:func:`nnbook.book.tools.handouts.write_handouts`) are written into ``_build/handouts/``, and the
 student notebooks, and only they, into the site's ``handouts/``.
 """
 
@@ -22,7 +22,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from nnbook.book import slides
+from nnbook.book.tools import slides
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def _write_handouts(app: Sphinx, exception: Exception | None) -> None:
     config = getattr(app.env, "mystnb_config", None)  # None: myst-nb executed nothing
     if exception is not None or app.builder.format != "html" or config is None:
         return
-    from nnbook.book.handouts import ExecutedBook, write_handouts
+    from nnbook.book.tools.handouts import ExecutedBook, write_handouts
 
     executed = ExecutedBook(Path(config.output_folder), Path(config.execution_cache_path))
     outdir = Path(app.outdir)

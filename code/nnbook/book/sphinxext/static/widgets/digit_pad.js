@@ -1,5 +1,5 @@
 // Draw a digit: the mnist_mynet page's MyNet, with the trained run's weights (exported at build
-// time by nnbook.book.widgets.digit_pad_bundle), reads what the reader draws. The drawing is
+// time by nnbook.book.kernel.widgets.digit_pad_bundle), reads what the reader draws. The drawing is
 // preprocessed as MNIST's digits were (nnbook.images.mnist_like does the same in Python).
 (function () {
   "use strict";

@@ -1,5 +1,5 @@
 // Latent explorer: the autoencoders page's decoder with a two-number code (the trained run's
-// weights, exported at build time by nnbook.book.widgets.latent_explorer_bundle). Moving over the
+// weights, exported at build time by nnbook.book.kernel.widgets.latent_explorer_bundle). Moving over the
 // plane of test codes decodes the code under the pointer; two chosen points show the straight
 // walk between them.
 (function () {

@@ -1,4 +1,4 @@
-// nnlib: what the book's live widgets share. The widget payloads (nnbook.book.widgets), the few
+// nnlib: what the book's live widgets share. The widget payloads (nnbook.book.kernel.widgets), the few
 // operations of the book's small networks (forward, and Adam for the one trained in the page),
 // the site's light or dark theme (nnbook.js reads it here too), and the loader that starts each
 // widget on the page. Plain ES5, no library, no network; the same file loads in Node

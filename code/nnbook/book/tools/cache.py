@@ -4,7 +4,7 @@ the book no longer uses.
 The store only grows: every change to a model, its data or the engine adds entries under new keys,
 and the old ones stay. Which entries the book uses is known only by running its pages, so
 ``prune`` reads what the last build recorded: each executed page's provenance record names the
-store entries its kernel loaded or trained (:mod:`nnbook.book.provenance_record`), and
+store entries its kernel loaded or trained (:mod:`nnbook.book.kernel.provenance_record`), and
 myst-nb keeps that record for every page, executed or served from its cache, in
 ``_build/jupyter_execute/**/<page>.glue.json``. An entry that no page's record names is removed;
 so are the temporary files of interrupted writes. Only the store's own files are entries
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from nnbook.book.provenance_record import read_record
+from nnbook.book.kernel.provenance_record import read_record
 from nnbook.engine import settings, storage
 
 EXECUTED = Path("_build") / "jupyter_execute"  # under the book's folder

@@ -9,8 +9,12 @@ A page marks what goes on a slide in its own source, so a page stays one file:
   widget, a self-check question); ``slide-code`` puts the cell's code above its output.
 
 A slide's title is the heading of its section; the section's other prose, from the slide before
-to the next one, becomes the slide's speaker notes. Every page opens with a title slide holding
-its "What you will learn" list.
+to the next one, becomes the slide's speaker notes, cut to the first sentences a speaker takes
+in at a glance. Where the page's prose will not do, the page writes the notes itself: a MyST
+comment ``% notes: ...`` after a slide mark (inside a slide block, or after a slide cell) is that
+slide's notes, in place of the prose: what to say, what to ask and how long. Comments show on
+no page and in no notebook. Every page opens with a title slide holding its "What you will
+learn" list.
 
 Nothing is executed again: :func:`build_decks` reads the pages of the built site
 (``_build/html``, which ``make book`` writes from the executed pages), so every figure, glued
@@ -139,6 +143,33 @@ def source_sections(page: Path) -> list[Section]:
     if not sections[0].slides and not sections[0].words:
         sections.pop(0)
     return sections
+
+
+NOTES_MARK = "notes:"
+
+
+class SlideNotesError(ValueError):
+    """A page's written notes belong to no slide."""
+
+
+def written_notes(page: Path) -> list[str | None]:
+    """For each slide mark of ``page``, in order, the notes the page writes for it (a comment
+    ``% notes: ...`` after the mark, before the next; several such lines are joined), or None."""
+    notes: list[str | None] = []
+    for cell, event in page_events(page.read_text(encoding="utf-8"), page):
+        if event is None:
+            if set(cell.tags) & set(SLIDE_TAGS):
+                notes.append(None)
+        elif event.kind == "open" and event.block.name == "div" and (
+                "slide" in event.block.argument.split()):
+            notes.append(None)
+        elif event.kind == "comment" and event.text.lower().startswith(NOTES_MARK):
+            text = event.text[len(NOTES_MARK):].strip()
+            if not notes:
+                raise SlideNotesError(f"{page}, line {event.line}: '% notes:' comes before any "
+                                      "slide mark; write it after the slide it is for")
+            notes[-1] = " ".join(filter(None, [notes[-1], text]))
+    return notes
 
 
 def _count_cell(section: Section, cell: Cell) -> None:
@@ -270,8 +301,10 @@ def speaker_notes(text: str, words: int = NOTES_WORDS) -> str:
     return " ".join(kept)
 
 
-def page_slides(html_text: str) -> list[Slide]:
-    """The slides of one built page: its title slide, then one slide per mark, in page order."""
+def page_slides(html_text: str, written: list[str | None] | None = None) -> list[Slide]:
+    """The slides of one built page: its title slide, then one slide per mark, in page order.
+    ``written``: the notes the page's source writes for each mark (:func:`written_notes`), which
+    take the place of those from its prose."""
     soup = _soup(html_text)
     article = soup.select_one("article.bd-article") or soup.select_one("main") or soup
     top = article.find("section")
@@ -293,6 +326,13 @@ def page_slides(html_text: str) -> list[Slide]:
     slides = _section_slides(top, title)
     for slide in (first, *slides):
         slide.notes = speaker_notes(slide.notes)
+    if written is not None and any(written):
+        if len(written) != len(slides):
+            raise SlideNotesError(f"{title}: the page's source marks {len(written)} slides and "
+                                  f"its built page {len(slides)}; build the site again")
+        for slide, notes in zip(slides, written):
+            if notes:
+                slide.notes = notes
     for slide in slides:  # the speaker has the answer in the notes before the class does
         if slide.kind == "question":
             answer = _soup(_answer_fragment(slide.body)).get_text(" ")
@@ -482,7 +522,8 @@ def build_decks(site: Path, out: Path, root: Path, reveal: Path | None = None,
             url = f"book/{page}.html"
             if url not in cache:
                 text = (site / url).read_text(encoding="utf-8")
-                page_list = page_slides(text)
+                source = root / "book" / f"{page}.md"
+                page_list = page_slides(text, written_notes(source) if source.is_file() else None)
                 for slide in page_list:
                     slide.body = assets.localise(slide.body, url)
                 cache[url] = (page_list, _mathjax_config(text))

@@ -36,17 +36,17 @@ from pathlib import Path
 
 import nbformat
 
-from nnbook.book.notebooks import METADATA_KEY, NotebookError, Repository, render, repository
+from nnbook.book.tools.notebooks import METADATA_KEY, NotebookError, Repository, render, repository
 from nnbook.book.page_source import page_blocks, read_notebook, toc_pages
 from nnbook.book.plain_markdown import (BookLinks, MarkdownError, PageText, book_links,
                                         plain_markdown)
 
 AUDIENCES = ("student", "instructor")
 BOOKKEEPING_CALLS = {"glue", "claim", "show_lesson_errors"}
-BOOKKEEPING_MODULES = ("nnbook.book.glue", "nnbook.book.claims", "nnbook.book.lesson_errors",
+BOOKKEEPING_MODULES = ("nnbook.book.kernel.glue", "nnbook.book.kernel.claims", "nnbook.book.kernel.lesson_errors",
                        "myst_nb")
 QUESTION = re.compile(r"\bMultipleChoice\(")
-WIDGETS_MODULE = "nnbook.book.widgets"
+WIDGETS_MODULE = "nnbook.book.kernel.widgets"
 GLUED = re.compile(r"\{glue(?::\w*)?\}`(?P<key>[^`:]+)")
 HIDDEN_SOURCE = ("remove-input", "hide-input")  # tags whose code Jupyter shows folded
 CONTROL_FLOW = (ast.For, ast.AsyncFor, ast.While, ast.If, ast.With, ast.AsyncWith, ast.Try)
@@ -127,7 +127,7 @@ def _is_bookkeeping(stmt: ast.stmt) -> bool:
 
 def _bookkeeping_import(stmt: ast.stmt) -> tuple[bool, str | None]:
     """Whether ``stmt`` imports bookkeeping, and the import it leaves when it imports something
-    else as well (``from nnbook.book.glue import glue, readable``: ``readable``)."""
+    else as well (``from nnbook.book.kernel.glue import glue, readable``: ``readable``)."""
     if isinstance(stmt, ast.ImportFrom) and (stmt.module or "").startswith(BOOKKEEPING_MODULES):
         kept = [a for a in stmt.names if (a.asname or a.name) not in BOOKKEEPING_CALLS]
         if not kept:
@@ -373,7 +373,7 @@ def _intro(audience: str, title: str, url: str, repo: Repository) -> str:
 
 
 def _quiz_markdown(cell: nbformat.NotebookNode, audience: str, where: str) -> str:
-    from nnbook.book.quiz import without_answer
+    from nnbook.book.kernel.quiz import without_answer
 
     text = next((o["data"]["text/markdown"] for o in cell.get("outputs", [])
                  if "text/markdown" in o.get("data", {})), None)
@@ -517,7 +517,7 @@ class Handouts:
 
 
 def _commit(root: Path) -> tuple[str | None, bool]:
-    from nnbook.book.provenance_record import _git
+    from nnbook.book.kernel.provenance_record import _git
 
     commit = _git("rev-parse", "HEAD", cwd=root)
     dirty = bool(commit) and bool(_git("status", "--porcelain", "--untracked-files=no",
@@ -526,7 +526,7 @@ def _commit(root: Path) -> tuple[str | None, bool]:
 
 
 def _bibfiles(root: Path) -> list[Path]:
-    from nnbook.book.notebooks import _load_yaml
+    from nnbook.book.tools.notebooks import _load_yaml
 
     return [root / name for name in _load_yaml(root / "_config.yml").get("bibtex_bibfiles") or []]
 

@@ -1,4 +1,4 @@
-// A deck of the book's slides (nnbook.book.slides): reveal.js with its speaker notes, the
+// A deck of the book's slides (nnbook.book.tools.slides): reveal.js with its speaker notes, the
 // site's light or dark theme (T toggles it; the reader's system setting is the default), and
 // plotly figures sized to the slide they are on. No network: everything is in _static/.
 (function () {
