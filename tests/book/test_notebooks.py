@@ -39,6 +39,8 @@ x = 6 * 7
 ```{code-cell} ipython3
 print(x)
 ```
+
+% notes: what the speaker says, on no page and in no notebook
 """
 
 
@@ -76,6 +78,7 @@ def test_a_notebook_holds_the_pages_cells_after_a_note_and_the_setup_cell(projec
     assert [c.source for c in code] == ["x = 6 * 7", "print(x)"]
     assert code[0].metadata["tags"] == ["hide-input"]
     assert any("{term}`tensor`" in c.source for c in nb.cells if c.cell_type == "markdown")
+    assert not any("notes:" in c.source for c in nb.cells)  # a MyST comment reaches no reader
     assert all(c.outputs == [] for c in code)
     assert nb.metadata.kernelspec.name == "python3"
     assert not (project / "book" / "intro.ipynb").exists()  # no code, nothing to launch

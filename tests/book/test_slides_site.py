@@ -206,6 +206,22 @@ def test_every_deck_has_speaker_notes(decks, browser):
         assert len(with_notes) >= len(notes) / 2, (name, notes)
 
 
+def test_the_notes_a_page_writes_are_the_speakers_in_each_lecture_deck(decks, built_book):
+    # "% notes:" in a page's source is its slide's notes in the deck, and on no page of the site.
+    from bs4 import BeautifulSoup
+
+    for deck in slides.lecture_decks(REPO):
+        html = (built_book.html / "slides" / f"{deck.name}.html").read_text()
+        asides = [" ".join(a.get_text(" ").split())
+                  for a in BeautifulSoup(html, "html.parser").select("aside.notes")]
+        for page in deck.pages:
+            written = [n for n in slides.written_notes(REPO / "book" / f"{page}.md") if n]
+            site = (built_book.html / "book" / f"{page}.html").read_text()
+            for notes in written:
+                assert any(a.startswith(notes) for a in asides), (deck.name, notes)
+                assert notes[:40] not in site, (page, notes)
+
+
 def test_the_figures_follow_the_decks_theme(decks, browser):
     name = slides.lecture_decks(REPO)[0].name
     open_deck(browser, name, "?theme=light")

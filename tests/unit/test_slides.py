@@ -264,7 +264,7 @@ def test_notes_a_page_writes_for_a_slide_take_the_place_of_its_prose(tmp_path):
     page = write(tmp_path, PAGE.replace(
         "A marked sentence, with $x$ math.\n:::",
         "A marked sentence, with $x$ math.\n% notes: Ask the class first.\n"
-        "% notes: Two minutes.\n:::").replace(
+        "% notes: Two\n% minutes.\n\n% not notes\n:::").replace(
         'MultipleChoice("q", ["a", "b"], "a", "because")\n```',
         'MultipleChoice("q", ["a", "b"], "a", "because")\n```\n\n% notes: Wait for hands.'))
     written = slides.written_notes(page)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from nnbook.book.page_source import read_notebook, toc_pages
+from nnbook.book.page_source import markdown_events, read_notebook, toc_pages
 from nnbook.engine import storage
 
 ROOT_FILES = ("_config.yml", "_toc.yml")
@@ -127,6 +127,16 @@ def _cells_digest(cells: list) -> str:
     return hashlib.sha256(json.dumps(plain, sort_keys=True).encode()).hexdigest()
 
 
+def without_comments(markdown: str) -> str:
+    """``markdown`` without its MyST comments (``%`` lines, such as a slide's speaker notes),
+    which no page shows and Jupyter would show as text."""
+    comments = {event.line for event in markdown_events(markdown) if event.kind == "comment"}
+    if not comments:
+        return markdown
+    return "\n".join(line for number, line in enumerate(markdown.split("\n"), start=1)
+                     if number not in comments).strip("\n")
+
+
 def page_notebook(page: Path, repo: Repository, root: Path) -> nbformat.NotebookNode | None:
     """The launchable notebook of one page: a title note, the setup cell, then the page's cells;
     None for a page that the build does not execute (it has nothing to run)."""
@@ -145,7 +155,9 @@ def page_notebook(page: Path, repo: Repository, root: Path) -> nbformat.Notebook
         if cell.cell_type == "code":
             cells.append(nbformat.v4.new_code_cell(cell.source, metadata=metadata))
         elif cell.cell_type == "markdown":
-            cells.append(nbformat.v4.new_markdown_cell(cell.source, metadata=metadata))
+            text = without_comments(cell.source)
+            if text.strip():
+                cells.append(nbformat.v4.new_markdown_cell(text, metadata=metadata))
         else:
             cells.append(nbformat.v4.new_raw_cell(cell.source, metadata=metadata))
     for i, cell in enumerate(cells):

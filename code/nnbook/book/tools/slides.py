@@ -154,9 +154,17 @@ class SlideNotesError(ValueError):
 
 def written_notes(page: Path) -> list[str | None]:
     """For each slide mark of ``page``, in order, the notes the page writes for it (a comment
-    ``% notes: ...`` after the mark, before the next; several such lines are joined), or None."""
+    ``% notes: ...`` after the mark, before the next, with the comment lines right below it), or
+    None."""
     notes: list[str | None] = []
+    last = None  # the line of the notes' last comment
     for cell, event in page_events(page.read_text(encoding="utf-8"), page):
+        if event is not None and event.kind == "comment" and last is not None and (
+                event.line == last + 1 and not event.text.lower().startswith(NOTES_MARK)):
+            notes[-1] = f"{notes[-1]} {event.text}".strip()
+            last = event.line
+            continue
+        last = None
         if event is None:
             if set(cell.tags) & set(SLIDE_TAGS):
                 notes.append(None)
@@ -169,6 +177,7 @@ def written_notes(page: Path) -> list[str | None]:
                 raise SlideNotesError(f"{page}, line {event.line}: '% notes:' comes before any "
                                       "slide mark; write it after the slide it is for")
             notes[-1] = " ".join(filter(None, [notes[-1], text]))
+            last = event.line
     return notes
 
 
