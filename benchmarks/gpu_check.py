@@ -9,7 +9,7 @@ book's other packages and no network:
     # copy the folder to the GPU machine, then there (no network needed):
     python3 gpu_check/gpu_check.py run              # about 3 minutes on a recent GPU, 10 at most
 
-``prepare`` copies the library (code/nnbook), the CUDA tests (tests/unit/test_cuda.py with the
+``prepare`` copies the library (code/nnbook), the CUDA tests (tests/unit/engine/test_cuda.py with the
 fixtures it needs, and test_device.py), Fashion-MNIST's four archives, this script, and wheels of
 the few packages the library and the tests import besides torch (numpy, tqdm, pytest and its
 dependencies, at the versions requirements.txt pins). ``run`` makes a virtual environment that
@@ -30,8 +30,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 WHEELS = ("numpy", "tqdm", "pytest", "pluggy", "iniconfig", "packaging")  # besides torch
-TESTS = ("tests/conftest.py", "tests/unit/conftest.py", "tests/unit/test_cuda.py",
-         "tests/unit/test_device.py")
+TESTS = ("tests/conftest.py", "tests/unit/conftest.py", "tests/unit/engine/test_cuda.py",
+         "tests/unit/engine/test_device.py")
 DATA_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 TARGET = 0.92  # the test accuracy whose time is reported
@@ -103,8 +103,8 @@ def run_commands(bundle: Path, python: str) -> list[list[str]]:
         [python, "-m", "venv", "--system-site-packages", str(venv)],
         [py, "-m", "pip", "install", "--quiet", "--no-index", "--find-links",
          str(bundle / "wheels"), *WHEELS],
-        [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/test_cuda.py",
-         "tests/unit/test_device.py"],
+        [py, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit/engine/test_cuda.py",
+         "tests/unit/engine/test_device.py"],
         [py, str(bundle / "gpu_check.py"), "train"],
     ]
 

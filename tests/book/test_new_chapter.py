@@ -17,20 +17,11 @@ import pytest
 import yaml
 
 from book_helpers import REPO
+from page_text import FRONT_MATTER
 
 pytestmark = pytest.mark.book
 
-CHAPTER = textwrap.dedent("""\
-    ---
-    jupytext:
-      text_representation:
-        extension: .md
-        format_name: myst
-    kernelspec:
-      display_name: Python 3
-      language: python
-      name: python3
-    ---
+CHAPTER = FRONT_MATTER + textwrap.dedent("""\
 
     (a-new-chapter)=
     # A chapter nobody planned

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -41,13 +42,21 @@ function ready() {
 FRAME = "return new Promise(r => requestAnimationFrame(() => setTimeout(r, 50)))"
 
 
+def deck_folder(built_book) -> Path:
+    return built_book.out / "_build" / "slides"
+
+
 @pytest.fixture(scope="module")
 def decks(built_book):
-    """The decks and their PDFs, written into the built site's slides/ as `make slides` does."""
-    out = built_book.html / "slides"
+    """The decks and their PDFs, written as `make slides` writes them: into _build/slides, and a
+    copy without the instructor's PDFs into the built site's slides/."""
+    out = deck_folder(built_book)
     shutil.rmtree(out, ignore_errors=True)
     counts = slides.build_decks(built_book.html, out, REPO)
     pages = slides.print_pdfs(out, shutil.which("chromium") or "chromium")
+    shutil.rmtree(built_book.html / "slides", ignore_errors=True)
+    shutil.copytree(out, built_book.html / "slides",
+                    ignore=shutil.ignore_patterns(slides.INSTRUCTOR_PDFS))
     return counts, {path.stem: n for path, n in pages.items()}
 
 
@@ -211,7 +220,7 @@ def test_the_notes_a_page_writes_are_the_speakers_in_each_lecture_deck(decks, bu
     from bs4 import BeautifulSoup
 
     for deck in slides.lecture_decks(REPO):
-        html = (built_book.html / "slides" / f"{deck.name}.html").read_text()
+        html = (deck_folder(built_book) / f"{deck.name}.html").read_text()
         asides = [" ".join(a.get_text(" ").split())
                   for a in BeautifulSoup(html, "html.parser").select("aside.notes")]
         for page in deck.pages:
@@ -242,7 +251,7 @@ def test_each_pdf_has_one_page_per_slide(decks, built_book):
     assert pdfinfo, "pdfinfo (poppler-utils) is needed to read the PDFs back"
     for name, count in counts.items():
         for folder in ("pdf", slides.INSTRUCTOR_PDFS):
-            pdf = built_book.html / "slides" / folder / f"{name}.pdf"
+            pdf = deck_folder(built_book) / folder / f"{name}.pdf"
             info = subprocess.run([pdfinfo, str(pdf)], capture_output=True, text=True,
                                   check=True)
             pages = int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
@@ -252,7 +261,7 @@ def test_each_pdf_has_one_page_per_slide(decks, built_book):
 def test_the_students_pdf_asks_and_only_the_instructors_answers(decks, built_book):
     for deck in slides.lecture_decks(REPO):
         text = {folder: subprocess.run(
-            ["pdftotext", str(built_book.html / "slides" / folder / f"{deck.name}.pdf"), "-"],
+            ["pdftotext", str(deck_folder(built_book) / folder / f"{deck.name}.pdf"), "-"],
             capture_output=True, text=True, check=True).stdout
             for folder in ("pdf", slides.INSTRUCTOR_PDFS)}
         assert "Self-check" in text["pdf"], deck.name  # the questions are there

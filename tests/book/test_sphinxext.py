@@ -1,6 +1,6 @@
 """The Sphinx extension, in builds of a tiny book: the execution cache that fingerprints keep
 fresh, and the build errors that stop a build before any page executes. (The fingerprints'
-pure functions are tested in tests/unit/test_fingerprints.py.)"""
+pure functions are tested in tests/unit/book/sphinxext/test_fingerprints.py.)"""
 
 import json
 import os

@@ -200,3 +200,21 @@ def test_no_test_file_shadows_a_shared_fixture(path):
 def test_the_test_files_have_unique_names():
     names = [p.name for p in TESTS.rglob("test_*.py")]
     assert len(names) == len(set(names))
+
+
+def test_the_unit_tests_sit_where_their_module_sits():
+    # tests/unit mirrors the package: the tests of nnbook.engine.plan are in tests/unit/engine/,
+    # those of nnbook.book.tools.slides in tests/unit/book/tools/, a concept's at the top.
+    modules = {}
+    for path in ROOT.rglob("*.py"):
+        if path.stem not in ("__init__", "__main__"):
+            modules.setdefault(path.stem, []).append(path.parent.relative_to(ROOT))
+    unit = TESTS / "unit"
+    misplaced = sorted(f"{test.relative_to(unit)} (its module is in {modules[name]})"
+                       for test in unit.rglob("test_*.py")
+                       if (name := test.stem.removeprefix("test_")) in modules
+                       and test.parent.relative_to(unit) not in modules[name])
+    assert not misplaced, misplaced
+    folders = {test.parent.relative_to(unit) for test in unit.rglob("test_*.py")}
+    packages = {path.parent.relative_to(ROOT) for path in ROOT.rglob("__init__.py")}
+    assert folders <= packages, folders - packages

@@ -44,7 +44,7 @@ MINUTES_PER_EQUATION = 0.5
 MINUTES_PER_QUESTION = 1.0
 
 # What each chapter needs first: the chapters a reader should have read (all earlier in the
-# table of contents; tests/unit/test_reading.py checks it). Every chapter of the map is listed.
+# table of contents; tests/unit/book/test_reading.py checks it). Every chapter of the map is listed.
 FIRST_NEEDS = "Python, NumPy, and the idea of a derivative"  # what the first chapter needs
 
 HIDDEN_TAGS = {"remove-cell", "remove-input"}
@@ -323,7 +323,7 @@ def book_map(root: Path, toc: Mapping, *, skip_parts: Iterable[str] = ()) -> lis
 
 # Words that explain how the book is built rather than the concept of a page. Only the chapter
 # "How this book is built" (and the execution report, which is the machinery's own output) may
-# use them; tests/unit/test_reading.py scans every other page.
+# use them; tests/unit/book/test_reading.py scans every other page.
 MACHINERY_WORDS = re.compile(
     r"\b(run[ -]stores?|run[ -]cache|training[ -]cache|cach(?:e|es|ed|ing)|train_cached|"
     r"RunStore|PlanStore|TrainConfig|plan(?:s|ner|ners|ned|ning)?|FFTW|cuDNN|provenance)\b",

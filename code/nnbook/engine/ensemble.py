@@ -14,7 +14,7 @@ weights (the model given), the same order of examples (its own generator seeded 
 configuration's seed, as ``fit`` draws it), the same update (Adam and SGD update each number on
 its own, so one optimiser over stacked tensors makes each member's update; weight decay too).
 What differs is the order of the floating-point operations inside a batched matrix product, so
-a member agrees with its single run to rounding, not bit for bit; ``tests/unit/test_ensemble.py``
+a member agrees with its single run to rounding, not bit for bit; ``tests/unit/engine/test_ensemble.py``
 checks it. The members may differ only in their seeds: a member with another learning rate
 belongs to another ensemble. Models that draw random numbers while training (dropout) are
 refused, since no member could then draw what its single run draws.

@@ -22,6 +22,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from nnbook.book.page_source import TEACHING_PAGE
 from nnbook.book.tools import slides
 
 logger = logging.getLogger(__name__)
@@ -192,6 +193,8 @@ def _write_handouts(app: Sphinx, exception: Exception | None) -> None:
     config = getattr(app.env, "mystnb_config", None)  # None: myst-nb executed nothing
     if exception is not None or app.builder.format != "html" or config is None:
         return
+    if not (Path(app.srcdir) / f"{TEACHING_PAGE}.md").is_file():
+        return  # a book without a teaching page hands nothing out
     from nnbook.book.tools.handouts import ExecutedBook, write_handouts
 
     executed = ExecutedBook(Path(config.output_folder), Path(config.execution_cache_path))

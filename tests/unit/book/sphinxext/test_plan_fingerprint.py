@@ -1,5 +1,5 @@
 """The planning mode (NNBOOK_PLAN) is part of the fingerprint of every page that trains, as the
-device is (issue 22, defect 3): a build with NNBOOK_PLAN=fixed re-executes the pages that train,
+device is: a build with NNBOOK_PLAN=fixed re-executes the pages that train,
 and only those."""
 
 from __future__ import annotations

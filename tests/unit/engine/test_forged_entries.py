@@ -1,5 +1,5 @@
 """An entry whose metrics were edited and whose digest was recomputed is not served where the
-record holds its own evidence (issue 22, defect 9): the test accuracy and loss are recomputed from
+record holds its own evidence: the test accuracy and loss are recomputed from
 its stored test outputs and the test labels."""
 
 from __future__ import annotations

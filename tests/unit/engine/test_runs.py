@@ -135,7 +135,7 @@ def test_code_the_run_cannot_reach_is_not(package_copy):
 
 
 def test_comments_and_docstrings_change_no_key(package_copy):
-    # Defect 6: the whole text of training.py was in every key.
+    # the whole text of training.py was in every key.
     before = autoencoder_code()
     for path in package_copy.rglob("*.py"):
         text = path.read_text()
@@ -145,14 +145,14 @@ def test_comments_and_docstrings_change_no_key(package_copy):
 
 
 def test_type_checking_imports_are_not_followed():
-    # Defect 6: tensor_data.py imports the data module only for type checking; it never runs.
+    # tensor_data.py imports the data module only for type checking; it never runs.
     assert "TYPE_CHECKING" in (sources.package_dir() / "engine" / "tensor_data.py").read_text()
     assert "nnbook.engine.data" not in sources.closure(["nnbook.engine.tensor_data"])
     assert "nnbook.engine.data" in sources.closure(["nnbook.models"])
 
 
 def test_changed_data_retrains_the_autoencoder(store, images, cpu):
-    # Defect 1: inverting the images kept the key, whose data part was a label.
+    # inverting the images kept the key, whose data part was a label.
     config = TrainConfig(num_epochs=1, batch_size=64)
     X, X_test = images.X[:128], images.X_test[:32]
     first = train_autoencoder(2, TensorData(X, X, X_test, X_test), config, store=store,
@@ -211,12 +211,12 @@ DAMAGE = {
 
 @pytest.mark.parametrize("damage", DAMAGE, ids=list(DAMAGE))
 def test_a_damaged_entry_is_reported_once_and_retrained(damage, store, data, cpu, caplog):
-    # Defect 4: these crashed (KeyError, size mismatch) or showed forged numbers.
+    # these crashed (KeyError, size mismatch) or showed forged numbers.
     first = train_cached(Small, data, CONFIG, store=store, device=cpu)
     (entry,) = entries(store)
     DAMAGE[damage](entry)
     with warnings.catch_warnings():
-        warnings.simplefilter("error")  # defect 7: nothing that a page would print
+        warnings.simplefilter("error")  # nothing that a page would print
         with caplog.at_level(logging.WARNING, logger="nnbook.engine.runs"):
             again = train_cached(Small, data, CONFIG, store=store, device=cpu)
     assert not again.from_cache

@@ -15,7 +15,7 @@ from nnbook.book.page_source import PageSourceError, chapter_needs, page_facts
 from nnbook.book.reading import (book_map, machinery_words, pyobject_source, reading_minutes,
                                  rounded_minutes, visible_pieces)
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 FRONT = FRONT_MATTER
 WORDS_200 = " ".join(["word"] * 200)  # one minute of prose
 CODE_10 = "\n".join(f"x{i} = {i}" for i in range(10))  # one minute of code

@@ -9,7 +9,7 @@ import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 from myst_nb.core.read import read_myst_markdown_notebook
 
-BOOK = Path(__file__).resolve().parents[2] / "book"
+BOOK = Path(__file__).resolve().parents[3] / "book"
 PAGES = sorted(p for p in BOOK.glob("*.md") if "```{code-cell}" in p.read_text())
 BOOKKEEPING_CALLS = {"glue", "claim"}
 BOOKKEEPING_MODULES = ("myst_nb", "nnbook.book.kernel.glue", "nnbook.book.kernel.claims")

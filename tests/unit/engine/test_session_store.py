@@ -1,4 +1,4 @@
-"""Tests never touch the reader's stores (issue 22, defect 10): a module-scoped fixture, which
+"""Tests never touch the reader's stores: a module-scoped fixture, which
 runs before any function-scoped one, already sees the test session's NNBOOK_CACHE."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The stores' files (issue 22, defects 6 and 7): an unwritable or full store keeps the run shown
+"""The stores' files: an unwritable or full store keeps the run shown
 and says it was not kept, naming NNBOOK_CACHE and the folder; the doctor says the same; the
 temporary file of a killed save is removed by the next save or load."""
 

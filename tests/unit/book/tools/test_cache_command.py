@@ -1,4 +1,4 @@
-"""``python -m nnbook cache [prune]`` (issue 22, defect 8): the store's size, entries and plans,
+"""``python -m nnbook cache [prune]``: the store's size, entries and plans,
 and pruning what no page of the last complete build used without touching what it did."""
 
 from __future__ import annotations

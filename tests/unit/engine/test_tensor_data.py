@@ -12,7 +12,7 @@ def test_tensor_data_checksum_is_the_content(images):
     d = images
     same = TensorData(d.X.clone(), d.y.clone(), d.X_test.clone(), d.y_test.clone())
     assert same.checksum == d.checksum
-    inverted = TensorData(1 - d.X, d.y, d.X_test, d.y_test)  # defect 1: the content, not a label
+    inverted = TensorData(1 - d.X, d.y, d.X_test, d.y_test)  # the content, not a label
     assert inverted.checksum != d.checksum
     relabelled = TensorData(d.X, d.y.roll(1), d.X_test, d.y_test)
     assert relabelled.checksum != d.checksum

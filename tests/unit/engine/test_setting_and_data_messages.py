@@ -1,5 +1,5 @@
-"""One rule for every setting, and data messages that say what is really wrong (issue 22,
-defect 11): an unknown NNBOOK_PROGRESS is an error like an unknown NNBOOK_PLAN; a link that leads
+"""One rule for every setting, and data messages that say what is really wrong:
+an unknown NNBOOK_PROGRESS is an error like an unknown NNBOOK_PLAN; a link that leads
 nowhere is not 'missing', an empty file is not a 'wrong MD5', and a gzip is never inflated past
 what a data set's file can hold."""
 

@@ -19,7 +19,7 @@ from sphinx.errors import ExtensionError
 from nnbook.book.sphinxext import assets
 from nnbook.plotting import FIGURE_FONT, style
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 CONFIGURED = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"][
     "nnbook_figure_font"]
 

@@ -356,7 +356,7 @@ def test_a_slide_that_would_load_from_another_host_stops_the_build(tmp_path):
 
 
 def test_the_book_marks_a_reasonable_number_of_slides_for_each_lecture():
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[4]
     for deck in slides.lecture_decks(root):
         marked = sum(s.slides for s in slides.lecture_sections(deck, root))
         total = marked + len(deck.pages) + 1  # a title slide per page, and the deck's own

@@ -1,5 +1,5 @@
-"""A run is keyed on the code the process imported and runs, not on files edited since (issue 22,
-defect 2): the store never serves a run that the current code would not produce."""
+"""A run is keyed on the code the process imported and runs, not on files edited since:
+the store never serves a run that the current code would not produce."""
 
 from __future__ import annotations
 

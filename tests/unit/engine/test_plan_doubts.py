@@ -1,4 +1,4 @@
-"""Plans that must not be trusted (issue 22, defects 4 and 5): a well-formed entry naming a choice
+"""Plans that must not be trusted: a well-formed entry naming a choice
 the planner does not offer is measured again; a plan measured under load, or whose run trained far
 slower than it measured, is reported and measured again by a later process once the machine is
 idle; all on a fake clock and a fake load."""

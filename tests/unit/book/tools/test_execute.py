@@ -1,28 +1,15 @@
 """python -m nnbook execute: a page's cells in a fresh kernel, as the build runs them, stopping
 at a cell that raises unless it shows its error on purpose."""
 
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from nnbook.__main__ import main
 from nnbook.book.tools.execute import PageFailed, execute_page
+from page_text import FRONT_MATTER
 
-FRONT = textwrap.dedent("""\
-    ---
-    jupytext:
-      text_representation:
-        extension: .md
-        format_name: myst
-    kernelspec:
-      display_name: Python 3
-      language: python
-      name: python3
-    ---
-
-    # A page
-    """)
+FRONT = FRONT_MATTER + "\n# A page\n"
 
 
 def page(tmp_path, *cells: str) -> Path:
