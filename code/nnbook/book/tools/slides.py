@@ -275,7 +275,9 @@ def _section_slides(section, page_title: str, top: str = "") -> list[Slide]:
         marks = _marks_in(child)
         if not marks:
             if name in _NOTE_TAGS or "admonition" in (child.get("class") or []):
-                notes.append(_text(copy.copy(child)))
+                text = _text(copy.copy(child))
+                if not text.endswith(":"):  # it introduces code or a figure the notes leave out
+                    notes.append(text)
             continue
         for mark in marks:
             body, kind = _mark_body(mark)

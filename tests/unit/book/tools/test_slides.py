@@ -213,6 +213,7 @@ SITE_PAGE = """<html><head><script>window.MathJax = {"options": {"x": 1}}</scrip
 <p>Before the first slide, see <a class="reference internal" href="other.html#x">the other page</a>.</p>
 <div class="slide docutils container"><p>A marked sentence <span class="math">\\(x\\)</span>.</p></div>
 <p>Between the slides.</p>
+<p>The code that draws it is this:</p>
 <div class="cell tag_hide-input tag_slide docutils container">
 <div class="cell_input docutils container"><pre>figure()</pre></div>
 <div class="cell_output docutils container"><img alt="a plot" src="../_images/plot.png"></div>
@@ -248,6 +249,7 @@ def test_page_slides_take_the_marks_in_order_with_the_prose_around_them_as_notes
     assert no_intro[0].notes == "What you will learn one thing"  # else what it will teach
     assert sentence.title == "First section" and "A marked sentence" in sentence.body
     assert "Before the first slide" in sentence.notes and "Between" not in sentence.notes
+    assert "is this" not in "".join(s.notes for s in deck)  # what introduced omitted code
     assert "plot.png" in figure.body and "figure()" not in figure.body  # output only
     assert figure.notes == "Between the slides. After the last slide."
     assert "not on a slide" not in "".join(s.body for s in deck)
