@@ -74,6 +74,23 @@ def test_what_the_pages_kernels_import_needs_no_sphinx():
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+def test_pages_import_only_the_kernels_room_of_the_site_build():
+    # A page's cells run in its kernel: of nnbook.book they may import nnbook.book.kernel only.
+    from nnbook.book.page_source import page_cells
+
+    pages = sorted((ROOT.parents[1] / "book").glob("*.md"))
+    assert len(pages) >= 15
+    wrong = []
+    for page in pages:
+        for cell in page_cells(page.read_text(), page):
+            if cell.kind != "code" or cell.source.lstrip().startswith(("%", "!")):
+                continue
+            wrong += [f"{page.name}: {name}" for name in sources.imports_in_source(
+                cell.source, "__page__") if name.startswith("nnbook.book")
+                and not name.startswith("nnbook.book.kernel")]
+    assert not wrong, wrong
+
+
 # --- figures live apart from the code a stored run is keyed on ---------------------------------
 
 FIGURE_LIBRARIES = ("plotly", "matplotlib", "graphviz", "torchviz")

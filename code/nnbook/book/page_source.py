@@ -256,7 +256,8 @@ class Event:
     block that holds markdown: ``block``), ``"literal"`` (a code, maths or include block, met
     whole at its closing fence: ``block``), ``"math"`` (a ``$$`` equation), ``"indented"`` (a
     line of an indented code block in a directive), ``"comment"`` (a MyST comment, ``%``, which
-    no reader sees: ``text`` after the ``%``) or ``"prose"`` (a line of text). ``blocks`` are
+    no reader sees: ``text`` after the ``%``), ``"target"`` (``(label)=``: ``text`` the label) or
+    ``"prose"`` (a line of text). ``blocks`` are
     the blocks it is in, outermost first (for "open" and "close", not the block itself)."""
 
     kind: str
@@ -269,8 +270,16 @@ class Event:
 
 
 def _options(lines: list[str], i: int) -> tuple[dict[str, str], int]:
-    """The ``:key: value`` lines of a directive from ``lines[i]`` on, and the line after them."""
+    """A directive's options from ``lines[i]`` on (a ``---`` YAML block, then ``:key: value``
+    lines), each value as text, and the line after them."""
     options = {}
+    if i < len(lines) and lines[i].strip() == "---":
+        end = next((n for n in range(i + 1, len(lines)) if lines[n].strip() == "---"), None)
+        if end is not None:
+            block = yaml.safe_load("\n".join(lines[i + 1:end])) or {}
+            if isinstance(block, Mapping):
+                options = {str(key): str(value) for key, value in block.items()}
+                i = end + 1
     while i < len(lines) and (option := OPTION.match(lines[i])):
         options[option["key"]] = option["value"].strip()
         i += 1
@@ -285,8 +294,7 @@ def is_closing(line: str, fence: str) -> bool:
 
 def markdown_events(markdown: str, first_line: int = 1) -> Iterator[Event]:
     """The structure of one markdown cell (``first_line``: its first line in the page), in order.
-    Targets (``(label)=``) are skipped; a directive's options are read into its block; a heading
-    inside a block is prose."""
+    A directive's options are read into its block; a heading inside a block is prose."""
     stack: list[Block] = []
     lines = markdown.split("\n")
     i = 0
@@ -342,7 +350,8 @@ def markdown_events(markdown: str, first_line: int = 1) -> Iterator[Event]:
         if stripped.startswith("%"):  # a MyST comment: on no page, in no notebook
             yield Event("comment", number, stripped[1:].strip(), tuple(stack))
             continue
-        if TARGET.match(stripped):
+        if target := TARGET.match(stripped):  # a label for what follows
+            yield Event("target", number, target["label"], tuple(stack))
             continue
         if line.startswith("    ") and stack and stack[-1].name == "solution":
             yield Event("indented", number, line[4:], tuple(stack))

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nnbook.book.page_source import HEADING, OPTION, TARGET, markdown_events, page_blocks
+from nnbook.book.page_source import OPTION, markdown_events, page_blocks, page_events
 
 
 class MarkdownError(RuntimeError):
@@ -80,14 +80,19 @@ def _plain_title(title: str) -> str:
 
 def _page_labels(text: str, doc: str) -> dict[str, tuple[str, str]]:
     """The ``(label)=`` targets of a page's source, each with the heading it stands before."""
-    labels = {}
-    lines = text.split("\n")
-    for i, line in enumerate(lines):
-        target = TARGET.match(line)
-        if not target:
+    labels: dict[str, tuple[str, str]] = {}
+    pending: list[str] = []
+    for _, event in page_events(text):
+        if event is None or event.kind == "comment" or (
+                event.kind == "prose" and not event.text.strip()):
             continue
-        heading = next((HEADING.match(later) for later in lines[i + 1:] if later.strip()), None)
-        labels[target["label"]] = (doc, _plain_title(heading["title"]) if heading else doc)
+        if event.kind == "target":
+            pending.append(event.text)
+            continue
+        title = _plain_title(event.text) if event.kind == "heading" else doc
+        labels.update((label, (doc, title)) for label in pending)
+        pending = []
+    labels.update((label, (doc, doc)) for label in pending)
     return labels
 
 
@@ -240,26 +245,6 @@ def plain_inline(text: str, page: PageText) -> str:
 
 # --- directives -----------------------------------------------------------------------------------
 
-def _options(body: list[str]) -> tuple[dict[str, str], list[str]]:
-    """A directive's ``:key: value`` lines (or ``---`` YAML block) and the body after them."""
-    options: dict[str, str] = {}
-    if body and body[0].strip() == "---":
-        end = next((i for i, line in enumerate(body[1:], 1) if line.strip() == "---"), None)
-        if end is not None:
-            import yaml
-
-            options = {str(k): str(v) for k, v in (yaml.safe_load("\n".join(body[1:end]))
-                                                   or {}).items()}
-            body = body[end + 1:]
-    while body and OPTION.match(body[0]):
-        match = OPTION.match(body[0])
-        options[match["key"]] = match["value"].strip()
-        body = body[1:]
-    while body and not body[0].strip():
-        body = body[1:]
-    return options, body
-
-
 def _titled(title: str, content: str) -> list[str]:
     return [f"**{title}**", "", content] if content.strip() else [f"**{title}**"]
 
@@ -275,8 +260,8 @@ def _code_block(code: str, language: str) -> list[str]:
     return [f"{fence}{language}", code.rstrip("\n"), fence]
 
 
-def _directive(name: str, argument: str, body: list[str], page: PageText) -> list[str]:
-    options, body = _options(body)
+def _directive(name: str, argument: str, options: Mapping[str, str], body: list[str],
+               page: PageText) -> list[str]:
     title = plain_inline(argument, page).strip()
     if name == "literalinclude":
         from nnbook.book.reading import included_source
@@ -336,8 +321,8 @@ def plain_markdown(text: str, page: PageText) -> str:
             prose.clear()
 
     for event in markdown_events(text):
-        if event.blocks or event.kind == "comment":
-            continue  # inside a block: written with the block; a comment: never
+        if event.blocks or event.kind in ("comment", "target"):
+            continue  # inside a block: written with the block; a comment or target: never
         if event.kind in ("prose", "indented"):
             prose.append(event.text if event.kind == "prose" else "    " + event.text)
             continue
@@ -357,8 +342,10 @@ def plain_markdown(text: str, page: PageText) -> str:
         if not block.name:  # a colon fence without a directive: its content
             out += ["", plain_markdown("\n".join(block.content), page), ""]
             continue
-        body = [f":{key}: {value}" for key, value in block.options.items()] + block.content
+        body = list(block.content)
+        while body and not body[0].strip():
+            body.pop(0)
         # a block of its own, apart from what comes before and after
-        out += ["", *_directive(block.name, block.argument, body, page), ""]
+        out += ["", *_directive(block.name, block.argument, block.options, body, page), ""]
     flush()
     return re.sub(r"\n\s*\n(\s*\n)+", "\n\n", "\n".join(out)).strip("\n")

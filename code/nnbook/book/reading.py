@@ -43,9 +43,9 @@ CODE_LINES_PER_MINUTE = 10
 MINUTES_PER_EQUATION = 0.5
 MINUTES_PER_QUESTION = 1.0
 
-# What each chapter needs first: the chapters a reader should have read (all earlier in the
-# table of contents; tests/unit/book/test_reading.py checks it). Every chapter of the map is listed.
-FIRST_NEEDS = "Python, NumPy, and the idea of a derivative"  # what the first chapter needs
+# What the first chapter needs; every other chapter needs earlier chapters
+# (:func:`nnbook.book.page_source.chapter_needs`).
+FIRST_NEEDS = "Python, NumPy, and the idea of a derivative"
 
 HIDDEN_TAGS = {"remove-cell", "remove-input"}
 COLLAPSED_TAGS = {"hide-input", "hide-cell"}
@@ -178,7 +178,7 @@ def _markdown_pieces(cell: Cell, deeper_level: int | None,
         prose.append(text)
 
     for event in markdown_events(cell.source, cell.line):
-        if event.kind == "comment":
+        if event.kind in ("comment", "target"):
             continue  # on no page
         if event.kind == "prose":
             add_prose(event.text, event.line, core_in(event.blocks))

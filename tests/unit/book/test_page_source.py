@@ -91,14 +91,14 @@ def test_the_markdowns_structure_nesting_options_and_literal_blocks():
     kinds = [(e.kind, e.block.name if e.block else None, len(e.blocks)) for e in events
              if e.kind != "prose" or e.text.strip()]
     assert kinds == [
-        ("heading", None, 0), ("comment", None, 0), ("prose", None, 0),
+        ("target", None, 0), ("heading", None, 0), ("comment", None, 0), ("prose", None, 0),
         ("open", "exercise", 0), ("prose", None, 1), ("math", None, 1), ("literal", "", 1),
         ("close", "exercise", 0),
         ("open", "solution", 0), ("indented", None, 1), ("prose", None, 1),
         ("close", "solution", 0),
         ("open", "", 0), ("prose", None, 1), ("close", "", 0),
     ]
-    heading = events[0]
+    heading = events[1]
     assert (heading.text, heading.level, heading.line) == ("Section", 2, 11)
     exercise = next(e.block for e in events if e.kind == "open")
     assert exercise.argument == "Its title" and exercise.options == {"label": "ex-1"}
@@ -109,6 +109,18 @@ def test_the_markdowns_structure_nesting_options_and_literal_blocks():
     # a block's content is every line between its fences, nested blocks' included
     assert "print(1)" in exercise.content and "Do it." in exercise.content
     assert ":label: ex-1" not in exercise.content
+
+
+def test_a_directives_options_may_be_a_yaml_block():
+    events = list(markdown_events(":::{note} A title\n---\nclass: dropdown\nname: n\n---\nText.\n:::"))
+    note = events[0].block
+    assert note.options == {"class": "dropdown", "name": "n"}
+    assert [e.text for e in events if e.kind == "prose"] == ["Text."]
+
+
+def test_a_target_labels_what_follows():
+    events = list(markdown_events("(my-label)=\n## Title"))
+    assert [(e.kind, e.text) for e in events] == [("target", "my-label"), ("heading", "Title")]
 
 
 def test_the_blocks_of_a_page_by_name():

@@ -1,6 +1,5 @@
 """What the book's two myst-nb mime renderers (plotly figures, live widgets) share: where their
-JSON outputs rank among an output's forms, and reading that JSON. No Sphinx or docutils here: the
-widgets' module is also imported in the pages' kernels."""
+JSON outputs rank among an output's forms, and reading that JSON."""
 
 from __future__ import annotations
 

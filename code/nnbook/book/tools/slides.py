@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nnbook.book import reading
-from nnbook.book.page_source import (Block, Cell, count_words, lectures, page_events,
-                                     page_facts, toc_pages)
+from nnbook.book.page_source import (Block, Cell, PageSourceError, count_words, lectures,
+                                     page_events, page_facts, toc_pages)
 
 SLIDE_TAGS = ("slide", "slide-code")
 DECK_WIDTH, DECK_HEIGHT = 1280, 800
@@ -692,8 +692,18 @@ SELF_CHECK = "self-check"  # a page's section of questions: they test the page's
 
 def never_dropped(root: Path, page: str) -> set[str]:
     """The titles of the sections a page says no lecture drops (its front matter's
-    ``nnbook: keep_in_lecture: [...]``)."""
-    return set(page_facts(root / "book" / f"{page}.md").get("keep_in_lecture") or ())
+    ``nnbook: keep_in_lecture: [...]``); a title that is no section of the page is an error."""
+    path = root / "book" / f"{page}.md"
+    kept = page_facts(path).get("keep_in_lecture") or []
+    if isinstance(kept, str) or not all(isinstance(title, str) for title in kept):
+        raise PageSourceError(f"{path}: keep_in_lecture must be a list of section titles, not "
+                              f"{kept!r}")
+    titles = {section.title for section in source_sections(path)}
+    unknown = sorted(set(kept) - titles)
+    if unknown:
+        raise PageSourceError(f"{path}: keep_in_lecture names {unknown}, which are not sections "
+                              f"of the page (its sections: {sorted(titles)})")
+    return set(kept)
 
 
 def _is_deeper(section: Section) -> bool:

@@ -169,6 +169,23 @@ def test_a_track_never_drops_what_its_page_keeps_and_asks_nothing_it_did_not_tea
     assert tight.as_deck().pages == ("one",) and tight.as_deck().name == "d-1"
 
 
+def test_a_section_no_lecture_drops_must_be_a_section_of_the_page(tmp_path):
+    from nnbook.book.page_source import PageSourceError
+
+    front = "---\nkernelspec:\n  name: python3\nnnbook:\n  keep_in_lecture: {}\n---\n"
+    write(tmp_path, PAGE.replace("---\nkernelspec:\n  name: python3\n---\n",
+                                 front.format("[First section]")))
+    assert slides.never_dropped(tmp_path, "page") == {"First section"}
+    write(tmp_path, PAGE.replace("---\nkernelspec:\n  name: python3\n---\n",
+                                 front.format("[First sektion]")))
+    with pytest.raises(PageSourceError, match=r"First sektion.*not sections of the page"):
+        slides.never_dropped(tmp_path, "page")
+    write(tmp_path, PAGE.replace("---\nkernelspec:\n  name: python3\n---\n",
+                                 front.format("First section")))
+    with pytest.raises(PageSourceError, match="must be a list of section titles"):
+        slides.never_dropped(tmp_path, "page")
+
+
 def test_slide_numbers_follow_the_deck(tmp_path):
     write(tmp_path, "# One\n\n## A\n\n:::{div} slide\nx\n:::\n\n:::{div} slide\ny\n:::\n"
                     "\n## B\n\n:::{div} slide\nz\n:::\n", "one")

@@ -5,7 +5,7 @@
 // The page exports (widgets.xor_playground_payload) the training points, the initial weights of
 // mlp((2, H, 2), seed=0) for H = 1..8, the optimiser's settings and the engine's order of the
 // examples for each epoch, so that with the page's data the first steps are the book's run: a
-// unit test (tests/unit/test_xor_playground.py) runs this file in Node and compares 200 steps
+// unit test (tests/unit/book/kernel/test_xor_playground.py) runs this file in Node and compares 200 steps
 // with PyTorch's, parameter by parameter. Once the reader adds points or asks for a new seed,
 // the order and the initial weights come from a seeded generator of this file instead
 // (deterministic, but not PyTorch's).

@@ -16,7 +16,7 @@ from nnbook.engine.fit import Callback, fit
 from nnbook.networks import mlp
 from nnbook.xor import xor_config, xor_data
 
-SCRIPT = (Path(__file__).parents[2] / "code" / "nnbook" / "book" / "sphinxext" / "static"
+SCRIPT = (Path(__file__).parents[4] / "code" / "nnbook" / "book" / "sphinxext" / "static"
           / "widgets" / "xor_playground.js")
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="Node.js is not installed")
