@@ -718,7 +718,8 @@ def lecture_track(deck: Deck, root: Path, minutes: int) -> Track:
     one of the page's core sections goes: no track asks about what it did not teach. When only
     sections to keep are left the track is over its time, and says so (:attr:`Track.fits`)."""
     kept = lecture_sections(deck, root)
-    keep = {(s.page, s.title) for s in kept if s.title in never_dropped(root, s.page)}
+    kept_titles = {page: never_dropped(root, page) for page in deck.pages}  # once per page
+    keep = {(s.page, s.title) for s in kept if s.title in kept_titles[s.page]}
 
     def value(item):
         index, section = item
